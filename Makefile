@@ -1,0 +1,40 @@
+# bluegreen — targets people guess. `make demo` runs a whole release on a
+# local cluster; `make test` runs every test, on local clusters too.
+SHELL := /bin/bash
+GO ?= go
+BIN := bin/bluegreen
+
+.PHONY: all build test unit e2e bench lint demo testbed clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/bluegreen
+
+# Builds (once, then cached in .cache/testbed) the control plane the tests run on.
+testbed:
+	@bash hack/testbed.sh >/dev/null
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	cd test/testbed/build && $(GO) vet ./...
+
+# Every test: unit tests and the end-to-end tests on local clusters.
+test: lint testbed
+	BLUEGREEN_TESTBED_BIN=$$(bash hack/testbed.sh) $(GO) test -count=1 -timeout 40m ./...
+
+unit:
+	$(GO) test -count=1 ./internal/...
+
+e2e: testbed
+	BLUEGREEN_TESTBED_BIN=$$(bash hack/testbed.sh) $(GO) test -count=1 -timeout 40m -v ./test/...
+
+bench: testbed
+	BLUEGREEN_TESTBED_BIN=$$(bash hack/testbed.sh) $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./test/bench/
+
+demo: testbed build
+	BLUEGREEN_TESTBED_BIN=$$(bash hack/testbed.sh) bash hack/demo.sh
+
+clean:
+	rm -rf bin

@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Builds the binaries the test bed (test/testbed) runs and prints the folder
+# that holds them as the last line of stdout:
+#
+#   .cache/testbed/<key>/bin/{etcd,kube-apiserver,kube-controller-manager,
+#                             kube-scheduler,kwok,kwokctl}
+#
+# <key> hashes test/testbed/build/go.mod, test/testbed/build/go.sum and the
+# kwok version (see CacheKey in test/testbed/bindir.go), so the binaries are
+# rebuilt only when a version changes; otherwise this returns at once.
+# The control-plane binaries are built from the module in test/testbed/build;
+# kwok and kwokctl are installed with `go install`. Needs only Go and network
+# access to the Go module proxy.
+#
+# Usage: hack/testbed.sh          build if needed, print the bin dir
+#        hack/testbed.sh --key    print the cache key only
+set -euo pipefail
+
+# Keep in sync with KwokVersion in test/testbed/bindir.go.
+KWOK_VERSION=v0.7.0
+BINARIES=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok kwokctl)
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+build="$root/test/testbed/build"
+
+log() { printf 'testbed: %s\n' "$*" >&2; }
+
+sha256() {
+	if command -v sha256sum >/dev/null 2>&1; then
+		sha256sum
+	else
+		shasum -a 256
+	fi
+}
+
+cache_key() {
+	local f
+	for f in go.mod go.sum; do
+		if [[ ! -f "$build/$f" ]]; then
+			log "missing $build/$f (the build module's go.mod and go.sum must be committed)"
+			exit 1
+		fi
+	done
+	{ cat "$build/go.mod" "$build/go.sum"; printf 'kwok %s\n' "$KWOK_VERSION"; } | sha256 | cut -c1-12
+}
+
+complete() {
+	local b
+	for b in "${BINARIES[@]}"; do
+		[[ -x "$1/$b" ]] || return 1
+	done
+}
+
+key="$(cache_key)"
+if [[ "${1:-}" == "--key" ]]; then
+	echo "$key"
+	exit 0
+fi
+
+cache="$root/.cache/testbed"
+dest="$cache/$key"
+if complete "$dest/bin"; then
+	echo "$dest/bin"
+	exit 0
+fi
+
+mkdir -p "$cache"
+tmp="$(mktemp -d "$cache/.tmp-$key.XXXXXX")"
+trap 'rm -rf "$tmp"' EXIT
+mkdir -p "$tmp/bin"
+
+start=$SECONDS
+log "building control plane from test/testbed/build into cache $key (takes minutes the first time)"
+(cd "$build" && CGO_ENABLED=0 go build -trimpath -o "$tmp/bin/" ./...)
+log "installing kwok and kwokctl $KWOK_VERSION"
+(cd "$build" && CGO_ENABLED=0 GOBIN="$tmp/bin" go install -trimpath \
+	"sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION" "sigs.k8s.io/kwok/cmd/kwokctl@$KWOK_VERSION")
+if ! complete "$tmp/bin"; then
+	log "build finished but binaries are missing in $tmp/bin: ${BINARIES[*]}"
+	exit 1
+fi
+
+# Publish atomically: a killed build leaves only a .tmp-* folder behind.
+if [[ -e "$dest" ]] && ! complete "$dest/bin"; then
+	rm -rf "$dest" # an incomplete folder not made by this script
+fi
+if ! mv -T "$tmp" "$dest" 2>/dev/null; then
+	# mv without -T (macOS), or another run published first.
+	[[ -e "$dest" ]] || mv "$tmp" "$dest"
+fi
+# Leftovers of builds killed long ago.
+find "$cache" -maxdepth 1 -name '.tmp-*' -mmin +720 -exec rm -rf {} + 2>/dev/null || true
+if ! complete "$dest/bin"; then
+	log "binaries missing in $dest/bin"
+	exit 1
+fi
+log "built in $((SECONDS - start))s"
+echo "$dest/bin"

@@ -1,0 +1,45 @@
+// Package check owns release gates: the checks that must pass before a
+// blue-green release moves on (preview checks before promotion, and the watch
+// after promotion). It defines the Check interface, the HTTP, Smoke and
+// Webhook implementations, the CheckFunc adapter for checks written elsewhere
+// (e.g. a Kubernetes pods-ready check), the Spec file format with Build, and
+// RunAll to run a list of checks in order.
+//
+// A check's Run returns Passed=false with a Detail for a failing gate, and an
+// error only when the result is meaningless (bad configuration discovered at
+// run time, a command that cannot be started, or the caller's context being
+// cancelled).
+//
+// # Defaults from the environment
+//
+// DefaultsFromEnv reads the variables the existing shell scripts use:
+//
+//   - HEALTH_CHECK_RETRIES (default 5): attempts an HTTP check makes.
+//   - HEALTH_CHECK_INTERVAL (default 5): wait between HTTP attempts. A bare
+//     number is seconds ("5", "0.5"); a Go duration ("500ms") is accepted too.
+//   - SMOKE_TEST_TIMEOUT (default 30, same syntax): the total time a Smoke
+//     command may run, and also the default per-attempt timeout of HTTP checks
+//     and the timeout of Webhook checks. It is per attempt for HTTP checks,
+//     so the worst case of an HTTP check is about
+//     retries*timeout + (retries-1)*interval.
+//
+// Values set in a check's config override these defaults.
+//
+// # Smoke commands
+//
+// A Smoke command runs with the current environment plus PREVIEW_URL (the
+// Target's BaseURL, which is the production URL during the post-promotion
+// watch), APP, COLOR, IMAGE and NAMESPACE. It runs in its own process group;
+// on timeout or cancellation the group gets SIGTERM and, after a short grace
+// period, SIGKILL. When the command ends, any process still left in its group
+// (e.g. a forgotten background job) is killed too. Detail holds the last 20
+// lines of combined stdout and stderr, with secrets hidden: the values given
+// with WithSecrets, the values of secret-looking environment variables, and
+// URL secrets.
+//
+// # Secrets
+//
+// Webhook URLs, header values and secret-looking environment values are
+// treated as secrets: they are added to the check's redact.Secrets and never
+// appear in Detail, errors or logs.
+package check

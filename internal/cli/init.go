@@ -1,0 +1,90 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+
+	"github.com/spf13/cobra"
+
+	"github.com/bluegreen/bluegreen/internal/audit"
+	"github.com/bluegreen/bluegreen/internal/engine"
+	"github.com/bluegreen/bluegreen/internal/journal"
+	"github.com/bluegreen/bluegreen/internal/plan"
+	"github.com/bluegreen/bluegreen/internal/service"
+)
+
+func newInitCmd(g *Global) *cobra.Command {
+	var o plan.InitOptions
+	var dryRun bool
+	cmd := &cobra.Command{
+		Use:   "init APP",
+		Short: "Turn an existing Deployment and Service into the blue/green layout without dropping a request",
+		Long: `init copies the app's Deployment into APP-blue (same replicas, pods labelled
+track=blue) and waits until it is Ready while the Service still selects both,
+creates APP-green at 0 replicas and the preview Service, narrows the Service
+to the blue pods, then scales the original Deployment to 0. Running it again
+on an app already in the layout changes nothing.`,
+		Example: `  bluegreen init shop -n prod
+  bluegreen init shop -n prod --deployment shop-web --service shop --dry-run`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.App = args[0]
+			if o.Deployment == "" {
+				o.Deployment = o.App
+			}
+			if o.ActiveService == "" {
+				o.ActiveService = o.App
+			}
+			if o.PreviewService == "" {
+				o.PreviewService = o.App + "-preview"
+			}
+			return g.init(cmd.Context(), o, dryRun)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&o.Deployment, "deployment", "", "the Deployment that runs the app today (default APP)")
+	fl.StringVar(&o.ActiveService, "service", "", "the Service that receives its traffic; becomes the active Service (default APP)")
+	fl.StringVar(&o.PreviewService, "preview-service", "", "preview Service to create (default APP-preview)")
+	fl.StringVar(&o.ColorLabel, "color-label", "track", "pod label key that holds the color")
+	fl.BoolVar(&dryRun, "dry-run", false, "print the steps and every change they would make, and make none")
+	return cmd
+}
+
+func (g *Global) init(ctx context.Context, o plan.InitOptions, dryRun bool) error {
+	s, err := g.session(ctx)
+	if err != nil {
+		return err
+	}
+	ns := s.clients.Namespace
+	obs, err := service.ObserveInit(ctx, s.clients.Kube, ns, o)
+	if err != nil {
+		return err
+	}
+	steps, err := plan.ServiceInit(obs, o)
+	if errors.Is(err, plan.ErrAlreadyInitialized) {
+		g.printf("%s/%s already has the blue/green layout; nothing to do.\n", ns, o.App)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	rel := plan.ServiceRelease{App: o.App, Namespace: ns, ColorLabel: o.ColorLabel, ActiveService: o.ActiveService, PreviewService: o.PreviewService}
+	rel.Defaults()
+	spec, _ := json.Marshal(rel)
+	now := g.clock.Now().UTC()
+	r := &journal.Run{ID: journal.NewID(now), Scope: "service", Operation: "init", Context: s.clients.Context,
+		Namespace: ns, App: o.App, Actor: audit.Actor(), Spec: spec, State: journal.Running, Approved: true,
+		Steps: steps, CreatedAt: now, UpdatedAt: now}
+	if dryRun {
+		return g.printPlan(r)
+	}
+	if err := s.refuseUnfinished(ctx, r); err != nil {
+		return err
+	}
+	if err := s.store.Save(ctx, r); err != nil {
+		return err
+	}
+	err = s.executeWith(ctx, r, nil, service.InitActions, func(ctx context.Context, e *engine.Engine) error { return e.Run(ctx, r) })
+	return s.finish(r, err)
+}

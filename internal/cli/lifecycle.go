@@ -1,0 +1,169 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/bluegreen/bluegreen/internal/engine"
+	"github.com/bluegreen/bluegreen/internal/journal"
+	"github.com/bluegreen/bluegreen/internal/kube"
+	"github.com/bluegreen/bluegreen/internal/plan"
+)
+
+func newPromoteCmd(g *Global) *cobra.Command {
+	return &cobra.Command{
+		Use:     "promote APP",
+		Short:   "Continue a paused release: switch production to the new color",
+		Example: `  bluegreen promote shop -n prod`,
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return g.continueRun(cmd.Context(), args[0], func(r *journal.Run) error {
+				if r.State != journal.Paused {
+					return fmt.Errorf("%w: run %s of %s is %s, not paused: nothing to promote", plan.ErrInvalid, r.ID, r.App, r.State)
+				}
+				r.Approved = true
+				return nil
+			})
+		},
+	}
+}
+
+func newResumeCmd(g *Global) *cobra.Command {
+	return &cobra.Command{
+		Use:   "resume APP",
+		Short: "Continue an interrupted run (or its rollback) from the journal",
+		Long: `resume continues the app's last run from its journal: a run killed half-way
+goes on from the step it was in (every step is idempotent), a rollback killed
+half-way goes on undoing. A paused run stays paused at the approval gate.`,
+		Example: `  bluegreen resume shop -n prod`,
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return g.continueRun(cmd.Context(), args[0], func(r *journal.Run) error {
+				if r.State.Final() {
+					return fmt.Errorf("%w: run %s of %s is already %s: nothing to resume", plan.ErrInvalid, r.ID, r.App, r.State)
+				}
+				return nil
+			})
+		},
+	}
+}
+
+// continueRun loads the app's last run, lets prepare check and adjust it,
+// and runs it on.
+func (g *Global) continueRun(ctx context.Context, app string, prepare func(*journal.Run) error) error {
+	s, err := g.session(ctx)
+	if err != nil {
+		return err
+	}
+	r, err := s.requireLastRun(ctx, app)
+	if err != nil {
+		return err
+	}
+	if err := prepare(r); err != nil {
+		return err
+	}
+	err = s.execute(ctx, r, g.ttyApprover(), func(ctx context.Context, e *engine.Engine) error { return e.Run(ctx, r) })
+	return s.finish(r, err)
+}
+
+func (s *session) requireLastRun(ctx context.Context, app string) (*journal.Run, error) {
+	r, err := s.lastRun(ctx, s.clients.Namespace, app)
+	if err != nil {
+		return nil, err
+	}
+	if r == nil {
+		return nil, fmt.Errorf("%w: no run of %s/%s in the journal %s (context %q); check -n/--namespace, --context and --journal",
+			plan.ErrInvalid, s.clients.Namespace, app, s.g.journalPath(), s.clients.Context)
+	}
+	return r, nil
+}
+
+func newRollbackCmd(g *Global) *cobra.Command {
+	return &cobra.Command{
+		Use:   "rollback APP",
+		Short: "Send production back to the previous color, undoing the last release",
+		Long: `rollback walks the undos of the app's last run, newest first: if the old color
+was scaled down it is scaled up and waited on until Ready, then the active
+Service points back at it, then the new color returns to what it was.`,
+		Example: `  bluegreen rollback shop -n prod`,
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			s, err := g.session(ctx)
+			if err != nil {
+				return err
+			}
+			r, err := s.requireLastRun(ctx, args[0])
+			if err != nil {
+				return err
+			}
+			if r.State == journal.RolledBack || r.State == journal.Aborted {
+				return fmt.Errorf("%w: the last run %s of %s is already %s: nothing to roll back", plan.ErrInvalid, r.ID, r.App, r.State)
+			}
+			err = s.execute(ctx, r, nil, func(ctx context.Context, e *engine.Engine) error {
+				if r.State == journal.RollingBack {
+					return e.Run(ctx, r)
+				}
+				return e.Rollback(ctx, r, "rollback requested by "+kube.Self(r.ID).User)
+			})
+			return s.finish(r, err)
+		},
+	}
+}
+
+func newAbortCmd(g *Global) *cobra.Command {
+	return &cobra.Command{
+		Use:   "abort APP",
+		Short: "Stop a paused or running release before production sees the new color",
+		Long: `abort undoes a release that has not switched production yet. A paused run is
+undone here; a run in progress elsewhere is asked to stop through its lease,
+and undoes itself. A release that already switched needs rollback instead.`,
+		Example: `  bluegreen abort shop -n prod`,
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return g.abort(cmd.Context(), args[0])
+		},
+	}
+}
+
+func (g *Global) abort(ctx context.Context, app string) error {
+	s, err := g.session(ctx)
+	if err != nil {
+		return err
+	}
+	ns := s.clients.Namespace
+	holder, err := kube.RequestAbort(ctx, s.clients.Kube, ns, leaseName(app))
+	if err != nil {
+		return err
+	}
+	if holder != "" {
+		g.printf("Asked the running release (%s) to abort; it undoes its steps and exits.\n", holder)
+		return nil
+	}
+	r, err := s.requireLastRun(ctx, app)
+	if err != nil {
+		return err
+	}
+	if r.State.Final() {
+		return fmt.Errorf("%w: the last run %s of %s is %s: nothing to abort", plan.ErrInvalid, r.ID, app, r.State)
+	}
+	if sw := r.Step("switch"); sw != nil && sw.State != journal.Pending {
+		return fmt.Errorf("%w: run %s already switched production: use `bluegreen rollback %s` instead", plan.ErrInvalid, r.ID, app)
+	}
+	err = s.execute(ctx, r, nil, func(ctx context.Context, e *engine.Engine) error { return e.Abort(ctx, r) })
+	if errors.Is(err, engine.ErrRolledBack) {
+		err = nil
+	}
+	return s.finish(r, err)
+}
+
+func (g *Global) journalPath() string {
+	if g.Journal != "" {
+		return g.Journal
+	}
+	p, _ := journal.DefaultPath()
+	return p
+}

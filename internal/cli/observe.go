@@ -1,0 +1,102 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/bluegreen/bluegreen/internal/engine"
+	"github.com/bluegreen/bluegreen/internal/journal"
+	"github.com/bluegreen/bluegreen/internal/kube"
+)
+
+// observer fans every engine transition out to the live view, the audit log,
+// Kubernetes Events and the notification webhooks. It returns a func that
+// flushes and closes them.
+func (s *session) observer(ctx context.Context, r *journal.Run) (func(engine.Event), func()) {
+	sinks := []func(engine.Event){s.liveView, s.kubeEvents(ctx)}
+	audit, closeAudit := s.auditSink(ctx, r)
+	if audit != nil {
+		sinks = append(sinks, audit)
+	}
+	if n := s.notifySink(ctx, r); n != nil {
+		sinks = append(sinks, n)
+	}
+	return func(ev engine.Event) {
+			for _, sink := range sinks {
+				sink(ev)
+			}
+		}, func() {
+			if closeAudit != nil {
+				closeAudit()
+			}
+		}
+}
+
+// liveView prints one line per step transition, like the runbook being ticked.
+func (s *session) liveView(ev engine.Event) {
+	if s.g.Output != "text" {
+		return
+	}
+	if ev.Step == nil {
+		switch ev.Kind {
+		case "run-running":
+			s.g.printf("Run %s: %s %s/%s\n", ev.Run.ID, ev.Run.Operation, ev.Run.Namespace, ev.Run.App)
+		case "run-rolling-back":
+			s.g.printf("Rolling back: %s\n", ev.Run.Reason)
+		}
+		return
+	}
+	switch ev.Kind {
+	case "step-started":
+		s.g.printf("  → %-16s %s\n", ev.Step.Name, ev.Step.Description)
+	case "step-done":
+		s.g.printf("  ✓ %-16s %s\n", ev.Step.Name, round(ev.Elapsed))
+	case "step-failed":
+		s.g.printf("  ✗ %-16s %v\n", ev.Step.Name, ev.Err)
+	case "step-undoing":
+		s.g.printf("  ↶ %-16s undoing\n", ev.Step.Name)
+	case "step-undone":
+		s.g.printf("  ↶ %-16s undone %s\n", ev.Step.Name, round(ev.Elapsed))
+	}
+}
+
+func round(d time.Duration) string {
+	if d < time.Second {
+		return d.Round(time.Millisecond).String()
+	}
+	return d.Round(10 * time.Millisecond).String()
+}
+
+var eventReasons = map[string]string{
+	"step-done":   "BlueGreenStep",
+	"step-undone": "BlueGreenUndo",
+	"step-failed": "BlueGreenStepFailed",
+}
+
+// kubeEvents records an Event on every object a finished step touched.
+func (s *session) kubeEvents(ctx context.Context) func(engine.Event) {
+	return func(ev engine.Event) {
+		reason, ok := eventReasons[ev.Kind]
+		if !ok || ev.Step == nil {
+			return
+		}
+		typ, msg := "Normal", fmt.Sprintf("run %s step %s: %s", ev.Run.ID, ev.Step.Name, ev.Step.Description)
+		if ev.Kind == "step-undone" {
+			msg = fmt.Sprintf("run %s undid step %s", ev.Run.ID, ev.Step.Name)
+		}
+		if ev.Err != nil {
+			typ, msg = "Warning", fmt.Sprintf("run %s step %s failed: %s", ev.Run.ID, ev.Step.Name, redactErr(ev.Err))
+		}
+		seen := map[string]bool{}
+		for _, m := range ev.Step.Mutations {
+			if seen[m.Object] {
+				continue
+			}
+			seen[m.Object] = true
+			if err := kube.Event(context.WithoutCancel(ctx), s.clients.Kube, ev.Run.Namespace, m.Object, reason, msg, typ); err != nil {
+				s.g.log.Debug("record event", "error", err)
+			}
+		}
+	}
+}

@@ -1,0 +1,173 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/bluegreen/bluegreen/internal/clock"
+	"github.com/bluegreen/bluegreen/internal/engine"
+	"github.com/bluegreen/bluegreen/internal/journal"
+	"github.com/bluegreen/bluegreen/internal/kube"
+	"github.com/bluegreen/bluegreen/internal/plan"
+)
+
+// Exit codes, documented in docs/service-scope.md.
+const (
+	ExitOK         = 0
+	ExitError      = 1
+	ExitInvalid    = 2
+	ExitLocked     = 3
+	ExitRolledBack = 4
+)
+
+// Global holds the flags every command shares.
+type Global struct {
+	Kubeconfig string
+	Context    string
+	Namespace  string
+	Output     string
+	Journal    string
+	Audit      string
+	Notify     []string
+	Verbose    bool
+
+	in       io.Reader
+	out, err io.Writer
+	log      *slog.Logger
+	clock    clock.Clock
+}
+
+// Execute runs the command line and returns the process exit code.
+func Execute(ctx context.Context, args []string, in io.Reader, out, errOut io.Writer) int {
+	g := &Global{in: in, out: out, err: errOut, clock: clock.Real{}}
+	root := newRoot(g, filepath.Base(args[0]))
+	root.SetArgs(args[1:])
+	root.SetIn(in)
+	root.SetOut(out)
+	root.SetErr(errOut)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	fmt.Fprintf(errOut, "Error: %v\n", err)
+	return exitCode(err)
+}
+
+func exitCode(err error) int {
+	switch {
+	case errors.Is(err, plan.ErrInvalid), errors.Is(err, errUsage):
+		return ExitInvalid
+	case errors.Is(err, kube.ErrLocked):
+		return ExitLocked
+	case errors.Is(err, engine.ErrRolledBack):
+		return ExitRolledBack
+	}
+	return ExitError
+}
+
+var errUsage = errors.New("usage")
+
+func usageErr(format string, a ...any) error {
+	return fmt.Errorf("%w: %s", errUsage, fmt.Sprintf(format, a...))
+}
+
+func newRoot(g *Global, name string) *cobra.Command {
+	use := "bluegreen"
+	if strings.HasPrefix(name, "kubectl-") {
+		use = "kubectl bluegreen"
+	}
+	root := &cobra.Command{
+		Use:           use,
+		Short:         "Blue-green releases on Kubernetes with instant rollback",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			level := slog.LevelWarn
+			if g.Verbose {
+				level = slog.LevelDebug
+			}
+			g.log = slog.New(slog.NewTextHandler(g.err, &slog.HandlerOptions{Level: level}))
+			switch g.Output {
+			case "text", "json":
+			default:
+				return usageErr("-o/--output %q: want text or json", g.Output)
+			}
+			return nil
+		},
+	}
+	f := root.PersistentFlags()
+	f.StringVar(&g.Kubeconfig, "kubeconfig", "", "path to the kubeconfig file (default $KUBECONFIG, then ~/.kube/config)")
+	f.StringVar(&g.Context, "context", "", "kubeconfig context to use (default: the current context)")
+	f.StringVarP(&g.Namespace, "namespace", "n", "", "namespace of the app (default: the context's namespace)")
+	f.StringVarP(&g.Output, "output", "o", "text", "output format: text or json")
+	f.StringVar(&g.Journal, "journal", envOr("BLUEGREEN_JOURNAL", ""), "journal database file (default $XDG_STATE_HOME/bluegreen/journal.db; env BLUEGREEN_JOURNAL)")
+	f.StringVar(&g.Audit, "audit-log", envOr("BLUEGREEN_AUDIT_LOG", ""), "JSON-lines audit log (default beside the journal: audit.jsonl; env BLUEGREEN_AUDIT_LOG)")
+	f.StringArrayVar(&g.Notify, "notify-webhook", envList("BLUEGREEN_NOTIFY_WEBHOOK"), "Slack-compatible webhook URL notified on start, pause, promote, rollback and failure (repeatable; env BLUEGREEN_NOTIFY_WEBHOOK)")
+	f.BoolVarP(&g.Verbose, "verbose", "v", false, "log every step to stderr")
+	root.AddCommand(
+		newStatusCmd(g), newInitCmd(g), newDeployCmd(g), newPlanCmd(g), newPromoteCmd(g),
+		newRollbackCmd(g), newAbortCmd(g), newResumeCmd(g), newVersionCmd(g),
+	)
+	return root
+}
+
+func envOr(key, def string) string {
+	if v, ok := os.LookupEnv(key); ok {
+		return v
+	}
+	return def
+}
+
+func envList(key string) []string {
+	if v := os.Getenv(key); v != "" {
+		return strings.Split(v, ",")
+	}
+	return nil
+}
+
+// connect builds clients and checks the cluster answers.
+func (g *Global) connect(ctx context.Context) (*kube.Clients, error) {
+	c, err := kube.Connect(kube.ClientOptions{Kubeconfig: g.Kubeconfig, Context: g.Context, Namespace: g.Namespace})
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", plan.ErrInvalid, err)
+	}
+	if err := c.Ping(ctx); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// store opens the journal.
+func (g *Global) store() (*journal.Bolt, error) {
+	path := g.Journal
+	if path == "" {
+		var err error
+		if path, err = journal.DefaultPath(); err != nil {
+			return nil, err
+		}
+	}
+	return journal.OpenBolt(path)
+}
+
+// Version is set at build time with -ldflags "-X .../internal/cli.Version=…".
+var Version = "dev"
+
+func newVersionCmd(g *Global) *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the bluegreen version",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			_, err := fmt.Fprintln(g.out, Version)
+			return err
+		},
+	}
+}

@@ -1,0 +1,161 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/term"
+
+	"github.com/bluegreen/bluegreen/internal/check"
+	"github.com/bluegreen/bluegreen/internal/engine"
+	"github.com/bluegreen/bluegreen/internal/journal"
+	"github.com/bluegreen/bluegreen/internal/kube"
+	"github.com/bluegreen/bluegreen/internal/service"
+	"github.com/bluegreen/bluegreen/internal/traffic"
+	"github.com/bluegreen/bluegreen/internal/traffic/selector"
+)
+
+// session is one command's connection to a cluster and the journal.
+type session struct {
+	g       *Global
+	clients *kube.Clients
+	store   journal.Store
+}
+
+func (g *Global) session(ctx context.Context) (*session, error) {
+	c, err := g.connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	st, err := g.store()
+	if err != nil {
+		return nil, err
+	}
+	return &session{g: g, clients: c, store: st}, nil
+}
+
+func leaseName(app string) string { return "bluegreen-" + app }
+
+// execute runs fn with the environment's lease held, an engine wired to the
+// journal, the live view, the audit log, Kubernetes Events and notifications,
+// and a context that is cancelled if someone requests an abort.
+func (s *session) execute(ctx context.Context, r *journal.Run, approver service.Approver, fn func(context.Context, *engine.Engine) error) error {
+	actions := service.Actions
+	if r.Operation == "init" {
+		actions = service.InitActions
+	}
+	return s.executeWith(ctx, r, approver, actions, fn)
+}
+
+func (s *session) executeWith(ctx context.Context, r *journal.Run, approver service.Approver,
+	actions func(service.Deps) map[string]engine.Action, fn func(context.Context, *engine.Engine) error) error {
+	lease, err := kube.Acquire(ctx, s.clients.Kube, kube.LeaseOptions{
+		Namespace: r.Namespace, Name: leaseName(r.App), Holder: kube.Self(r.ID), Log: s.g.log,
+	})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := lease.Release(context.WithoutCancel(ctx)); err != nil {
+			s.g.log.Warn("release lease", "error", err)
+		}
+	}()
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	go func() {
+		select {
+		case <-lease.AbortRequested():
+			cancel(engine.ErrAbortRequested)
+		case <-ctx.Done():
+		}
+	}()
+	defaults, err := check.DefaultsFromEnv(os.LookupEnv)
+	if err != nil {
+		return fmt.Errorf("%w", err)
+	}
+	router, err := traffic.New(selector.Name, traffic.Deps{Kube: s.clients.Kube})
+	if err != nil {
+		return err
+	}
+	obs, closeObs := s.observer(ctx, r)
+	defer closeObs()
+	e := &engine.Engine{
+		Store: s.store,
+		Actions: actions(service.Deps{
+			Client: s.clients.Kube, Router: router, Clock: s.g.clock, Log: s.g.log,
+			CheckDefaults: defaults, CheckOptions: []check.Option{check.WithLogger(s.g.log)}, Approver: approver,
+		}),
+		Clock:   s.g.clock,
+		Log:     s.g.log,
+		Observe: obs,
+		CrashAt: crashHook(),
+	}
+	return fn(ctx, e)
+}
+
+// crashHook reads BLUEGREEN_TEST_CRASH_AT=step/phase and kills the process
+// with SIGKILL exactly there. The crash-recovery tests use it to stop a run
+// at every step boundary; it does nothing when unset.
+func crashHook() func(string, engine.Phase) {
+	at := os.Getenv("BLUEGREEN_TEST_CRASH_AT")
+	if at == "" {
+		return nil
+	}
+	return func(step string, p engine.Phase) {
+		if at == step+"/"+string(p) {
+			_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
+			time.Sleep(time.Minute)
+		}
+	}
+}
+
+// ttyApprover asks on the terminal when stdin is one; nil otherwise.
+func (g *Global) ttyApprover() service.Approver {
+	f, ok := g.in.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return nil
+	}
+	return func(ctx context.Context, r *journal.Run) (bool, error) {
+		fmt.Fprintf(g.err, "Switch production traffic of %s/%s now? Type yes to switch: ", r.Namespace, r.App)
+		line, err := bufio.NewReader(f).ReadString('\n')
+		if err != nil {
+			return false, fmt.Errorf("read approval: %w", err)
+		}
+		return strings.TrimSpace(line) == "yes", nil
+	}
+}
+
+// finish prints a run's outcome and turns engine sentinels into the CLI's
+// messages.
+func (s *session) finish(r *journal.Run, err error) error {
+	switch {
+	case errors.Is(err, engine.ErrPaused):
+		s.g.printf("Paused before the switch. Continue with `bluegreen promote %s -n %s`, or stop with `bluegreen abort %s -n %s`.\n", r.App, r.Namespace, r.App, r.Namespace)
+		err = nil
+	case errors.Is(err, engine.ErrInterrupted):
+		err = fmt.Errorf("%w; the run is journaled: continue with `bluegreen resume %s -n %s`", err, r.App, r.Namespace)
+	}
+	if s.g.Output == "json" {
+		enc := json.NewEncoder(s.g.out)
+		enc.SetIndent("", "  ")
+		if jerr := enc.Encode(runView(r)); jerr != nil {
+			return jerr
+		}
+	} else if err == nil {
+		s.g.printf("Run %s %s.\n", r.ID, r.State)
+	}
+	return err
+}
+
+func (g *Global) printf(format string, a ...any) {
+	if g.Output == "text" {
+		fmt.Fprintf(g.out, format, a...)
+	}
+}

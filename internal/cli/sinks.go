@@ -1,0 +1,132 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"path/filepath"
+
+	"github.com/bluegreen/bluegreen/internal/audit"
+	"github.com/bluegreen/bluegreen/internal/engine"
+	"github.com/bluegreen/bluegreen/internal/journal"
+	"github.com/bluegreen/bluegreen/internal/notify"
+	"github.com/bluegreen/bluegreen/internal/plan"
+	"github.com/bluegreen/bluegreen/internal/redact"
+)
+
+// secrets collects every secret a run knows of: notification and check
+// webhook URLs and check headers. They are redacted from every output.
+func (g *Global) secrets(r *journal.Run) *redact.Secrets {
+	s := redact.NewSecrets(g.Notify...)
+	var rel plan.ServiceRelease
+	if r != nil && json.Unmarshal(r.Spec, &rel) == nil {
+		for _, c := range rel.Checks {
+			if c.Webhook != nil {
+				s.Add(c.Webhook.URL)
+				for _, v := range c.Webhook.Headers {
+					s.Add(v)
+				}
+			}
+			if c.HTTP != nil {
+				for _, v := range c.HTTP.Headers {
+					s.Add(v)
+				}
+			}
+		}
+	}
+	return s
+}
+
+func redactText(s string) string { return redact.Text(s) }
+
+func redactErr(err error) string { return redact.Text(err.Error()) }
+
+func (g *Global) auditPath() string {
+	if g.Audit != "" {
+		return g.Audit
+	}
+	return filepath.Join(filepath.Dir(g.journalPath()), "audit.jsonl")
+}
+
+// auditSink appends one record per step transition and per run outcome.
+func (s *session) auditSink(ctx context.Context, r *journal.Run) (func(engine.Event), func()) {
+	log, err := audit.Open(s.g.auditPath(), s.g.secrets(r))
+	if err != nil {
+		s.g.log.Warn("audit log unavailable", "error", err)
+		return nil, nil
+	}
+	return func(ev engine.Event) {
+		rec := audit.Record{Run: ev.Run.ID, Scope: ev.Run.Scope, App: ev.Run.App, Namespace: ev.Run.Namespace,
+			Context: ev.Run.Context, Action: ev.Kind, Result: "ok"}
+		if ev.Step != nil {
+			rec.Action = ev.Kind + " " + ev.Step.Name
+			if len(ev.Step.Mutations) > 0 {
+				rec.Object = ev.Step.Mutations[0].Object
+				after, _ := json.Marshal(ev.Step.Mutations)
+				rec.After = after
+			}
+			rec.Before = ev.Step.Before
+		} else if ev.Run.Reason != "" {
+			rec.Error = ev.Run.Reason
+		}
+		if ev.Err != nil {
+			rec.Result, rec.Error = "failed", ev.Err.Error()
+		}
+		if err := log.Append(context.WithoutCancel(ctx), rec); err != nil {
+			s.g.log.Warn("append audit record", "error", err)
+		}
+	}, func() { _ = log.Close() }
+}
+
+// notifyKinds maps run transitions to notification kinds.
+var notifyKinds = map[string]string{
+	"run-running":      "started",
+	"run-paused":       "paused",
+	"run-succeeded":    "promoted",
+	"run-rolled-back":  "rolled-back",
+	"run-aborted":      "aborted",
+	"run-rolling-back": "",
+}
+
+// notifySink posts run-level transitions to the configured webhooks. A
+// failed notification is logged (redacted) and never fails the release.
+func (s *session) notifySink(ctx context.Context, r *journal.Run) func(engine.Event) {
+	if len(s.g.Notify) == 0 {
+		return nil
+	}
+	var targets []notify.Notifier
+	for _, u := range s.g.Notify {
+		targets = append(targets, &notify.Slack{URL: u, Logger: s.g.log})
+	}
+	n := notify.Multi{Notifiers: targets, Logger: s.g.log}
+	var rel plan.ServiceRelease
+	_ = json.Unmarshal(r.Spec, &rel)
+	return func(ev engine.Event) {
+		kind := notifyKinds[ev.Kind]
+		if ev.Step == nil && ev.Kind == "run-rolled-back" && ev.Run.Operation == "deploy" && ev.Run.Reason != "" && !isRequested(ev.Run.Reason) {
+			kind = "failed"
+		}
+		if kind == "" || ev.Step != nil {
+			return
+		}
+		from, to := switchColors(ev.Run)
+		_ = n.Notify(context.WithoutCancel(ctx), notify.Event{Kind: kind, App: ev.Run.App, Namespace: ev.Run.Namespace,
+			Run: ev.Run.ID, FromColor: from, ToColor: to, Image: rel.Image, Message: redact.Text(ev.Run.Reason)})
+	}
+}
+
+func isRequested(reason string) bool {
+	return len(reason) >= 9 && (reason[:9] == "rollback " || reason[:7] == "aborted")
+}
+
+// switchColors reads the colors of a run's switch step, if it has one.
+func switchColors(r *journal.Run) (from, to string) {
+	st := r.Step("switch")
+	if st == nil {
+		return "", ""
+	}
+	var p plan.SwitchParams
+	if st.DecodeParams(&p) != nil {
+		return "", ""
+	}
+	return string(p.From), string(p.To)
+}

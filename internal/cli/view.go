@@ -1,0 +1,55 @@
+package cli
+
+import (
+	"time"
+
+	"github.com/bluegreen/bluegreen/internal/journal"
+)
+
+// stepView is a step as printed; before-states stay in the journal.
+type stepView struct {
+	Name        string             `json:"name"`
+	Kind        string             `json:"kind"`
+	Description string             `json:"description"`
+	State       journal.StepState  `json:"state"`
+	Mutations   []journal.Mutation `json:"mutations,omitempty"`
+	Error       string             `json:"error,omitempty"`
+	StartedAt   time.Time          `json:"startedAt,omitzero"`
+	FinishedAt  time.Time          `json:"finishedAt,omitzero"`
+}
+
+// runSummary is a run as printed. The release spec is left out: it may hold
+// webhook URLs and headers.
+type runSummary struct {
+	ID        string           `json:"id"`
+	Operation string           `json:"operation"`
+	Context   string           `json:"context,omitempty"`
+	Namespace string           `json:"namespace"`
+	App       string           `json:"app"`
+	Actor     string           `json:"actor,omitempty"`
+	State     journal.RunState `json:"state"`
+	Reason    string           `json:"reason,omitempty"`
+	CreatedAt time.Time        `json:"createdAt"`
+	UpdatedAt time.Time        `json:"updatedAt"`
+	Steps     []stepView       `json:"steps,omitempty"`
+}
+
+func runView(r *journal.Run) runSummary {
+	v := summary(r)
+	for _, s := range r.Steps {
+		v.Steps = append(v.Steps, stepView{Name: s.Name, Kind: s.Kind, Description: s.Description, State: s.State,
+			Mutations: s.Mutations, Error: redactText(s.Error), StartedAt: s.StartedAt, FinishedAt: s.FinishedAt})
+	}
+	return v
+}
+
+func planView(r *journal.Run) runSummary {
+	v := runView(r)
+	v.ID, v.State, v.CreatedAt, v.UpdatedAt = "", "planned", time.Time{}, time.Time{}
+	return v
+}
+
+func summary(r *journal.Run) runSummary {
+	return runSummary{ID: r.ID, Operation: r.Operation, Context: r.Context, Namespace: r.Namespace, App: r.App,
+		Actor: r.Actor, State: r.State, Reason: redactText(r.Reason), CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
+}

@@ -1,0 +1,283 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/bluegreen/bluegreen/internal/clock"
+	"github.com/bluegreen/bluegreen/internal/journal"
+)
+
+// Sentinel errors callers branch on.
+var (
+	// ErrPaused means the run stopped at an approval gate; `promote` continues it.
+	ErrPaused = errors.New("run paused for approval")
+	// ErrRolledBack means a step failed and the run was rolled back.
+	ErrRolledBack = errors.New("run rolled back")
+	// ErrAbortRequested is the cancel cause when someone asked the run to abort.
+	ErrAbortRequested = errors.New("abort requested")
+	// ErrInterrupted means the run was cancelled (signal) and can be resumed.
+	ErrInterrupted = errors.New("run interrupted")
+)
+
+// Exec is what an action sees: the run and the step being executed.
+type Exec struct {
+	Run  *journal.Run
+	Step *journal.Step
+}
+
+// Action executes the steps of one kind. Nil funcs are skipped. Do and Undo
+// must be idempotent: a resumed run repeats the action of a step that was
+// started but not recorded done, and a resumed rollback repeats an undo.
+type Action struct {
+	// Precondition must hold before the step starts.
+	Precondition func(ctx context.Context, x Exec) error
+	// Capture returns the before-state Undo needs; it is journaled before Do.
+	Capture func(ctx context.Context, x Exec) (any, error)
+	// Do performs the step and may return an output recorded in the journal.
+	Do func(ctx context.Context, x Exec) (any, error)
+	// Verify checks the step's postcondition after Do.
+	Verify func(ctx context.Context, x Exec) error
+	// Undo restores the before-state.
+	Undo func(ctx context.Context, x Exec) error
+}
+
+// Engine runs journaled steps.
+type Engine struct {
+	Store   journal.Store
+	Actions map[string]Action
+	Clock   clock.Clock
+	Log     *slog.Logger
+	// Observe, when set, is called on every transition (live view, audit,
+	// Kubernetes Events, notifications). It must not block for long.
+	Observe func(Event)
+	// Retries is how often a transient error is retried (default 5).
+	Retries int
+	// CrashAt, when set, is called at every step boundary; tests use it to
+	// kill the process exactly there.
+	CrashAt func(step string, phase Phase)
+}
+
+// Phase names a step boundary.
+type Phase string
+
+// Step boundaries: after the before-state is journaled, after the action ran
+// (not yet journaled), after the result is journaled.
+const (
+	PhaseStarted Phase = "started"
+	PhaseActed   Phase = "acted"
+	PhaseDone    Phase = "done"
+)
+
+// Event is one transition of a run or step.
+type Event struct {
+	Run     *journal.Run
+	Step    *journal.Step // nil for run-level events
+	Kind    string        // step-started, step-done, step-failed, step-undoing, step-undone, run-<state>
+	Err     error
+	Elapsed time.Duration
+}
+
+func (e *Engine) emit(ev Event) {
+	if e.Observe != nil {
+		e.Observe(ev)
+	}
+}
+
+func (e *Engine) save(ctx context.Context, r *journal.Run) error {
+	r.UpdatedAt = e.Clock.Now().UTC()
+	// A cancelled run context must not stop the journal from recording why.
+	return e.Store.Save(context.WithoutCancel(ctx), r)
+}
+
+func (e *Engine) crash(step string, p Phase) {
+	if e.CrashAt != nil {
+		e.CrashAt(step, p)
+	}
+}
+
+// Run executes the run's pending steps in order. On a step failure it rolls
+// the run back and returns an error wrapping ErrRolledBack and the cause. It
+// returns ErrPaused at an approval gate, and ErrInterrupted when ctx is
+// cancelled by the caller (the run stays resumable).
+func (e *Engine) Run(ctx context.Context, r *journal.Run) error {
+	if r.State == journal.RollingBack {
+		return e.Rollback(ctx, r, r.Reason)
+	}
+	if r.State.Final() {
+		return fmt.Errorf("run %s is %s: nothing to run", r.ID, r.State)
+	}
+	r.State = journal.Running
+	if err := e.save(ctx, r); err != nil {
+		return err
+	}
+	e.emit(Event{Run: r, Kind: "run-running"})
+	for i := range r.Steps {
+		s := &r.Steps[i]
+		if s.State == journal.Done || s.State == journal.Skipped {
+			continue
+		}
+		err := e.step(ctx, r, s)
+		switch {
+		case err == nil:
+			continue
+		case errors.Is(err, ErrPaused):
+			r.State = journal.Paused
+			r.Reason = s.Description
+			if serr := e.save(ctx, r); serr != nil {
+				return serr
+			}
+			e.emit(Event{Run: r, Step: s, Kind: "run-paused"})
+			return ErrPaused
+		case errors.Is(context.Cause(ctx), ErrAbortRequested):
+			return e.abort(ctx, r)
+		case ctx.Err() != nil:
+			return fmt.Errorf("%w at step %s: %w", ErrInterrupted, s.Name, context.Cause(ctx))
+		default:
+			reason := fmt.Sprintf("step %s failed: %v", s.Name, err)
+			if rerr := e.Rollback(context.WithoutCancel(ctx), r, reason); rerr != nil {
+				return fmt.Errorf("%s; rollback: %w", reason, rerr)
+			}
+			return fmt.Errorf("%w: %s", ErrRolledBack, reason)
+		}
+	}
+	r.State = journal.Succeeded
+	r.Reason = ""
+	if err := e.save(ctx, r); err != nil {
+		return err
+	}
+	e.emit(Event{Run: r, Kind: "run-succeeded"})
+	return nil
+}
+
+func (e *Engine) abort(ctx context.Context, r *journal.Run) error {
+	if err := e.Rollback(context.WithoutCancel(ctx), r, "aborted on request"); err != nil {
+		return err
+	}
+	r.State = journal.Aborted
+	if err := e.save(ctx, r); err != nil {
+		return err
+	}
+	e.emit(Event{Run: r, Kind: "run-aborted"})
+	return nil
+}
+
+// Abort walks the undos of a paused run and marks it aborted.
+func (e *Engine) Abort(ctx context.Context, r *journal.Run) error {
+	if r.State.Final() {
+		return fmt.Errorf("run %s is already %s", r.ID, r.State)
+	}
+	return e.abort(ctx, r)
+}
+
+func (e *Engine) action(s *journal.Step) (Action, error) {
+	a, ok := e.Actions[s.Kind]
+	if !ok {
+		return Action{}, fmt.Errorf("step %s: no action registered for kind %q", s.Name, s.Kind)
+	}
+	return a, nil
+}
+
+func (e *Engine) step(ctx context.Context, r *journal.Run, s *journal.Step) error {
+	a, err := e.action(s)
+	if err != nil {
+		return err
+	}
+	x := Exec{Run: r, Step: s}
+	start := e.Clock.Now()
+	log := e.Log.With("run", r.ID, "step", s.Name)
+	if s.State != journal.Started {
+		if err := e.start(ctx, a, x); err != nil {
+			return e.fail(ctx, r, s, err)
+		}
+		e.crash(s.Name, PhaseStarted)
+	} else {
+		log.Info("resuming step that had started")
+	}
+	log.Info("running step", "kind", s.Kind)
+	e.emit(Event{Run: r, Step: s, Kind: "step-started"})
+	out, err := e.retry(ctx, func() (any, error) { return call(ctx, a.Do, x) })
+	if err != nil {
+		return e.fail(ctx, r, s, err)
+	}
+	e.crash(s.Name, PhaseActed)
+	if a.Verify != nil {
+		if _, err := e.retry(ctx, func() (any, error) { return nil, a.Verify(ctx, x) }); err != nil {
+			return e.fail(ctx, r, s, fmt.Errorf("verify: %w", err))
+		}
+	}
+	if out != nil {
+		raw, err := json.Marshal(out)
+		if err != nil {
+			return e.fail(ctx, r, s, fmt.Errorf("encode output: %w", err))
+		}
+		s.Output = raw
+	}
+	s.State = journal.Done
+	s.Error = ""
+	s.FinishedAt = e.Clock.Now().UTC()
+	if err := e.save(ctx, r); err != nil {
+		return err
+	}
+	elapsed := e.Clock.Now().Sub(start)
+	log.Info("ran step", "elapsed", elapsed)
+	e.emit(Event{Run: r, Step: s, Kind: "step-done", Elapsed: elapsed})
+	e.crash(s.Name, PhaseDone)
+	return nil
+}
+
+// start checks the precondition, captures the before-state and journals it
+// with the step marked started: from here on an undo is possible.
+func (e *Engine) start(ctx context.Context, a Action, x Exec) error {
+	if a.Precondition != nil {
+		if err := a.Precondition(ctx, x); err != nil {
+			return fmt.Errorf("precondition: %w", err)
+		}
+	}
+	if a.Capture != nil {
+		before, err := e.retry(ctx, func() (any, error) { return a.Capture(ctx, x) })
+		if err != nil {
+			return fmt.Errorf("capture before-state: %w", err)
+		}
+		raw, err := json.Marshal(before)
+		if err != nil {
+			return fmt.Errorf("encode before-state: %w", err)
+		}
+		x.Step.Before = raw
+	}
+	x.Step.State = journal.Started
+	x.Step.StartedAt = e.Clock.Now().UTC()
+	x.Step.Attempts++
+	return e.save(ctx, x.Run)
+}
+
+func (e *Engine) fail(ctx context.Context, r *journal.Run, s *journal.Step, err error) error {
+	if errors.Is(err, ErrPaused) || ctx.Err() != nil {
+		return err
+	}
+	if s.State == journal.Pending {
+		// Nothing reached the system: the step stays pending, nothing to undo.
+		s.Error = err.Error()
+	} else {
+		s.State = journal.Errored
+		s.Error = err.Error()
+	}
+	s.FinishedAt = e.Clock.Now().UTC()
+	if serr := e.save(ctx, r); serr != nil {
+		return errors.Join(err, serr)
+	}
+	e.Log.Error("step failed", "run", r.ID, "step", s.Name, "error", err)
+	e.emit(Event{Run: r, Step: s, Kind: "step-failed", Err: err})
+	return err
+}
+
+func call(ctx context.Context, f func(context.Context, Exec) (any, error), x Exec) (any, error) {
+	if f == nil {
+		return nil, nil
+	}
+	return f(ctx, x)
+}

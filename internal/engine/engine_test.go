@@ -1,0 +1,203 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"reflect"
+	"testing"
+
+	"github.com/bluegreen/bluegreen/internal/clock"
+	"github.com/bluegreen/bluegreen/internal/journal"
+)
+
+// system is a tiny key/value world the test actions change, so that the
+// engine's effects (and undos) can be asserted on state, not on call order.
+type system struct {
+	vals  map[string]string
+	trace []string
+	fail  map[string]error
+}
+
+func (s *system) setAction() Action {
+	return Action{
+		Capture: func(_ context.Context, x Exec) (any, error) { return s.vals[x.Step.Name], nil },
+		Do: func(_ context.Context, x Exec) (any, error) {
+			if err := s.fail[x.Step.Name]; err != nil {
+				s.fail[x.Step.Name] = nil // fail once
+				return nil, err
+			}
+			var p struct{ Value string }
+			if err := x.Step.DecodeParams(&p); err != nil {
+				return nil, err
+			}
+			s.vals[x.Step.Name] = p.Value
+			s.trace = append(s.trace, "do "+x.Step.Name)
+			return map[string]string{"set": p.Value}, nil
+		},
+		Undo: func(_ context.Context, x Exec) error {
+			var before string
+			if err := x.Step.DecodeBefore(&before); err != nil {
+				return err
+			}
+			s.vals[x.Step.Name] = before
+			s.trace = append(s.trace, "undo "+x.Step.Name)
+			return nil
+		},
+	}
+}
+
+func newRun(names ...string) *journal.Run {
+	r := &journal.Run{ID: "r1", App: "shop", State: journal.Running}
+	for _, n := range names {
+		r.Steps = append(r.Steps, journal.Step{Name: n, Kind: "set", State: journal.Pending, Params: []byte(`{"Value":"new-` + n + `"}`)})
+	}
+	return r
+}
+
+func newEngine(t *testing.T, sys *system) (*Engine, journal.Store) {
+	t.Helper()
+	store, err := journal.OpenBolt(filepath.Join(t.TempDir(), "j.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &Engine{
+		Store:   store,
+		Actions: map[string]Action{"set": sys.setAction(), "gate": gateAction()},
+		Clock:   clock.Real{},
+		Log:     slog.New(slog.NewTextHandler(io.Discard, nil)),
+	}, store
+}
+
+func gateAction() Action {
+	return Action{Do: func(_ context.Context, x Exec) (any, error) {
+		if !x.Run.Approved {
+			return nil, ErrPaused
+		}
+		return nil, nil
+	}}
+}
+
+func TestRunAndRollback(t *testing.T) {
+	ctx := context.Background()
+	sys := &system{vals: map[string]string{"a": "old-a", "b": "old-b"}, fail: map[string]error{}}
+	e, store := newEngine(t, sys)
+	r := newRun("a", "b")
+	if err := e.Run(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	if got := sys.vals; got["a"] != "new-a" || got["b"] != "new-b" {
+		t.Fatalf("after run: %v", got)
+	}
+	saved, _ := store.Get(ctx, "r1")
+	if saved.State != journal.Succeeded || saved.Steps[1].State != journal.Done || string(saved.Steps[1].Before) != `"old-b"` {
+		t.Fatalf("journal after run: %+v", saved)
+	}
+	if err := e.Rollback(ctx, saved, "operator asked"); err != nil {
+		t.Fatal(err)
+	}
+	if got := sys.vals; got["a"] != "old-a" || got["b"] != "old-b" {
+		t.Fatalf("after rollback: %v", got)
+	}
+	want := []string{"do a", "do b", "undo b", "undo a"}
+	if !reflect.DeepEqual(sys.trace, want) {
+		t.Fatalf("trace = %v, want %v", sys.trace, want)
+	}
+}
+
+func TestFailureRollsBackStartedSteps(t *testing.T) {
+	tests := []struct {
+		name      string
+		failStep  string
+		err       error
+		wantState journal.RunState
+		wantVals  map[string]string
+	}{
+		{"permanent failure undoes earlier steps", "b", errors.New("boom"), journal.RolledBack, map[string]string{"a": "old-a", "b": "old-b", "c": "old-c"}},
+		{"transient failure is retried", "b", Transient(errors.New("conflict")), journal.Succeeded, map[string]string{"a": "new-a", "b": "new-b", "c": "new-c"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sys := &system{vals: map[string]string{"a": "old-a", "b": "old-b", "c": "old-c"}, fail: map[string]error{tt.failStep: tt.err}}
+			e, _ := newEngine(t, sys)
+			r := newRun("a", "b", "c")
+			err := e.Run(context.Background(), r)
+			if tt.wantState == journal.RolledBack && !errors.Is(err, ErrRolledBack) {
+				t.Fatalf("Run error = %v, want ErrRolledBack", err)
+			}
+			if r.State != tt.wantState || !reflect.DeepEqual(sys.vals, tt.wantVals) {
+				t.Fatalf("state %s vals %v; want %s %v", r.State, sys.vals, tt.wantState, tt.wantVals)
+			}
+		})
+	}
+}
+
+func TestPauseThenApprove(t *testing.T) {
+	ctx := context.Background()
+	sys := &system{vals: map[string]string{}, fail: map[string]error{}}
+	e, store := newEngine(t, sys)
+	r := newRun("a")
+	r.Steps = append(r.Steps, journal.Step{Name: "approve", Kind: "gate", State: journal.Pending})
+	r.Steps = append(r.Steps, journal.Step{Name: "b", Kind: "set", State: journal.Pending, Params: []byte(`{"Value":"new-b"}`)})
+	if err := e.Run(ctx, r); !errors.Is(err, ErrPaused) {
+		t.Fatalf("Run = %v, want ErrPaused", err)
+	}
+	if sys.vals["b"] != "" {
+		t.Fatal("step after the gate ran while paused")
+	}
+	saved, _ := store.Get(ctx, "r1")
+	if saved.State != journal.Paused {
+		t.Fatalf("journaled state %s, want paused", saved.State)
+	}
+	saved.Approved = true
+	if err := e.Run(ctx, saved); err != nil {
+		t.Fatal(err)
+	}
+	if sys.vals["b"] != "new-b" || saved.State != journal.Succeeded {
+		t.Fatalf("after approval: %v %s", sys.vals, saved.State)
+	}
+}
+
+// A step journaled as started (the process died after recording its
+// before-state) is performed again on resume, and its before-state is kept.
+func TestResumeStartedStep(t *testing.T) {
+	ctx := context.Background()
+	sys := &system{vals: map[string]string{"a": "new-a"}, fail: map[string]error{}}
+	e, _ := newEngine(t, sys)
+	r := newRun("a")
+	r.Steps[0].State = journal.Started
+	r.Steps[0].Before = []byte(`"old-a"`)
+	if err := e.Run(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	if string(r.Steps[0].Before) != `"old-a"` {
+		t.Fatalf("before-state overwritten on resume: %s", r.Steps[0].Before)
+	}
+	if err := e.Rollback(ctx, r, ""); err != nil {
+		t.Fatal(err)
+	}
+	if sys.vals["a"] != "old-a" {
+		t.Fatalf("rollback restored %q, want old-a", sys.vals["a"])
+	}
+}
+
+func TestAbortRequested(t *testing.T) {
+	sys := &system{vals: map[string]string{"a": "old-a"}, fail: map[string]error{}}
+	e, _ := newEngine(t, sys)
+	ctx, cancel := context.WithCancelCause(context.Background())
+	e.Actions["block"] = Action{Do: func(ctx context.Context, _ Exec) (any, error) {
+		cancel(ErrAbortRequested)
+		<-ctx.Done()
+		return nil, context.Cause(ctx)
+	}}
+	r := newRun("a")
+	r.Steps = append(r.Steps, journal.Step{Name: "wait", Kind: "block", State: journal.Pending})
+	if err := e.Run(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	if r.State != journal.Aborted || sys.vals["a"] != "old-a" {
+		t.Fatalf("state %s vals %v, want aborted and old-a", r.State, sys.vals)
+	}
+}

@@ -1,0 +1,119 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/bluegreen/bluegreen/internal/journal"
+)
+
+// Rollback walks the undos of every step that started, newest first, and
+// marks the run rolled back. It is journaled like a forward run: a rollback
+// killed half-way is continued by calling Rollback (or Run) again.
+func (e *Engine) Rollback(ctx context.Context, r *journal.Run, reason string) error {
+	if r.State == journal.RolledBack || r.State == journal.Aborted {
+		return fmt.Errorf("run %s is already %s", r.ID, r.State)
+	}
+	r.State = journal.RollingBack
+	if reason != "" {
+		r.Reason = reason
+	}
+	if err := e.save(ctx, r); err != nil {
+		return err
+	}
+	e.emit(Event{Run: r, Kind: "run-rolling-back"})
+	for i := len(r.Steps) - 1; i >= 0; i-- {
+		s := &r.Steps[i]
+		if err := e.undo(ctx, r, s); err != nil {
+			return fmt.Errorf("undo step %s: %w (the run stays rolling-back; `bluegreen resume` continues it)", s.Name, err)
+		}
+	}
+	r.State = journal.RolledBack
+	if err := e.save(ctx, r); err != nil {
+		return err
+	}
+	e.emit(Event{Run: r, Kind: "run-rolled-back"})
+	return nil
+}
+
+func (e *Engine) undo(ctx context.Context, r *journal.Run, s *journal.Step) error {
+	switch s.State {
+	case journal.Started, journal.Done, journal.Errored, journal.Undoing:
+	default:
+		return nil // pending, skipped or already undone: nothing reached the system
+	}
+	a, err := e.action(s)
+	if err != nil {
+		return err
+	}
+	if a.Undo == nil {
+		s.State = journal.Undone
+		return e.save(ctx, r)
+	}
+	start := e.Clock.Now()
+	s.State = journal.Undoing
+	if err := e.save(ctx, r); err != nil {
+		return err
+	}
+	e.emit(Event{Run: r, Step: s, Kind: "step-undoing"})
+	e.crash(s.Name, "undoing")
+	x := Exec{Run: r, Step: s}
+	if _, err := e.retry(ctx, func() (any, error) { return nil, a.Undo(ctx, x) }); err != nil {
+		s.Error = err.Error()
+		_ = e.save(ctx, r)
+		e.emit(Event{Run: r, Step: s, Kind: "step-failed", Err: err})
+		return err
+	}
+	s.State = journal.Undone
+	if err := e.save(ctx, r); err != nil {
+		return err
+	}
+	elapsed := e.Clock.Now().Sub(start)
+	e.Log.Info("undid step", "run", r.ID, "step", s.Name, "elapsed", elapsed)
+	e.emit(Event{Run: r, Step: s, Kind: "step-undone", Elapsed: elapsed})
+	e.crash(s.Name, "undone")
+	return nil
+}
+
+// transient marks an error the engine retries.
+type transient struct{ err error }
+
+func (t transient) Error() string { return t.err.Error() }
+func (t transient) Unwrap() error { return t.err }
+
+// Transient marks err as worth retrying (a conflict, a timeout, a 5xx).
+func Transient(err error) error {
+	if err == nil {
+		return nil
+	}
+	return transient{err}
+}
+
+// IsTransient reports whether err was marked Transient.
+func IsTransient(err error) bool {
+	var t transient
+	return errors.As(err, &t)
+}
+
+// retry calls f until it succeeds, returns a permanent error, or the retry
+// budget is spent, backing off from 100 ms.
+func (e *Engine) retry(ctx context.Context, f func() (any, error)) (any, error) {
+	budget := e.Retries
+	if budget == 0 {
+		budget = 5
+	}
+	backoff := 100 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		out, err := f()
+		if err == nil || !IsTransient(err) || attempt > budget {
+			return out, err
+		}
+		e.Log.Info("retrying after transient error", "attempt", attempt, "error", err)
+		if serr := e.Clock.SleepUntil(ctx, e.Clock.Now().Add(backoff)); serr != nil {
+			return nil, errors.Join(err, serr)
+		}
+		backoff *= 2
+	}
+}

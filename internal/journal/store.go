@@ -1,0 +1,174 @@
+package journal
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Store keeps runs durably. Every method is safe to call from several
+// processes at once.
+type Store interface {
+	// Save writes the whole run; it returns only once the write is on disk.
+	Save(ctx context.Context, r *Run) error
+	// Get returns the run with the given ID or ErrNotFound.
+	Get(ctx context.Context, id string) (*Run, error)
+	// List returns runs matching f, newest first.
+	List(ctx context.Context, f Filter) ([]*Run, error)
+}
+
+// Filter selects runs. Empty fields match everything.
+type Filter struct {
+	Scope, Context, Namespace, App string
+	// Limit caps the number of runs returned; 0 means no cap.
+	Limit int
+}
+
+func (f Filter) match(r *Run) bool {
+	return (f.Scope == "" || f.Scope == r.Scope) &&
+		(f.Context == "" || f.Context == r.Context) &&
+		(f.Namespace == "" || f.Namespace == r.Namespace) &&
+		(f.App == "" || f.App == r.App)
+}
+
+var runsBucket = []byte("runs")
+
+// Bolt is a Store in a bbolt file. The file is opened for each operation and
+// closed after it, so that concurrent bluegreen processes (a deploy in one
+// terminal, status in another) never wait on each other's file lock for longer
+// than one transaction.
+type Bolt struct {
+	path    string
+	timeout time.Duration
+}
+
+// OpenBolt prepares a store at path, creating its directory (0700) and the
+// database file (0600) if they do not exist.
+func OpenBolt(path string) (*Bolt, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("journal %s: create directory: %w", path, err)
+	}
+	b := &Bolt{path: path, timeout: 10 * time.Second}
+	if err := b.update(func(tx *bolt.Tx) error {
+		_, err := tx.CreateBucketIfNotExists(runsBucket)
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// DefaultPath is the journal location when none is configured:
+// $XDG_STATE_HOME/bluegreen/journal.db, else ~/.local/state/bluegreen/journal.db.
+func DefaultPath() (string, error) {
+	if d := os.Getenv("XDG_STATE_HOME"); d != "" {
+		return filepath.Join(d, "bluegreen", "journal.db"), nil
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", fmt.Errorf("locate journal: %w (set --journal or XDG_STATE_HOME)", err)
+	}
+	return filepath.Join(home, ".local", "state", "bluegreen", "journal.db"), nil
+}
+
+// Path is the database file.
+func (b *Bolt) Path() string { return b.path }
+
+func (b *Bolt) open(readOnly bool) (*bolt.DB, error) {
+	db, err := bolt.Open(b.path, 0o600, &bolt.Options{Timeout: b.timeout, ReadOnly: readOnly})
+	if err != nil {
+		return nil, fmt.Errorf("open journal %s: %w", b.path, err)
+	}
+	return db, nil
+}
+
+func (b *Bolt) update(fn func(*bolt.Tx) error) error {
+	db, err := b.open(false)
+	if err != nil {
+		return err
+	}
+	if err := db.Update(fn); err != nil {
+		_ = db.Close()
+		return fmt.Errorf("write journal %s: %w", b.path, err)
+	}
+	return db.Close()
+}
+
+func (b *Bolt) view(fn func(*bolt.Tx) error) error {
+	db, err := b.open(true)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	return db.View(fn)
+}
+
+// Save implements Store. bbolt fsyncs on commit, so the run is durable when
+// Save returns.
+func (b *Bolt) Save(ctx context.Context, r *Run) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if r.ID == "" {
+		return errors.New("save run: empty ID")
+	}
+	data, err := json.Marshal(r)
+	if err != nil {
+		return fmt.Errorf("save run %s: %w", r.ID, err)
+	}
+	return b.update(func(tx *bolt.Tx) error {
+		return tx.Bucket(runsBucket).Put([]byte(r.ID), data)
+	})
+}
+
+// Get implements Store.
+func (b *Bolt) Get(ctx context.Context, id string) (*Run, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var r *Run
+	err := b.view(func(tx *bolt.Tx) error {
+		data := tx.Bucket(runsBucket).Get([]byte(id))
+		if data == nil {
+			return fmt.Errorf("run %s: %w", id, ErrNotFound)
+		}
+		r = new(Run)
+		return json.Unmarshal(data, r)
+	})
+	return r, err
+}
+
+// List implements Store. IDs sort by creation time, so a reverse cursor walk
+// yields the newest runs first.
+func (b *Bolt) List(ctx context.Context, f Filter) ([]*Run, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var runs []*Run
+	err := b.view(func(tx *bolt.Tx) error {
+		c := tx.Bucket(runsBucket).Cursor()
+		for k, v := c.Last(); k != nil; k, v = c.Prev() {
+			r := new(Run)
+			if err := json.Unmarshal(v, r); err != nil {
+				return fmt.Errorf("run %s: decode: %w", k, err)
+			}
+			if !f.match(r) {
+				continue
+			}
+			runs = append(runs, r)
+			if f.Limit > 0 && len(runs) == f.Limit {
+				return nil
+			}
+		}
+		return nil
+	})
+	sort.SliceStable(runs, func(i, j int) bool { return runs[i].ID > runs[j].ID })
+	return runs, err
+}

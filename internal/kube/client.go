@@ -1,0 +1,84 @@
+package kube
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"time"
+
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+)
+
+// ClientOptions selects a cluster the way kubectl does.
+type ClientOptions struct {
+	Kubeconfig string // empty: $KUBECONFIG, then ~/.kube/config
+	Context    string // empty: the kubeconfig's current context
+	Namespace  string // empty: the context's namespace, then "default"
+}
+
+// Clients bundles what the scopes talk to.
+type Clients struct {
+	Config    *rest.Config
+	Kube      kubernetes.Interface
+	Context   string // resolved context name
+	Namespace string // resolved namespace
+}
+
+// Connect loads the kubeconfig and builds clients. It does not contact the
+// cluster; Ping does.
+func Connect(o ClientOptions) (*Clients, error) {
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	if o.Kubeconfig != "" {
+		rules.ExplicitPath = o.Kubeconfig
+	}
+	cc := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: o.Context})
+	raw, err := cc.RawConfig()
+	if err != nil {
+		return nil, fmt.Errorf("load kubeconfig: %w (check --kubeconfig or $KUBECONFIG)", err)
+	}
+	ctxName := o.Context
+	if ctxName == "" {
+		ctxName = raw.CurrentContext
+	}
+	if _, ok := raw.Contexts[ctxName]; !ok {
+		return nil, fmt.Errorf("kubeconfig has no context %q (list them with `kubectl config get-contexts`, pick one with --context)", ctxName)
+	}
+	cfg, err := cc.ClientConfig()
+	if err != nil {
+		return nil, fmt.Errorf("kubeconfig context %q: %w", ctxName, err)
+	}
+	ns := o.Namespace
+	if ns == "" {
+		if ns, _, err = cc.Namespace(); err != nil || ns == "" {
+			ns = "default"
+		}
+	}
+	cfg.QPS, cfg.Burst = 50, 100
+	cfg.Timeout = 30 * time.Second
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("kubernetes client for context %q: %w", ctxName, err)
+	}
+	return &Clients{Config: cfg, Kube: cs, Context: ctxName, Namespace: ns}, nil
+}
+
+// Ping checks that the API server answers, with a short timeout and an error
+// that says which server was unreachable.
+func (c *Clients) Ping(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	_, err := c.Kube.Discovery().RESTClient().Get().AbsPath("/version").Do(ctx).Raw()
+	if err == nil {
+		return nil
+	}
+	var uerr *url.Error
+	var nerr net.Error
+	if errors.As(err, &uerr) || errors.As(err, &nerr) || ctx.Err() != nil {
+		return fmt.Errorf("cluster %s (context %q) is unreachable: %w (check the cluster is up and --context)", c.Config.Host, c.Context, err)
+	}
+	return fmt.Errorf("cluster %s (context %q): %w", c.Config.Host, c.Context, err)
+}

@@ -1,0 +1,135 @@
+package plan
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+func observed() ServiceObserved {
+	return ServiceObserved{
+		Namespace: "prod", NamespaceExists: true,
+		Active:  &ServiceInfo{Name: "shop", Selector: map[string]string{"app": "shop", "track": "blue"}},
+		Preview: &ServiceInfo{Name: "shop-preview", Selector: map[string]string{"app": "shop", "track": "green"}},
+		Deployments: map[Color]*DeploymentInfo{
+			Blue:  {Name: "shop-blue", Replicas: 3, ReadyReplicas: 3, Containers: []ContainerInfo{{Name: "app", Image: "shop:1"}}},
+			Green: {Name: "shop-green", Replicas: 0, Containers: []ContainerInfo{{Name: "app", Image: "shop:0"}}},
+		},
+	}
+}
+
+func release() ServiceRelease {
+	r := ServiceRelease{App: "shop", Namespace: "prod", Image: "registry.example.com/shop:2", Approval: "auto"}
+	r.Defaults()
+	return r
+}
+
+func TestServiceDeployPlansTheRunbook(t *testing.T) {
+	steps, err := ServiceDeploy(observed(), release())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, s := range steps {
+		names = append(names, s.Name)
+	}
+	want := "set-image,scale-idle,wait-rollout,approve,switch,scale-down-old"
+	if got := strings.Join(names, ","); got != want {
+		t.Fatalf("steps = %s, want %s", got, want)
+	}
+	var sw SwitchParams
+	if err := steps[4].DecodeParams(&sw); err != nil || sw.From != Blue || sw.To != Green {
+		t.Fatalf("switch params = %+v, %v", sw, err)
+	}
+	if m := steps[4].Mutations[0]; m.Object != "service/shop" || !strings.Contains(m.Change, "track=green") {
+		t.Fatalf("switch mutation = %+v", m)
+	}
+}
+
+func TestServiceDeployWithHPAAndChecks(t *testing.T) {
+	obs := observed()
+	obs.Deployments[Blue].HPA = &HPAInfo{Name: "shop-blue", MinReplicas: 2, MaxReplicas: 10}
+	rel := release()
+	rel.WatchWindow = Duration(60e9)
+	rel.Checks = nil
+	steps, err := ServiceDeploy(obs, rel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if steps[0].Kind != KindMirrorHPA || steps[len(steps)-2].Kind != KindWatch {
+		t.Fatalf("want mirror-hpa first and watch before scale-down, got %s … %s", steps[0].Kind, steps[len(steps)-2].Kind)
+	}
+	last := steps[len(steps)-1]
+	if !strings.Contains(last.Mutations[0].Object, "horizontalpodautoscaler/shop-blue") {
+		t.Fatalf("scale-down must remove the old color's autoscaler first: %+v", last.Mutations)
+	}
+}
+
+func TestServiceDeployRejectsBadInput(t *testing.T) {
+	tests := []struct {
+		name   string
+		mutate func(*ServiceObserved, *ServiceRelease)
+		want   string
+	}{
+		{"missing namespace", func(o *ServiceObserved, _ *ServiceRelease) { o.NamespaceExists = false }, `namespace "prod" does not exist`},
+		{"missing active service", func(o *ServiceObserved, _ *ServiceRelease) { o.Active = nil }, "active Service prod/shop not found"},
+		{"missing preview service", func(o *ServiceObserved, _ *ServiceRelease) { o.Preview = nil }, "preview Service not found"},
+		{"selector matches neither color", func(o *ServiceObserved, _ *ServiceRelease) { o.Active.Selector["track"] = "canary" }, `matches neither color`},
+		{"same color", func(o *ServiceObserved, _ *ServiceRelease) { o.Preview.Selector["track"] = "blue" }, "both select track=blue"},
+		{"active has zero ready pods", func(o *ServiceObserved, _ *ServiceRelease) { o.Deployments[Blue].ReadyReplicas = 0 }, "zero ready pods"},
+		{"missing color deployment", func(o *ServiceObserved, _ *ServiceRelease) { delete(o.Deployments, Green) }, "Deployment prod/shop-green not found"},
+		{"invalid image", func(_ *ServiceObserved, r *ServiceRelease) { r.Image = "Shop:Latest!" }, "not a valid image reference"},
+		{"empty image", func(_ *ServiceObserved, r *ServiceRelease) { r.Image = "" }, "no image given"},
+		{"unknown container", func(_ *ServiceObserved, r *ServiceRelease) { r.Container = "sidecar" }, `no container "sidecar"`},
+		{"negative keep-warm", func(_ *ServiceObserved, r *ServiceRelease) { r.KeepWarm = -1 }, "keepWarm -1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			obs, rel := observed(), release()
+			tt.mutate(&obs, &rel)
+			_, err := ServiceDeploy(obs, rel)
+			if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error = %v, want ErrInvalid containing %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestValidateImage(t *testing.T) {
+	for _, ok := range []string{"nginx", "nginx:1.27", "registry.example.com:5000/team/app:v2-rc.1", "app@sha256:" + strings.Repeat("a", 64), "localhost/a_b/c-d:x"} {
+		if err := ValidateImage(ok); err != nil {
+			t.Errorf("ValidateImage(%q) = %v, want ok", ok, err)
+		}
+	}
+	for _, bad := range []string{"", "UPPER/app", "app:", "app::1", "-app", "app:tag with space", "app@sha256:xyz"} {
+		if err := ValidateImage(bad); err == nil {
+			t.Errorf("ValidateImage(%q) = nil, want error", bad)
+		}
+	}
+}
+
+func TestServiceInit(t *testing.T) {
+	obs := InitObserved{Namespace: "prod", NamespaceExists: true,
+		Original:       &DeploymentInfo{Name: "web", Replicas: 2, ReadyReplicas: 2},
+		OriginalLabels: map[string]string{"app": "web"},
+		Active:         &ServiceInfo{Name: "web", Selector: map[string]string{"app": "web"}},
+		Colors:         map[Color]*DeploymentInfo{}}
+	o := InitOptions{App: "web", Deployment: "web", ActiveService: "web", PreviewService: "web-preview", ColorLabel: "track"}
+	steps, err := ServiceInit(obs, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, s := range steps {
+		names = append(names, s.Name)
+	}
+	if got := strings.Join(names, ","); got != "create-blue,wait-blue,create-green,create-preview,narrow-active,retire-original" {
+		t.Fatalf("init steps = %s", got)
+	}
+	obs.Active.Selector = map[string]string{"app": "web", "track": "blue"}
+	obs.Preview = &ServiceInfo{Name: "web-preview"}
+	obs.Colors[Blue], obs.Colors[Green] = &DeploymentInfo{}, &DeploymentInfo{}
+	if _, err := ServiceInit(obs, o); !errors.Is(err, ErrAlreadyInitialized) {
+		t.Fatalf("second init error = %v, want ErrAlreadyInitialized", err)
+	}
+}

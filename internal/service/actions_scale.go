@@ -1,0 +1,166 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/bluegreen/bluegreen/internal/engine"
+	"github.com/bluegreen/bluegreen/internal/plan"
+)
+
+// createdByAnnotation marks objects a run created, so its undo deletes only
+// what it made.
+const createdByAnnotation = "bluegreen.io/created-by-run"
+
+func (d Deps) mirrorHPA() engine.Action {
+	return engine.Action{
+		Do: func(ctx context.Context, x engine.Exec) (any, error) {
+			p, err := params[plan.MirrorHPAParams](x)
+			if err != nil {
+				return nil, err
+			}
+			hpas := d.Client.AutoscalingV2().HorizontalPodAutoscalers(p.Namespace)
+			src, err := hpas.Get(ctx, p.FromHPA, metav1.GetOptions{})
+			if err != nil {
+				return nil, kubeErr(fmt.Errorf("get autoscaler %s/%s: %w", p.Namespace, p.FromHPA, err))
+			}
+			dst := &autoscalingv2.HorizontalPodAutoscaler{
+				ObjectMeta: metav1.ObjectMeta{Name: p.NewHPA, Namespace: p.Namespace, Labels: src.Labels,
+					Annotations: map[string]string{createdByAnnotation: x.Run.ID}},
+				Spec: *src.Spec.DeepCopy(),
+			}
+			dst.Spec.ScaleTargetRef.Name = p.Deployment
+			if _, err := hpas.Create(ctx, dst, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+				return nil, kubeErr(fmt.Errorf("create autoscaler %s/%s: %w", p.Namespace, p.NewHPA, err))
+			}
+			return nil, nil
+		},
+		Undo: func(ctx context.Context, x engine.Exec) error {
+			p, err := params[plan.MirrorHPAParams](x)
+			if err != nil {
+				return err
+			}
+			hpas := d.Client.AutoscalingV2().HorizontalPodAutoscalers(p.Namespace)
+			h, err := hpas.Get(ctx, p.NewHPA, metav1.GetOptions{})
+			if apierrors.IsNotFound(err) {
+				return nil
+			}
+			if err != nil {
+				return kubeErr(err)
+			}
+			if h.Annotations[createdByAnnotation] != x.Run.ID {
+				return nil // not ours: leave it
+			}
+			err = hpas.Delete(ctx, p.NewHPA, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &h.UID}})
+			if err != nil && !apierrors.IsNotFound(err) {
+				return kubeErr(fmt.Errorf("delete autoscaler %s/%s: %w", p.Namespace, p.NewHPA, err))
+			}
+			return nil
+		},
+	}
+}
+
+// scaleDownState is the before-state of scale-down: the old color's replica
+// count and the autoscaler that drove it, kept whole so undo recreates it.
+type scaleDownState struct {
+	Replicas int32                                  `json:"replicas"`
+	HPA      *autoscalingv2.HorizontalPodAutoscaler `json:"hpa,omitempty"`
+}
+
+func (d Deps) hpaOf(ctx context.Context, ns, deployment string) (*autoscalingv2.HorizontalPodAutoscaler, error) {
+	list, err := d.Client.AutoscalingV2().HorizontalPodAutoscalers(ns).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return nil, kubeErr(fmt.Errorf("list autoscalers in %s: %w", ns, err))
+	}
+	for i := range list.Items {
+		ref := list.Items[i].Spec.ScaleTargetRef
+		if ref.Kind == "Deployment" && ref.Name == deployment {
+			return &list.Items[i], nil
+		}
+	}
+	return nil, nil
+}
+
+func (d Deps) scaleDown() engine.Action {
+	return engine.Action{
+		Capture: func(ctx context.Context, x engine.Exec) (any, error) {
+			p, err := params[plan.ScaleDownParams](x)
+			if err != nil {
+				return nil, err
+			}
+			n, err := d.replicas(ctx, p.Namespace, p.Deployment)
+			if err != nil {
+				return nil, err
+			}
+			h, err := d.hpaOf(ctx, p.Namespace, p.Deployment)
+			if h != nil {
+				h = cleanHPA(h)
+			}
+			return scaleDownState{Replicas: n, HPA: h}, err
+		},
+		Do: func(ctx context.Context, x engine.Exec) (any, error) {
+			p, err := params[plan.ScaleDownParams](x)
+			if err != nil {
+				return nil, err
+			}
+			// The delay counts from the journaled switch time, so it is exact
+			// even when the run is resumed by another process.
+			if sw := x.Run.Step(p.SwitchStep); sw != nil && len(sw.Output) > 0 {
+				var out switchOutput
+				if err := json.Unmarshal(sw.Output, &out); err != nil {
+					return nil, fmt.Errorf("read switch time: %w", err)
+				}
+				d.Log.Info("waiting to scale down the old color", "color", p.Color, "until", out.SwitchedAt.Add(p.Delay.D()))
+				if err := d.Clock.SleepUntil(ctx, out.SwitchedAt.Add(p.Delay.D())); err != nil {
+					return nil, err
+				}
+			}
+			if h, err := d.hpaOf(ctx, p.Namespace, p.Deployment); err != nil {
+				return nil, err
+			} else if h != nil {
+				err := d.Client.AutoscalingV2().HorizontalPodAutoscalers(p.Namespace).Delete(ctx, h.Name, metav1.DeleteOptions{})
+				if err != nil && !apierrors.IsNotFound(err) {
+					return nil, kubeErr(fmt.Errorf("delete autoscaler %s/%s: %w", p.Namespace, h.Name, err))
+				}
+			}
+			return map[string]any{"scaledDownAt": d.Clock.Now().UTC()}, d.scaleTo(ctx, p.Namespace, p.Deployment, p.KeepWarm)
+		},
+		Undo: func(ctx context.Context, x engine.Exec) error {
+			p, err := params[plan.ScaleDownParams](x)
+			if err != nil {
+				return err
+			}
+			var before scaleDownState
+			if err := x.Step.DecodeBefore(&before); err != nil {
+				return err
+			}
+			// Scale the old color back up and wait until it is Ready before the
+			// switch back: traffic never goes to a color with no ready pod.
+			if err := d.scaleTo(ctx, p.Namespace, p.Deployment, before.Replicas); err != nil {
+				return err
+			}
+			if before.HPA != nil {
+				_, err := d.Client.AutoscalingV2().HorizontalPodAutoscalers(p.Namespace).Create(ctx, before.HPA, metav1.CreateOptions{})
+				if err != nil && !apierrors.IsAlreadyExists(err) {
+					return kubeErr(fmt.Errorf("recreate autoscaler %s/%s: %w", p.Namespace, before.HPA.Name, err))
+				}
+			}
+			return WaitRollout(ctx, d.Client, p.Namespace, p.Deployment, 5*time.Minute)
+		},
+	}
+}
+
+// cleanHPA strips what the API server owns, so the spec can be recreated.
+func cleanHPA(h *autoscalingv2.HorizontalPodAutoscaler) *autoscalingv2.HorizontalPodAutoscaler {
+	out := &autoscalingv2.HorizontalPodAutoscaler{
+		ObjectMeta: metav1.ObjectMeta{Name: h.Name, Namespace: h.Namespace, Labels: h.Labels, Annotations: h.Annotations},
+		Spec:       *h.Spec.DeepCopy(),
+	}
+	return out
+}

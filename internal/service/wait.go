@@ -1,0 +1,119 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/utils/ptr"
+)
+
+// pollInterval is how often waits re-read the cluster. Short, because the
+// promote and rollback latency users feel includes one poll.
+const pollInterval = 50 * time.Millisecond
+
+// poll calls cond until it reports done, returns an error, or ctx ends.
+func poll(ctx context.Context, cond func(context.Context) (bool, error)) error {
+	t := time.NewTicker(pollInterval)
+	defer t.Stop()
+	for {
+		done, err := cond(ctx)
+		if err != nil || done {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		case <-t.C:
+		}
+	}
+}
+
+// RolloutComplete reports whether a Deployment has finished rolling out:
+// the controller saw the latest spec, every replica runs the latest template,
+// is Ready, and no old replica is left.
+func RolloutComplete(d *appsv1.Deployment) (bool, string) {
+	want := ptr.Deref(d.Spec.Replicas, 1)
+	s := d.Status
+	switch {
+	case s.ObservedGeneration < d.Generation:
+		return false, "waiting for the controller to observe the new spec"
+	case s.UpdatedReplicas < want:
+		return false, fmt.Sprintf("%d of %d replicas updated", s.UpdatedReplicas, want)
+	case s.Replicas > s.UpdatedReplicas:
+		return false, fmt.Sprintf("%d old replicas pending termination", s.Replicas-s.UpdatedReplicas)
+	case s.ReadyReplicas < want || s.AvailableReplicas < want:
+		return false, fmt.Sprintf("%d of %d updated replicas ready", s.ReadyReplicas, want)
+	}
+	return true, ""
+}
+
+// WaitRollout waits until RolloutComplete holds or timeout passes, then
+// reports what it was still waiting for.
+func WaitRollout(ctx context.Context, c kubernetes.Interface, ns, name string, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	var why string
+	err := poll(ctx, func(ctx context.Context) (bool, error) {
+		d, err := c.AppsV1().Deployments(ns).Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return false, fmt.Errorf("get deployment %s/%s: %w", ns, name, err)
+		}
+		var ok bool
+		ok, why = RolloutComplete(d)
+		return ok, nil
+	})
+	if err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("deployment %s/%s did not roll out within %s: %s", ns, name, timeout, why)
+		}
+		return err
+	}
+	return nil
+}
+
+// EndpointsOnly reports whether the Service's EndpointSlices list at least
+// one ready endpoint and only pods matching selector. This is the moment
+// traffic has really moved.
+func EndpointsOnly(ctx context.Context, c kubernetes.Interface, ns, svc string, selector map[string]string) (bool, error) {
+	pods, err := c.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: labels.SelectorFromSet(selector).String()})
+	if err != nil {
+		return false, fmt.Errorf("list pods of service %s/%s: %w", ns, svc, err)
+	}
+	want := map[string]bool{}
+	for _, p := range pods.Items {
+		want[p.Name] = true
+	}
+	slices, err := c.DiscoveryV1().EndpointSlices(ns).List(ctx, metav1.ListOptions{LabelSelector: discoveryv1.LabelServiceName + "=" + svc})
+	if err != nil {
+		return false, fmt.Errorf("list endpointslices of service %s/%s: %w", ns, svc, err)
+	}
+	ready := 0
+	for _, s := range slices.Items {
+		for _, ep := range s.Endpoints {
+			if ep.TargetRef == nil || !want[ep.TargetRef.Name] {
+				return false, nil
+			}
+			if ptr.Deref(ep.Conditions.Ready, false) {
+				ready++
+			}
+		}
+	}
+	return ready > 0, nil
+}
+
+// WaitEndpoints waits until EndpointsOnly holds.
+func WaitEndpoints(ctx context.Context, c kubernetes.Interface, ns, svc string, selector map[string]string, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	err := poll(ctx, func(ctx context.Context) (bool, error) { return EndpointsOnly(ctx, c, ns, svc, selector) })
+	if err != nil && ctx.Err() != nil {
+		return fmt.Errorf("service %s/%s: endpoints did not converge on %v within %s", ns, svc, selector, timeout)
+	}
+	return err
+}

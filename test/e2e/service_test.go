@@ -1,0 +1,157 @@
+package e2e
+
+import (
+	"strings"
+	"testing"
+)
+
+const (
+	v1 = "registry.example.com/shop:1.0.0"
+	v2 = "registry.example.com/shop:2.0.0"
+)
+
+func TestDeployPromotesAndScalesDown(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	health := newHealthServer(t)
+	// Given shop live on blue with 3 pods of v1
+	e.givenBlueGreenApp("shop", v1, 3)
+
+	// When v2 is deployed with a health check on the preview
+	r := e.mustCLI("deploy", "shop", "--image", v2, "--yes", "--preview-url", health.URL, "--health-url", "/healthz",
+		"--interval", "10ms", "--scale-down-delay", "1s")
+
+	// Then production runs v2 on green, blue is scaled down, and the checks ran
+	want := appState{ActiveSelects: "green", PreviewSelects: "blue", BlueImage: v1, GreenImage: v2, BlueReplicas: 0, GreenReplicas: 3}
+	if got := e.state("shop"); got != want {
+		t.Fatalf("after deploy: %+v, want %+v\n%s", got, want, r)
+	}
+	e.waitEndpoints("shop", "green")
+	if health.hits.Load() == 0 {
+		t.Fatal("the health check never reached the preview URL")
+	}
+	if s := e.status("shop"); s.ActiveColor != "green" || len(s.Runs) != 1 || s.Runs[0].State != "succeeded" {
+		t.Fatalf("status = %+v", s)
+	}
+	if !strings.Contains(r.stdout, "✓ switch") {
+		t.Fatalf("live view lacks the switch step:\n%s", r.stdout)
+	}
+}
+
+func TestFailingPreviewCheckLeavesProductionUntouched(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	health := newHealthServer(t)
+	health.failing.Store(true)
+	// Given shop live on blue
+	e.givenBlueGreenApp("shop", v1, 2)
+	before := e.state("shop")
+	activeRV := e.resourceVersion("service", "shop")
+
+	// When a release fails its preview health check
+	r := e.cli(nil, "deploy", "shop", "--image", v2, "--yes", "--preview-url", health.URL, "--health-url", "/healthz",
+		"--retries", "3", "--interval", "10ms")
+
+	// Then nothing was promoted: the active Service was never written, and
+	// the idle color is back as it was
+	if r.code != 4 || !strings.Contains(r.stderr, "check health failed") {
+		t.Fatalf("want exit 4 naming the failed check, got %s", r)
+	}
+	if got := e.state("shop"); got != before {
+		t.Fatalf("after failed release: %+v, want %+v", got, before)
+	}
+	if rv := e.resourceVersion("service", "shop"); rv != activeRV {
+		t.Fatalf("active Service was written (resourceVersion %s → %s)", activeRV, rv)
+	}
+	if hits := health.hits.Load(); hits != 3 {
+		t.Fatalf("health check made %d attempts, want 3 (--retries 3)", hits)
+	}
+}
+
+func TestFailingCheckAfterSwitchRollsBackAutomatically(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	preview, prod := newHealthServer(t), newHealthServer(t)
+	prod.failing.Store(true)
+	// Given shop live on blue
+	e.givenBlueGreenApp("shop", v1, 2)
+	before := e.state("shop")
+
+	// When v2 passes its preview checks but fails in production
+	r := e.cli(nil, "deploy", "shop", "--image", v2, "--yes", "--preview-url", preview.URL, "--active-url", prod.URL,
+		"--health-url", "/healthz", "--retries", "2", "--interval", "10ms", "--watch-window", "2s", "--watch-interval", "200ms")
+
+	// Then the run rolls back by itself: blue serves again
+	if r.code != 4 || !strings.Contains(r.stderr, "watch window") {
+		t.Fatalf("want exit 4 after the watch window failed, got %s", r)
+	}
+	if prod.hits.Load() == 0 {
+		t.Fatal("the watch never checked production")
+	}
+	if got := e.state("shop"); got != before {
+		t.Fatalf("after automatic rollback: %+v, want %+v", got, before)
+	}
+	e.waitEndpoints("shop", "blue")
+	if s := e.status("shop"); s.Runs[0].State != "rolled-back" {
+		t.Fatalf("run state %s, want rolled-back", s.Runs[0].State)
+	}
+}
+
+func TestRollbackAfterScaleDownScalesUpFirst(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	// Given v2 released and blue scaled to zero
+	e.givenBlueGreenApp("shop", v1, 3)
+	e.mustCLI("deploy", "shop", "--image", v2, "--yes")
+	if s := e.state("shop"); s.BlueReplicas != 0 || s.ActiveSelects != "green" {
+		t.Fatalf("setup: %+v", s)
+	}
+
+	// When the release is rolled back
+	r := e.mustCLI("rollback", "shop")
+
+	// Then blue was scaled up and Ready before traffic returned to it
+	want := appState{ActiveSelects: "blue", PreviewSelects: "green", BlueImage: v1, GreenImage: v1, BlueReplicas: 3, GreenReplicas: 0}
+	if got := e.state("shop"); got != want {
+		t.Fatalf("after rollback: %+v, want %+v\n%s", got, want, r)
+	}
+	e.waitEndpoints("shop", "blue")
+	up, sw := strings.Index(r.stdout, "↶ scale-down-old   undone"), strings.Index(r.stdout, "↶ switch           undone")
+	if up < 0 || sw < 0 || up > sw {
+		t.Fatalf("want scale-up undone before the switch back:\n%s", r.stdout)
+	}
+}
+
+func TestPauseThenPromote(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.givenBlueGreenApp("shop", v1, 2)
+	// When a release pauses before the switch
+	r := e.mustCLI("deploy", "shop", "--image", v2, "--pause")
+	if s := e.state("shop"); s.ActiveSelects != "blue" || s.GreenImage != v2 || s.GreenReplicas != 2 {
+		t.Fatalf("paused release: %+v\n%s", s, r)
+	}
+	if !strings.Contains(r.stdout, "bluegreen promote shop") {
+		t.Fatalf("pause message does not say how to continue:\n%s", r.stdout)
+	}
+	// Then promote switches production
+	e.mustCLI("promote", "shop")
+	if s := e.state("shop"); s.ActiveSelects != "green" || s.BlueReplicas != 0 {
+		t.Fatalf("after promote: %+v", s)
+	}
+}
+
+func TestAbortPausedRelease(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.givenBlueGreenApp("shop", v1, 2)
+	before := e.state("shop")
+	e.mustCLI("deploy", "shop", "--image", v2, "--pause")
+	e.mustCLI("abort", "shop")
+	if got := e.state("shop"); got != before {
+		t.Fatalf("after abort: %+v, want %+v", got, before)
+	}
+	if s := e.status("shop"); s.Runs[0].State != "aborted" {
+		t.Fatalf("run state %s, want aborted", s.Runs[0].State)
+	}
+}
