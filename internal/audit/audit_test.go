@@ -241,6 +241,9 @@ func TestActor(t *testing.T) {
 // helperEnv makes the test binary act as a second appending process.
 const helperEnv = "BLUEGREEN_AUDIT_TEST_HELPER"
 
+// perProcess is how many records each helper process appends.
+const perProcess = 20
+
 // bigValue makes records large enough that a torn write would show.
 var bigValue = strings.Repeat("0123456789abcdef", 1024) // 16 KiB, well above PIPE_BUF
 
@@ -268,7 +271,7 @@ func TestHelperProcess(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	if err := appendMany(context.Background(), l, os.Getenv(helperEnv+"_WHO"), 100); err != nil {
+	if err := appendMany(context.Background(), l, os.Getenv(helperEnv+"_WHO"), perProcess); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -277,7 +280,7 @@ func TestConcurrentAppends(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "audit.jsonl")
 	ctx := context.Background()
 	shared := openLog(t, path)
-	const goroutines, perGoroutine, processes, perProcess = 8, 50, 2, 100
+	const goroutines, perGoroutine, processes = 8, 10, 2
 
 	var procs []*exec.Cmd
 	for p := range processes {

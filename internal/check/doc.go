@@ -25,6 +25,22 @@
 //
 // Values set in a check's config override these defaults.
 //
+// # HTTP checks
+//
+// An HTTP check's URL is absolute, or a path such as /healthz appended to the
+// path of Target.BaseURL (https://preview.example.com/app + /healthz gives
+// https://preview.example.com/app/healthz); a path with an empty BaseURL is a
+// Run error. Connection errors, timeouts, an unexpected status and a missing
+// BodyContains all count as a failed attempt and are retried; the check
+// fails after Retries attempts with the last attempt's status and up to 200
+// bytes of its body, redacted, in Detail.
+//
+// # Webhook checks
+//
+// A Webhook check POSTs {"app","namespace","color","image","baseURL","phase"}
+// from the Target (Target.Phase names the release step, e.g. "preview") and
+// passes on any 2xx answer. It makes a single attempt.
+//
 // # Smoke commands
 //
 // A Smoke command runs with the current environment plus PREVIEW_URL (the

@@ -33,30 +33,7 @@ func TestWebhookRun(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			type captured struct {
-				payload      map[string]any
-				token, ctype string
-			}
-			seen := make(chan captured, 1)
-			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				var c captured
-				b, _ := io.ReadAll(r.Body)
-				_ = json.Unmarshal(b, &c.payload)
-				c.token, c.ctype = r.Header.Get("X-Gate-Token"), r.Header.Get("Content-Type")
-				seen <- c
-				if r.Method != http.MethodPost || r.URL.Path != secretPath {
-					w.WriteHeader(http.StatusTeapot)
-					return
-				}
-				select {
-				case <-time.After(tt.delay):
-				case <-r.Context().Done():
-					return
-				}
-				w.WriteHeader(tt.status)
-				_, _ = io.WriteString(w, tt.body)
-			}))
-			t.Cleanup(srv.Close)
+			srv, seen := gateServer(t, tt.status, tt.body, tt.delay)
 			log, logs := testLogger(t)
 			w, err := NewWebhook("gate", WebhookConfig{
 				URL:     srv.URL + secretPath,
@@ -88,6 +65,38 @@ func TestWebhookRun(t *testing.T) {
 			}
 		})
 	}
+}
+
+// captured is what the test gate saw of a request.
+type captured struct {
+	payload      map[string]any
+	token, ctype string
+}
+
+// gateServer answers POSTs to secretPath with status and body after delay.
+func gateServer(t *testing.T, status int, body string, delay time.Duration) (*httptest.Server, <-chan captured) {
+	t.Helper()
+	seen := make(chan captured, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var c captured
+		b, _ := io.ReadAll(r.Body)
+		_ = json.Unmarshal(b, &c.payload)
+		c.token, c.ctype = r.Header.Get("X-Gate-Token"), r.Header.Get("Content-Type")
+		seen <- c
+		if r.Method != http.MethodPost || r.URL.Path != secretPath {
+			w.WriteHeader(http.StatusTeapot)
+			return
+		}
+		select {
+		case <-time.After(delay):
+		case <-r.Context().Done():
+			return
+		}
+		w.WriteHeader(status)
+		_, _ = io.WriteString(w, body)
+	}))
+	t.Cleanup(srv.Close)
+	return srv, seen
 }
 
 func TestWebhookUnreachable(t *testing.T) {

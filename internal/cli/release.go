@@ -64,7 +64,7 @@ func (f *releaseFlags) bind(cmd *cobra.Command) {
 	fl.DurationVar(&f.scaleDownDelay, "scale-down-delay", 0, "how long the old color stays at full size after the switch")
 	fl.Int32Var(&f.rel.KeepWarm, "keep-warm", 0, "replicas the old color keeps after the scale-down delay")
 	fl.BoolVarP(&f.yes, "yes", "y", false, "approve the switch up front, without a prompt")
-	fl.BoolVar(&f.pause, "pause", false, "stop before the switch; `bluegreen promote` continues")
+	fl.BoolVar(&f.pause, "pause", false, "stop before the switch; 'bluegreen promote APP' continues")
 }
 
 // release merges the spec file and the flags into a release for app.

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -182,7 +183,7 @@ func TestSlackPayload(t *testing.T) {
 			for k := range got {
 				keys = append(keys, k)
 			}
-			if strings.Join(sorted(keys), ",") != tt.wantKeys || got["text"] != tt.wantText {
+			if strings.Join(slices.Sorted(slices.Values(keys)), ",") != tt.wantKeys || got["text"] != tt.wantText {
 				t.Errorf("payload %s, want keys %s and text %q", srv.lastBody(), tt.wantKeys, tt.wantText)
 			}
 			if tt.blocks {
@@ -193,17 +194,6 @@ func TestSlackPayload(t *testing.T) {
 			}
 		})
 	}
-}
-
-func sorted(s []string) []string {
-	for i := range s {
-		for j := i + 1; j < len(s); j++ {
-			if s[j] < s[i] {
-				s[i], s[j] = s[j], s[i]
-			}
-		}
-	}
-	return s
 }
 
 func TestSlackRetries(t *testing.T) {

@@ -1,9 +1,14 @@
 package e2e
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/bluegreen/bluegreen/internal/journal"
 )
 
 // TestKilledAtEveryStepBoundaryResumes kills the CLI with SIGKILL at every
@@ -57,4 +62,73 @@ func planSteps(t *testing.T, e *env, args []string) []string {
 		}
 	}
 	return steps
+}
+
+// TestScaleDownDelaySurvivesResume kills the CLI while it waits out the
+// scale-down delay; the resumed run scales down at switch time + delay, not
+// resume time + delay.
+func TestScaleDownDelaySurvivesResume(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.givenBlueGreenApp("shop", v1, 2)
+	const delay = 6 * time.Second
+	killed := e.cli([]string{"BLUEGREEN_TEST_CRASH_AT=scale-down-old/started"}, "deploy", "shop", "--image", v2, "--yes", "--scale-down-delay", delay.String())
+	if killed.code != -1 {
+		t.Fatalf("want SIGKILL, got %s", killed)
+	}
+	time.Sleep(delay / 2)
+	resumeStart := time.Now()
+	e.mustCLI("resume", "shop")
+
+	store, err := journal.OpenBolt(e.journal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs, err := store.List(context.Background(), journal.Filter{App: "shop", Limit: 1})
+	if err != nil || len(runs) != 1 {
+		t.Fatalf("journal: %v %d runs", err, len(runs))
+	}
+	var sw struct{ SwitchedAt time.Time }
+	var down struct{ ScaledDownAt time.Time }
+	if err := json.Unmarshal(runs[0].Step("switch").Output, &sw); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(runs[0].Step("scale-down-old").Output, &down); err != nil {
+		t.Fatal(err)
+	}
+	if got := down.ScaledDownAt.Sub(sw.SwitchedAt); got < delay {
+		t.Fatalf("scaled down %s after the switch, want at least %s", got, delay)
+	}
+	if !down.ScaledDownAt.Before(resumeStart.Add(delay)) {
+		t.Fatalf("the resumed run restarted the delay: scaled down at %s, resume began %s", down.ScaledDownAt, resumeStart)
+	}
+	if s := e.state("shop"); s.BlueReplicas != 0 {
+		t.Fatalf("blue not scaled down: %+v", s)
+	}
+}
+
+// TestKilledRollbackResumes kills a rollback at undo boundaries; resume
+// finishes it.
+func TestKilledRollbackResumes(t *testing.T) {
+	t.Parallel()
+	want := appState{ActiveSelects: "blue", PreviewSelects: "green", BlueImage: v1, GreenImage: v1, BlueReplicas: 2, GreenReplicas: 0}
+	for _, at := range []string{"scale-down-old/undoing", "scale-down-old/undone", "switch/undoing", "switch/undone", "scale-idle/undone", "set-image/undoing"} {
+		t.Run(at, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			e.givenBlueGreenApp("shop", v1, 2)
+			e.mustCLI("deploy", "shop", "--image", v2, "--yes")
+			killed := e.cli([]string{"BLUEGREEN_TEST_CRASH_AT=" + at}, "rollback", "shop")
+			if killed.code != -1 {
+				t.Fatalf("want SIGKILL, got %s", killed)
+			}
+			e.mustCLI("resume", "shop")
+			if got := e.state("shop"); got != want {
+				t.Fatalf("after resumed rollback: %+v, want %+v", got, want)
+			}
+			if s := e.status("shop"); s.Runs[0].State != "rolled-back" {
+				t.Fatalf("run state %s", s.Runs[0].State)
+			}
+		})
+	}
 }

@@ -53,6 +53,8 @@ type Cluster struct {
 	binDir string
 	log    *slog.Logger
 
+	restarts int // components restarted by Start
+
 	mu      sync.Mutex
 	stopped bool
 }
@@ -126,6 +128,7 @@ func (c *Cluster) launch(ctx context.Context) error {
 		return err
 	}
 	defer unlock()
+	c.stopOrphans(ctx)
 	ports, err := pickPorts()
 	if err != nil {
 		return err
@@ -136,6 +139,9 @@ func (c *Cluster) launch(ctx context.Context) error {
 	if err := c.saveState(); err != nil { // lets Attach stop a half-started cluster
 		return err
 	}
+	if err := c.register(c.opts.Detached); err != nil {
+		return err
+	}
 	c.log.Debug("creating cluster", "workdir", c.WorkDir, "apiserver_port", ports.apiserver)
 	if err := c.kwokctl(ctx, "create", "cluster", "--runtime", "binary", "--kubeconfig", ""); err != nil {
 		return err
@@ -143,7 +149,7 @@ func (c *Cluster) launch(ctx context.Context) error {
 	if err := c.connect(); err != nil {
 		return err
 	}
-	if err := waitListening(ctx, ports.all()); err != nil {
+	if err := c.waitListening(ctx, ports.all()); err != nil {
 		return fmt.Errorf("components not listening: %w\n%s", err, c.componentLogTail())
 	}
 	return nil

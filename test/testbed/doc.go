@@ -17,6 +17,9 @@
 //   - the pod behaviour: kwok's default stages, except that a pod whose first
 //     container image contains "unready" is Running but never Ready
 //     (see [UnreadyMarker]);
+//   - clean-up: Stop kills every process of a cluster and removes its
+//     folder; clusters of a process that died without stopping them (Ctrl-C,
+//     go test -timeout) are stopped by the next Start on the machine;
 //   - finding the binaries: [BinDir] (env BLUEGREEN_TESTBED_BIN, else the
 //     cache that hack/testbed.sh fills, which `make testbed` runs).
 //

@@ -29,7 +29,7 @@ func (c *Cluster) createNodes(ctx context.Context) error {
 		}
 		c.NodeNames = append(c.NodeNames, node.Name)
 	}
-	err := WaitFor(ctx, func(ctx context.Context) (bool, error) {
+	err := c.waitHealthy(ctx, func(ctx context.Context) (bool, error) {
 		for _, name := range c.NodeNames {
 			node, err := c.Client.CoreV1().Nodes().Get(ctx, name, metav1.GetOptions{})
 			if err != nil {

@@ -51,6 +51,10 @@ type Options struct {
 	BinDir string
 	// Logger receives progress messages; nil means slog.Default().
 	Logger *slog.Logger
+	// Detached marks a cluster meant to outlive the process that starts it
+	// (cmd/testbed up). Other clusters whose process died without stopping
+	// them are stopped by the next Start on the machine.
+	Detached bool
 }
 
 // nameRE is what a cluster name must match.

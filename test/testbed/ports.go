@@ -75,11 +75,11 @@ func portFree(port uint32) bool {
 }
 
 // waitListening waits until every port accepts connections on loopback.
-func waitListening(ctx context.Context, ports []uint32) error {
+func (c *Cluster) waitListening(ctx context.Context, ports []uint32) error {
 	var d net.Dialer
 	for _, p := range ports {
 		addr := net.JoinHostPort(bindAddress, strconv.Itoa(int(p)))
-		err := WaitFor(ctx, func(ctx context.Context) (bool, error) {
+		err := c.waitHealthy(ctx, func(ctx context.Context) (bool, error) {
 			dctx, cancel := context.WithTimeout(ctx, time.Second)
 			defer cancel()
 			conn, err := d.DialContext(dctx, "tcp", addr)

@@ -41,6 +41,9 @@ func (c *Cluster) Stop(ctx context.Context) error {
 	if err := os.RemoveAll(c.WorkDir); err != nil {
 		errs = append(errs, fmt.Errorf("remove work dir: %w", err))
 	}
+	if err := c.unregister(); err != nil {
+		errs = append(errs, err)
+	}
 	if len(errs) == 0 {
 		c.stopped = true
 		c.log.Info("cluster stopped", "elapsed", time.Since(begin).Round(time.Millisecond))

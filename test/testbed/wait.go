@@ -39,7 +39,7 @@ func WaitFor(ctx context.Context, cond func(ctx context.Context) (bool, error)) 
 // which pods cannot be created there.
 func (c *Cluster) waitAPI(ctx context.Context) error {
 	var lastErr error
-	err := WaitFor(ctx, func(ctx context.Context) (bool, error) {
+	err := c.waitHealthy(ctx, func(ctx context.Context) (bool, error) {
 		body, err := c.Client.Discovery().RESTClient().Get().AbsPath("/readyz").DoRaw(ctx)
 		if err != nil {
 			lastErr = err
@@ -50,7 +50,7 @@ func (c *Cluster) waitAPI(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("API server not ready (last error: %v): %w", lastErr, err)
 	}
-	err = WaitFor(ctx, func(ctx context.Context) (bool, error) {
+	err = c.waitHealthy(ctx, func(ctx context.Context) (bool, error) {
 		_, err := c.Client.CoreV1().ServiceAccounts(metav1.NamespaceDefault).Get(ctx, "default", metav1.GetOptions{})
 		if apierrors.IsNotFound(err) {
 			return false, nil

@@ -62,7 +62,7 @@ func run(ctx context.Context, logger *slog.Logger, args []string) error {
 	switch args[0] {
 	case "up":
 		return up(ctx, logger, testbed.Options{
-			Name: *name, Nodes: *nodes, ServiceCIDR: *cidr, WorkDir: dir, Logger: logger,
+			Name: *name, Nodes: *nodes, ServiceCIDR: *cidr, WorkDir: dir, Logger: logger, Detached: true,
 		})
 	case "down":
 		return down(ctx, logger, dir)
