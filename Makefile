@@ -18,7 +18,6 @@ testbed:
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
-	cd test/testbed/build && $(GO) vet ./...
 
 # Every test: unit tests and the end-to-end tests on local clusters.
 test: lint testbed

@@ -44,14 +44,14 @@ show "$bg" plan shop --image registry.example.com/shop:2.0.0 --preview-url "http
 
 step "Release v2.0.0 on green, check the preview, pause before the switch"
 show "$bg" deploy shop --image registry.example.com/shop:2.0.0 \
-	--preview-url "http://127.0.0.1:$port" --health-url /healthz --interval 200ms --pause
+	--preview-url "http://127.0.0.1:$port" --health-url /healthz --interval 200ms --keep-warm 1 --pause
 show "$bg" status shop
 
-step "Promote: production switches to green; blue stays warm"
+step "Promote: production switches to green; blue is kept warm with 1 pod"
 show "$bg" promote shop
 show "$bg" status shop
 
-step "Roll back: production returns to blue in one command"
+step "Roll back in one command: blue is scaled back up and Ready before traffic returns"
 show "$bg" rollback shop
 show "$bg" status shop
 

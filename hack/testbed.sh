@@ -66,6 +66,7 @@ fi
 
 mkdir -p "$cache"
 tmp="$(mktemp -d "$cache/.tmp-$key.XXXXXX")"
+chmod 755 "$tmp"
 trap 'rm -rf "$tmp"' EXIT
 mkdir -p "$tmp/bin"
 

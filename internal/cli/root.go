@@ -67,7 +67,7 @@ func exitCode(err error) int {
 		return ExitInvalid
 	case errors.Is(err, kube.ErrLocked):
 		return ExitLocked
-	case errors.Is(err, engine.ErrRolledBack):
+	case errors.Is(err, engine.ErrRolledBack), errors.Is(err, engine.ErrAborted):
 		return ExitRolledBack
 	}
 	return ExitError

@@ -22,6 +22,8 @@ var (
 	ErrAbortRequested = errors.New("abort requested")
 	// ErrInterrupted means the run was cancelled (signal) and can be resumed.
 	ErrInterrupted = errors.New("run interrupted")
+	// ErrAborted means the run was stopped on request and its steps undone.
+	ErrAborted = errors.New("run aborted")
 )
 
 // Exec is what an action sees: the run and the step being executed.
@@ -134,7 +136,10 @@ func (e *Engine) Run(ctx context.Context, r *journal.Run) error {
 			e.emit(Event{Run: r, Step: s, Kind: "run-paused"})
 			return ErrPaused
 		case errors.Is(context.Cause(ctx), ErrAbortRequested):
-			return e.abort(ctx, r)
+			if err := e.abort(ctx, r); err != nil {
+				return err
+			}
+			return fmt.Errorf("%w at step %s on request", ErrAborted, s.Name)
 		case ctx.Err() != nil:
 			return fmt.Errorf("%w at step %s: %w", ErrInterrupted, s.Name, context.Cause(ctx))
 		default:

@@ -194,8 +194,8 @@ func TestAbortRequested(t *testing.T) {
 	}}
 	r := newRun("a")
 	r.Steps = append(r.Steps, journal.Step{Name: "wait", Kind: "block", State: journal.Pending})
-	if err := e.Run(ctx, r); err != nil {
-		t.Fatal(err)
+	if err := e.Run(ctx, r); !errors.Is(err, ErrAborted) {
+		t.Fatalf("Run = %v, want ErrAborted", err)
 	}
 	if r.State != journal.Aborted || sys.vals["a"] != "old-a" {
 		t.Fatalf("state %s vals %v, want aborted and old-a", r.State, sys.vals)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"os/user"
 	"strconv"
 	"strings"
 	"sync"
@@ -59,11 +60,15 @@ func ParseHolder(s string) Holder {
 // Self is the holder for the current process and run.
 func Self(run string) Holder {
 	host, _ := os.Hostname()
-	user := os.Getenv("USER")
-	if user == "" {
-		user = "unknown"
+	name := os.Getenv("USER")
+	if name == "" {
+		if u, err := user.Current(); err == nil {
+			name = u.Username
+		} else {
+			name = "uid" + strconv.Itoa(os.Getuid())
+		}
 	}
-	return Holder{User: user, Host: host, PID: os.Getpid(), Run: run}
+	return Holder{User: name, Host: host, PID: os.Getpid(), Run: run}
 }
 
 // deadOnThisHost reports whether h is a process of this machine that no

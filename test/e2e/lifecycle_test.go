@@ -119,3 +119,31 @@ func TestConcurrentDeploysOneProceeds(t *testing.T) {
 		t.Fatalf("after both: %+v", s)
 	}
 }
+
+func TestAbortRunningRelease(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.givenBlueGreenApp("shop", v1, 2)
+	before := e.state("shop")
+	// Given a release busy in a long smoke test
+	running := make(chan result, 1)
+	go func() { running <- e.cli(nil, "deploy", "shop", "--image", v2, "--yes", "--smoke-cmd", "sleep 60") }()
+	e.eventually("the idle color runs the new image", func() bool { return e.state("shop").GreenImage == v2 })
+	// When someone aborts it from another terminal
+	r := e.mustCLI("abort", "shop")
+	if !strings.Contains(r.stdout, "Asked the running release") {
+		t.Fatalf("abort output: %s", r)
+	}
+	// Then the running release undoes itself and exits non-zero, well
+	// before its smoke test would have ended
+	got := <-running
+	if got.code != 4 || !strings.Contains(got.stderr, "aborted") {
+		t.Fatalf("aborted deploy: want exit 4, got %s", got)
+	}
+	if s := e.state("shop"); s != before {
+		t.Fatalf("after abort: %+v, want %+v", s, before)
+	}
+	if s := e.status("shop"); s.Runs[0].State != "aborted" {
+		t.Fatalf("run state %s, want aborted", s.Runs[0].State)
+	}
+}

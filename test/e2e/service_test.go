@@ -155,3 +155,21 @@ func TestAbortPausedRelease(t *testing.T) {
 		t.Fatalf("run state %s, want aborted", s.Runs[0].State)
 	}
 }
+
+func TestCrashLoopingReleaseNeverGetsTraffic(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.givenBlueGreenApp("shop", v1, 2)
+	before := e.state("shop")
+	// When the new image's pods never become Ready (the test bed keeps pods
+	// of images named "unready" Running but not Ready)
+	r := e.cli(nil, "deploy", "shop", "--image", "registry.example.com/shop:3.0.0-unready", "--yes", "--rollout-timeout", "3s")
+	// Then the release fails at the rollout and production stays on blue
+	if r.code != 4 || !strings.Contains(r.stderr, "did not roll out within 3s") {
+		t.Fatalf("want exit 4 naming the rollout timeout, got %s", r)
+	}
+	if got := e.state("shop"); got != before {
+		t.Fatalf("after failed rollout: %+v, want %+v", got, before)
+	}
+	e.waitEndpoints("shop", "blue")
+}
