@@ -79,8 +79,14 @@ func (g *Global) deploy(cmd *cobra.Command, f *releaseFlags, app string, dryRun 
 	if err != nil {
 		return err
 	}
+	return s.start(ctx, r, dryRun)
+}
+
+// start prints a planned run (dry run), or journals and runs it once no
+// other run of the app is live or unfinished.
+func (s *session) start(ctx context.Context, r *journal.Run, dryRun bool) error {
 	if dryRun {
-		return g.printPlan(r)
+		return s.g.printPlan(r)
 	}
 	if err := s.refuseUnfinished(ctx, r); err != nil {
 		return err
@@ -88,8 +94,22 @@ func (g *Global) deploy(cmd *cobra.Command, f *releaseFlags, app string, dryRun 
 	if err := s.store.Save(ctx, r); err != nil {
 		return err
 	}
-	err = s.execute(ctx, r, g.ttyApprover(), func(ctx context.Context, e *engine.Engine) error { return e.Run(ctx, r) })
+	err := s.execute(ctx, r, s.g.ttyApprover(), func(ctx context.Context, e *engine.Engine) error { return e.Run(ctx, r) })
 	return s.finish(r, err)
+}
+
+// newRun is a run of op on the app, ready to journal.
+func (s *session) newRun(op string, rel plan.ServiceRelease, steps []journal.Step) (*journal.Run, error) {
+	spec, err := json.Marshal(rel)
+	if err != nil {
+		return nil, err
+	}
+	now := s.g.clock.Now().UTC()
+	return &journal.Run{
+		ID: journal.NewID(now), Scope: "service", Operation: op, Context: s.clients.Context,
+		Namespace: rel.Namespace, App: rel.App, Actor: audit.Actor(), Spec: spec,
+		State: journal.Running, Approved: rel.Approval == "auto", Steps: steps, CreatedAt: now, UpdatedAt: now,
+	}, nil
 }
 
 // planDeploy observes the cluster and compiles the run. It makes no write.
@@ -102,16 +122,7 @@ func (s *session) planDeploy(ctx context.Context, rel plan.ServiceRelease) (*jou
 	if err != nil {
 		return nil, err
 	}
-	spec, err := json.Marshal(rel)
-	if err != nil {
-		return nil, err
-	}
-	now := s.g.clock.Now().UTC()
-	return &journal.Run{
-		ID: journal.NewID(now), Scope: "service", Operation: "deploy", Context: s.clients.Context,
-		Namespace: rel.Namespace, App: rel.App, Actor: audit.Actor(), Spec: spec,
-		State: journal.Running, Approved: rel.Approval == "auto", Steps: steps, CreatedAt: now, UpdatedAt: now,
-	}, nil
+	return s.newRun("deploy", rel, steps)
 }
 
 // refuseUnfinished stops a new run while the app's last run is paused or

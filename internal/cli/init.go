@@ -2,14 +2,10 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 
 	"github.com/spf13/cobra"
 
-	"github.com/bluegreen/bluegreen/internal/audit"
-	"github.com/bluegreen/bluegreen/internal/engine"
-	"github.com/bluegreen/bluegreen/internal/journal"
 	"github.com/bluegreen/bluegreen/internal/plan"
 	"github.com/bluegreen/bluegreen/internal/service"
 )
@@ -69,22 +65,12 @@ func (g *Global) init(ctx context.Context, o plan.InitOptions, dryRun bool) erro
 	if err != nil {
 		return err
 	}
-	rel := plan.ServiceRelease{App: o.App, Namespace: ns, ColorLabel: o.ColorLabel, ActiveService: o.ActiveService, PreviewService: o.PreviewService}
+	rel := plan.ServiceRelease{App: o.App, Namespace: ns, ColorLabel: o.ColorLabel, ActiveService: o.ActiveService,
+		PreviewService: o.PreviewService, Approval: "auto"}
 	rel.Defaults()
-	spec, _ := json.Marshal(rel)
-	now := g.clock.Now().UTC()
-	r := &journal.Run{ID: journal.NewID(now), Scope: "service", Operation: "init", Context: s.clients.Context,
-		Namespace: ns, App: o.App, Actor: audit.Actor(), Spec: spec, State: journal.Running, Approved: true,
-		Steps: steps, CreatedAt: now, UpdatedAt: now}
-	if dryRun {
-		return g.printPlan(r)
-	}
-	if err := s.refuseUnfinished(ctx, r); err != nil {
+	r, err := s.newRun("init", rel, steps)
+	if err != nil {
 		return err
 	}
-	if err := s.store.Save(ctx, r); err != nil {
-		return err
-	}
-	err = s.executeWith(ctx, r, nil, service.InitActions, func(ctx context.Context, e *engine.Engine) error { return e.Run(ctx, r) })
-	return s.finish(r, err)
+	return s.start(ctx, r, dryRun)
 }

@@ -18,6 +18,33 @@ import (
 // what it made.
 const createdByAnnotation = "bluegreen.io/created-by-run"
 
+// getDeleter is the part of a typed client that deleteIfCreatedBy needs.
+type getDeleter[T metav1.Object] interface {
+	Get(ctx context.Context, name string, opts metav1.GetOptions) (T, error)
+	Delete(ctx context.Context, name string, opts metav1.DeleteOptions) error
+}
+
+// deleteIfCreatedBy deletes an object only if run created it (and it is
+// still the same object): an undo never removes what someone else made.
+func deleteIfCreatedBy[T metav1.Object](ctx context.Context, c getDeleter[T], kind, ns, name, run string) error {
+	cur, err := c.Get(ctx, name, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return kubeErr(fmt.Errorf("get %s %s/%s: %w", kind, ns, name, err))
+	}
+	if cur.GetAnnotations()[createdByAnnotation] != run {
+		return nil
+	}
+	uid := cur.GetUID()
+	err = c.Delete(ctx, name, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &uid}})
+	if err != nil && !apierrors.IsNotFound(err) {
+		return kubeErr(fmt.Errorf("delete %s %s/%s: %w", kind, ns, name, err))
+	}
+	return nil
+}
+
 func (d Deps) mirrorHPA() engine.Action {
 	return engine.Action{
 		Do: func(ctx context.Context, x engine.Exec) (any, error) {
@@ -46,22 +73,7 @@ func (d Deps) mirrorHPA() engine.Action {
 			if err != nil {
 				return err
 			}
-			hpas := d.Client.AutoscalingV2().HorizontalPodAutoscalers(p.Namespace)
-			h, err := hpas.Get(ctx, p.NewHPA, metav1.GetOptions{})
-			if apierrors.IsNotFound(err) {
-				return nil
-			}
-			if err != nil {
-				return kubeErr(err)
-			}
-			if h.Annotations[createdByAnnotation] != x.Run.ID {
-				return nil // not ours: leave it
-			}
-			err = hpas.Delete(ctx, p.NewHPA, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &h.UID}})
-			if err != nil && !apierrors.IsNotFound(err) {
-				return kubeErr(fmt.Errorf("delete autoscaler %s/%s: %w", p.Namespace, p.NewHPA, err))
-			}
-			return nil
+			return deleteIfCreatedBy(ctx, d.Client.AutoscalingV2().HorizontalPodAutoscalers(p.Namespace), "autoscaler", p.Namespace, p.NewHPA, x.Run.ID)
 		},
 	}
 }

@@ -19,14 +19,10 @@ import (
 // ObserveInit reads what `init` needs. It only reads.
 func ObserveInit(ctx context.Context, c kubernetes.Interface, ns string, o plan.InitOptions) (plan.InitObserved, error) {
 	obs := plan.InitObserved{Namespace: ns, Colors: map[plan.Color]*plan.DeploymentInfo{}}
-	if _, err := c.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{}); err != nil {
-		if apierrors.IsNotFound(err) {
-			return obs, nil
-		}
-		return obs, fmt.Errorf("get namespace %s: %w", ns, err)
-	}
-	obs.NamespaceExists = true
 	var err error
+	if obs.NamespaceExists, err = namespaceExists(ctx, c, ns); err != nil || !obs.NamespaceExists {
+		return obs, err
+	}
 	if obs.Active, err = serviceInfo(ctx, c, ns, o.ActiveService); err != nil {
 		return obs, err
 	}
@@ -92,22 +88,7 @@ func (d Deps) copyDeployment() engine.Action {
 			if err != nil {
 				return err
 			}
-			deps := d.Client.AppsV1().Deployments(p.Namespace)
-			cur, err := deps.Get(ctx, p.Deployment, metav1.GetOptions{})
-			if apierrors.IsNotFound(err) {
-				return nil
-			}
-			if err != nil {
-				return kubeErr(err)
-			}
-			if cur.Annotations[createdByAnnotation] != x.Run.ID {
-				return nil
-			}
-			err = deps.Delete(ctx, p.Deployment, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &cur.UID}})
-			if err != nil && !apierrors.IsNotFound(err) {
-				return kubeErr(fmt.Errorf("delete deployment %s/%s: %w", p.Namespace, p.Deployment, err))
-			}
-			return nil
+			return deleteIfCreatedBy(ctx, d.Client.AppsV1().Deployments(p.Namespace), "deployment", p.Namespace, p.Deployment, x.Run.ID)
 		},
 	}
 }
@@ -165,22 +146,7 @@ func (d Deps) createPreview() engine.Action {
 			if err != nil {
 				return err
 			}
-			svcs := d.Client.CoreV1().Services(p.Namespace)
-			cur, err := svcs.Get(ctx, p.Service, metav1.GetOptions{})
-			if apierrors.IsNotFound(err) {
-				return nil
-			}
-			if err != nil {
-				return kubeErr(err)
-			}
-			if cur.Annotations[createdByAnnotation] != x.Run.ID {
-				return nil
-			}
-			err = svcs.Delete(ctx, p.Service, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &cur.UID}})
-			if err != nil && !apierrors.IsNotFound(err) {
-				return kubeErr(err)
-			}
-			return nil
+			return deleteIfCreatedBy(ctx, d.Client.CoreV1().Services(p.Namespace), "service", p.Namespace, p.Service, x.Run.ID)
 		},
 	}
 }

@@ -17,14 +17,10 @@ import (
 // both colors' Deployments and their autoscalers. It only reads.
 func Observe(ctx context.Context, c kubernetes.Interface, ns string, rel plan.ServiceRelease) (plan.ServiceObserved, error) {
 	obs := plan.ServiceObserved{Namespace: ns, Deployments: map[plan.Color]*plan.DeploymentInfo{}}
-	if _, err := c.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{}); err != nil {
-		if apierrors.IsNotFound(err) {
-			return obs, nil
-		}
-		return obs, fmt.Errorf("get namespace %s: %w", ns, err)
-	}
-	obs.NamespaceExists = true
 	var err error
+	if obs.NamespaceExists, err = namespaceExists(ctx, c, ns); err != nil || !obs.NamespaceExists {
+		return obs, err
+	}
 	if obs.Active, err = serviceInfo(ctx, c, ns, rel.ActiveService); err != nil {
 		return obs, err
 	}
@@ -53,6 +49,17 @@ func Observe(ctx context.Context, c kubernetes.Interface, ns string, rel plan.Se
 		obs.Deployments[color] = info
 	}
 	return obs, nil
+}
+
+func namespaceExists(ctx context.Context, c kubernetes.Interface, ns string) (bool, error) {
+	_, err := c.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("get namespace %s: %w", ns, err)
+	}
+	return true, nil
 }
 
 func serviceInfo(ctx context.Context, c kubernetes.Interface, ns, name string) (*plan.ServiceInfo, error) {
