@@ -14,7 +14,8 @@ import (
 // Kubernetes Events and the notification webhooks. It returns a func that
 // flushes and closes them.
 func (s *session) observer(ctx context.Context, r *journal.Run) (func(engine.Event), func()) {
-	sinks := []func(engine.Event){s.liveView, s.kubeEvents(ctx)}
+	events, closeEvents := s.kubeEvents(ctx)
+	sinks := []func(engine.Event){s.liveView, events}
 	audit, closeAudit := s.auditSink(ctx, r)
 	if audit != nil {
 		sinks = append(sinks, audit)
@@ -27,6 +28,7 @@ func (s *session) observer(ctx context.Context, r *journal.Run) (func(engine.Eve
 				sink(ev)
 			}
 		}, func() {
+			closeEvents()
 			if closeAudit != nil {
 				closeAudit()
 			}
@@ -74,29 +76,46 @@ var eventReasons = map[string]string{
 	"step-failed": "BlueGreenStepFailed",
 }
 
-// kubeEvents records an Event on every object a finished step touched.
-func (s *session) kubeEvents(ctx context.Context) func(engine.Event) {
+// kubeEvents records an Event on every object a finished step touched. The
+// API calls run in the background, off the path between a step and the
+// next (a rollback's switch back must not wait for an Event); the returned
+// func waits until every Event is written.
+func (s *session) kubeEvents(ctx context.Context) (func(engine.Event), func()) {
+	queue := make(chan func(), 256)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for record := range queue {
+			record()
+		}
+	}()
 	return func(ev engine.Event) {
-		reason, ok := eventReasons[ev.Kind]
-		if !ok || ev.Step == nil {
-			return
-		}
-		typ, msg := "Normal", fmt.Sprintf("run %s step %s: %s", ev.Run.ID, ev.Step.Name, ev.Step.Description)
-		if ev.Kind == "step-undone" {
-			msg = fmt.Sprintf("run %s undid step %s", ev.Run.ID, ev.Step.Name)
-		}
-		if ev.Err != nil {
-			typ, msg = "Warning", fmt.Sprintf("run %s step %s failed: %s", ev.Run.ID, ev.Step.Name, redactErr(ev.Err))
-		}
-		seen := map[string]bool{}
-		for _, m := range ev.Step.Mutations {
-			if seen[m.Object] {
-				continue
+			reason, ok := eventReasons[ev.Kind]
+			if !ok || ev.Step == nil {
+				return
 			}
-			seen[m.Object] = true
-			if err := kube.Event(context.WithoutCancel(ctx), s.clients.Kube, ev.Run.Namespace, m.Object, reason, msg, typ); err != nil {
-				s.g.log.Debug("record event", "error", err)
+			typ, msg := "Normal", fmt.Sprintf("run %s step %s: %s", ev.Run.ID, ev.Step.Name, ev.Step.Description)
+			if ev.Kind == "step-undone" {
+				msg = fmt.Sprintf("run %s undid step %s", ev.Run.ID, ev.Step.Name)
 			}
+			if ev.Err != nil {
+				typ, msg = "Warning", fmt.Sprintf("run %s step %s failed: %s", ev.Run.ID, ev.Step.Name, redactErr(ev.Err))
+			}
+			seen := map[string]bool{}
+			for _, m := range ev.Step.Mutations {
+				if seen[m.Object] {
+					continue
+				}
+				seen[m.Object] = true
+				ns, object := ev.Run.Namespace, m.Object
+				queue <- func() {
+					if err := kube.Event(context.WithoutCancel(ctx), s.clients.Kube, ns, object, reason, msg, typ); err != nil {
+						s.g.log.Debug("record event", "error", err)
+					}
+				}
+			}
+		}, func() {
+			close(queue)
+			<-done
 		}
-	}
 }

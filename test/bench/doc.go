@@ -1,0 +1,20 @@
+// Package bench measures how fast bluegreen moves production traffic on the
+// test bed (package testbed: a real control plane with kwok's fake nodes).
+//
+// BenchmarkSwitch times, over BENCH_RUNS runs each (default 30):
+//
+//   - promote: from the `bluegreen promote` call until the active Service's
+//     EndpointSlices list at least one ready endpoint and only pods of the
+//     new color;
+//   - rollback: the same, from the `bluegreen rollback` call back to the
+//     old color;
+//   - selector-patch: a bare merge patch of the active Service's selector,
+//     without the CLI: the floor the tool is compared to;
+//   - costs: the pieces a CLI call is made of (process start, connecting,
+//     a journal write, an audit append, one API round trip).
+//
+// It prints a table of median, p90, p99, min and max, and the median time
+// from the call at which each phase of a promote and a rollback was reached.
+// Run it with `make bench`; docs/benchmarks.md has the results and how to
+// read them. The benchmark asserts no timing: only functional errors fail it.
+package bench

@@ -1,0 +1,288 @@
+package bench
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/utils/ptr"
+
+	"github.com/bluegreen/bluegreen/test/testbed"
+)
+
+// The app every scenario releases, and its size: each color runs replicas
+// pods, and the old color stays at that size after a release (--keep-warm).
+const (
+	app      = "shop"
+	replicas = 3
+)
+
+// settleTimeout bounds every wait for the cluster to reach a state.
+const settleTimeout = 2 * time.Minute
+
+// buildCLI builds the bluegreen binary into a temporary folder.
+func buildCLI(b *testing.B) string {
+	b.Helper()
+	bin := filepath.Join(b.TempDir(), "bluegreen")
+	cmd := exec.Command("go", "build", "-o", bin, "github.com/bluegreen/bluegreen/cmd/bluegreen")
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Run(); err != nil {
+		b.Fatalf("build bluegreen: %v\n%s", err, out.String())
+	}
+	return bin
+}
+
+// world is one scenario: a namespace of the shared cluster with a journal
+// and an audit log of its own.
+type world struct {
+	b          *testing.B
+	kube       kubernetes.Interface
+	config     *rest.Config
+	kubeconfig string
+	bin        string
+	ns         string
+	journal    string
+	audit      string
+}
+
+func newWorld(ctx context.Context, b *testing.B, c *testbed.Cluster, bin, name string) *world {
+	b.Helper()
+	dir := b.TempDir()
+	w := &world{b: b, kube: c.Client, config: c.Config, kubeconfig: c.Kubeconfig, bin: bin,
+		ns:      fmt.Sprintf("bench-%s-%d", name, time.Now().UnixNano()%1_000_000),
+		journal: filepath.Join(dir, "journal.db"), audit: filepath.Join(dir, "audit.jsonl")}
+	if _, err := w.kube.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: w.ns}}, metav1.CreateOptions{}); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		_ = w.kube.CoreV1().Namespaces().Delete(context.WithoutCancel(ctx), w.ns, metav1.DeleteOptions{})
+	})
+	return w
+}
+
+// podPrefix is the name prefix of the pods of one color's Deployment.
+func podPrefix(color string) string { return app + "-" + color + "-" }
+
+func other(color string) string {
+	if color == "blue" {
+		return "green"
+	}
+	return "blue"
+}
+
+// install creates the blue/green layout: blue and green Deployments with the
+// given sizes, the active Service on blue and the preview on green, and waits
+// until it has settled.
+func (w *world) install(ctx context.Context, blue, green int32) {
+	w.b.Helper()
+	for color, n := range map[string]int32{"blue": blue, "green": green} {
+		labels := map[string]string{"app": app, "track": color}
+		d := &appsv1.Deployment{
+			ObjectMeta: metav1.ObjectMeta{Name: app + "-" + color, Namespace: w.ns, Labels: labels},
+			Spec: appsv1.DeploymentSpec{
+				Replicas: ptr.To(n),
+				Selector: &metav1.LabelSelector{MatchLabels: labels},
+				Template: corev1.PodTemplateSpec{
+					ObjectMeta: metav1.ObjectMeta{Labels: labels},
+					Spec: corev1.PodSpec{
+						Containers: []corev1.Container{{Name: "app", Image: "registry.example.com/shop:1.0.0"}},
+						// kwok's fake nodes are tainted; a real app would not need this.
+						Tolerations: []corev1.Toleration{{Key: "kwok.x-k8s.io/node", Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoSchedule}},
+					},
+				},
+			},
+		}
+		if _, err := w.kube.AppsV1().Deployments(w.ns).Create(ctx, d, metav1.CreateOptions{}); err != nil {
+			w.b.Fatal(err)
+		}
+	}
+	for name, color := range map[string]string{app: "blue", app + "-preview": "green"} {
+		svc := &corev1.Service{
+			ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: w.ns},
+			Spec: corev1.ServiceSpec{Selector: map[string]string{"app": app, "track": color},
+				Ports: []corev1.ServicePort{{Port: 80, TargetPort: intstr.FromInt32(8080)}}},
+		}
+		if _, err := w.kube.CoreV1().Services(w.ns).Create(ctx, svc, metav1.CreateOptions{}); err != nil {
+			w.b.Fatal(err)
+		}
+	}
+	w.settle(ctx, "blue")
+}
+
+// settle waits until both Deployments have rolled out, no pod of the app is
+// terminating, and the active Service routes to all the pods of active and
+// no other: the state every timed run starts from.
+func (w *world) settle(ctx context.Context, active string) {
+	w.b.Helper()
+	ctx, cancel := context.WithTimeout(ctx, settleTimeout)
+	defer cancel()
+	why := ""
+	for {
+		var ok bool
+		ok, why = w.settled(ctx, active)
+		if ok {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			w.b.Fatalf("namespace %s did not settle within %s: %s", w.ns, settleTimeout, why)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+func (w *world) settled(ctx context.Context, active string) (bool, string) {
+	var want int32
+	activeSize := int32(0)
+	for _, color := range []string{"blue", "green"} {
+		d, err := w.kube.AppsV1().Deployments(w.ns).Get(ctx, app+"-"+color, metav1.GetOptions{})
+		if err != nil {
+			return false, err.Error()
+		}
+		n, s := ptr.Deref(d.Spec.Replicas, 1), d.Status
+		if s.ObservedGeneration < d.Generation || s.Replicas != n || s.UpdatedReplicas != n || s.ReadyReplicas != n || s.AvailableReplicas != n {
+			return false, fmt.Sprintf("deployment %s: want %d replicas, status %+v", d.Name, n, s)
+		}
+		want += n
+		if color == active {
+			activeSize = n
+		}
+	}
+	pods, err := w.kube.CoreV1().Pods(w.ns).List(ctx, metav1.ListOptions{LabelSelector: "app=" + app})
+	if err != nil {
+		return false, err.Error()
+	}
+	for _, p := range pods.Items {
+		if p.DeletionTimestamp != nil {
+			return false, "pod " + p.Name + " is terminating"
+		}
+	}
+	if int32(len(pods.Items)) != want {
+		return false, fmt.Sprintf("%d pods, want %d", len(pods.Items), want)
+	}
+	list, err := listSlices(ctx, w.kube, w.ns, app)
+	if err != nil {
+		return false, err.Error()
+	}
+	if ready, only := routes(setOf(list), podPrefix(active)); !only || ready != int(activeSize) {
+		return false, fmt.Sprintf("service %s: %d ready endpoints of %s (want %d), others listed: %t", app, ready, active, activeSize, !only)
+	}
+	return true, ""
+}
+
+// activeColor is the color the active Service selects.
+func (w *world) activeColor(ctx context.Context) string {
+	w.b.Helper()
+	svc, err := w.kube.CoreV1().Services(w.ns).Get(ctx, app, metav1.GetOptions{})
+	if err != nil {
+		w.b.Fatal(err)
+	}
+	return svc.Spec.Selector["track"]
+}
+
+// line is one line the CLI printed, with when it arrived, counted from the
+// call.
+type line struct {
+	at   time.Duration
+	text string
+}
+
+// call is what one CLI invocation did.
+type call struct {
+	t0     time.Time // just before the process started
+	exit   time.Duration
+	code   int
+	out    []line // stdout
+	stderr string
+}
+
+func (c call) String() string {
+	return fmt.Sprintf("stdout:\n%sstderr:\n%s", c.stamped(), c.stderr)
+}
+
+// stamped is the stdout lines, each with when it arrived, and the exit.
+func (c call) stamped() string {
+	var b strings.Builder
+	for _, l := range c.out {
+		fmt.Fprintf(&b, "%7.1f ms  %s\n", ms(l.at), l.text)
+	}
+	fmt.Fprintf(&b, "%7.1f ms  (exit %d)\n", ms(c.exit), c.code)
+	return b.String()
+}
+
+// find returns when the first stdout line whose fields start with want
+// arrived.
+func (c call) find(want ...string) (time.Duration, bool) {
+	for _, l := range c.out {
+		f := strings.Fields(l.text)
+		if len(f) >= len(want) && slices.Equal(f[:len(want)], want) {
+			return l.at, true
+		}
+	}
+	return 0, false
+}
+
+// cli runs the bluegreen binary against the world's namespace, journal and
+// audit log, stamping every stdout line as it arrives.
+func (w *world) cli(ctx context.Context, args ...string) call {
+	w.b.Helper()
+	ctx, cancel := context.WithTimeout(ctx, settleTimeout)
+	defer cancel()
+	full := append([]string{"--kubeconfig", w.kubeconfig, "-n", w.ns, "--journal", w.journal, "--audit-log", w.audit}, args...)
+	cmd := exec.CommandContext(ctx, w.bin, full...)
+	cmd.Env = os.Environ()
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		w.b.Fatal(err)
+	}
+	var c call
+	c.t0 = time.Now()
+	if err := cmd.Start(); err != nil {
+		w.b.Fatalf("run bluegreen: %v", err)
+	}
+	sc := bufio.NewScanner(stdout)
+	for sc.Scan() {
+		c.out = append(c.out, line{at: time.Since(c.t0), text: sc.Text()})
+	}
+	_, _ = io.Copy(io.Discard, stdout)
+	err = cmd.Wait()
+	c.exit = time.Since(c.t0)
+	c.stderr = errb.String()
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
+		c.code = ee.ExitCode()
+	case err != nil:
+		w.b.Fatalf("run bluegreen %s: %v", strings.Join(args, " "), err)
+	}
+	return c
+}
+
+// mustCLI runs the CLI and fails the benchmark unless it exits 0.
+func (w *world) mustCLI(ctx context.Context, args ...string) call {
+	w.b.Helper()
+	c := w.cli(ctx, args...)
+	if c.code != 0 {
+		w.b.Fatalf("bluegreen %s: %s", strings.Join(args, " "), c)
+	}
+	return c
+}
