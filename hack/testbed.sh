@@ -67,15 +67,33 @@ fi
 mkdir -p "$cache"
 tmp="$(mktemp -d "$cache/.tmp-$key.XXXXXX")"
 chmod 755 "$tmp"
-trap 'rm -rf "$tmp"' EXIT
 mkdir -p "$tmp/bin"
+
+# Run go in the background and wait for it, so that a signal stops go too
+# before the temporary folder is removed.
+child=""
+stop() {
+	if [[ -n "$child" ]]; then
+		kill "$child" 2>/dev/null || true
+		wait "$child" 2>/dev/null || true
+	fi
+	exit 143
+}
+trap stop INT TERM HUP
+trap 'rm -rf "$tmp"' EXIT
+in_build() {
+	(cd "$build" && CGO_ENABLED=0 exec "$@") &
+	child=$!
+	wait "$child"
+	child=""
+}
 
 start=$SECONDS
 log "building control plane from test/testbed/build into cache $key (takes minutes the first time)"
-(cd "$build" && CGO_ENABLED=0 go build -trimpath -o "$tmp/bin/" ./...)
+in_build go build -trimpath -o "$tmp/bin/" ./...
 log "installing kwok and kwokctl $KWOK_VERSION"
-(cd "$build" && CGO_ENABLED=0 GOBIN="$tmp/bin" go install -trimpath \
-	"sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION" "sigs.k8s.io/kwok/cmd/kwokctl@$KWOK_VERSION")
+GOBIN="$tmp/bin" in_build go install -trimpath \
+	"sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION" "sigs.k8s.io/kwok/cmd/kwokctl@$KWOK_VERSION"
 if ! complete "$tmp/bin"; then
 	log "build finished but binaries are missing in $tmp/bin: ${BINARIES[*]}"
 	exit 1

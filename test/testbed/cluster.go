@@ -107,45 +107,33 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 
 // start brings c up: processes, client, nodes.
 func (c *Cluster) start(ctx context.Context) error {
+	begin := time.Now()
 	if err := c.launch(ctx); err != nil {
 		return err
 	}
+	c.log.Debug("components listening", "elapsed", time.Since(begin))
 	if err := c.waitAPI(ctx); err != nil {
 		return fmt.Errorf("%w\n%s", err, c.componentLogTail())
 	}
+	c.log.Debug("API ready", "elapsed", time.Since(begin))
 	if err := c.createNodes(ctx); err != nil {
 		return err
 	}
 	return c.saveState()
 }
 
-// launch picks ports and runs kwokctl create cluster. It holds the port
-// lock until every component listens, so that concurrent starts, also in
-// other processes, do not pick the same ports.
+// launch reserves ports, runs kwokctl create cluster and waits until every
+// component listens.
 func (c *Cluster) launch(ctx context.Context) error {
-	unlock, err := lockPorts(ctx)
+	ports, err := c.reservePorts(ctx)
 	if err != nil {
-		return err
-	}
-	defer unlock()
-	c.stopOrphans(ctx)
-	ports, err := pickPorts()
-	if err != nil {
-		return err
-	}
-	if err := c.writeConfig(ports); err != nil {
-		return err
-	}
-	if err := c.saveState(); err != nil { // lets Attach stop a half-started cluster
-		return err
-	}
-	if err := c.register(c.opts.Detached); err != nil {
 		return err
 	}
 	c.log.Debug("creating cluster", "workdir", c.WorkDir, "apiserver_port", ports.apiserver)
 	if err := c.kwokctl(ctx, "create", "cluster", "--runtime", "binary", "--kubeconfig", ""); err != nil {
 		return err
 	}
+	c.log.Debug("kwokctl create cluster done")
 	if err := c.connect(); err != nil {
 		return err
 	}
@@ -153,6 +141,30 @@ func (c *Cluster) launch(ctx context.Context) error {
 		return fmt.Errorf("components not listening: %w\n%s", err, c.componentLogTail())
 	}
 	return nil
+}
+
+// reservePorts picks ports that are free and not reserved by another
+// cluster, writes c's configuration and registers c with its ports. It does
+// so under the machine-wide port lock, so that concurrent starts, also in
+// other processes, never pick the same ports.
+func (c *Cluster) reservePorts(ctx context.Context) (clusterPorts, error) {
+	unlock, err := lockPorts(ctx)
+	if err != nil {
+		return clusterPorts{}, err
+	}
+	defer unlock()
+	c.stopOrphans(ctx)
+	ports, err := pickPorts(reservedPorts())
+	if err != nil {
+		return ports, err
+	}
+	if err := c.writeConfig(ports); err != nil {
+		return ports, err
+	}
+	if err := c.saveState(); err != nil { // lets Attach stop a half-started cluster
+		return ports, err
+	}
+	return ports, c.register(c.opts.Detached, ports)
 }
 
 // clusterDir is the folder kwokctl keeps the cluster in.
@@ -195,6 +207,10 @@ func (c *Cluster) saveState() error {
 // example to stop it from another process. Config and Client are nil if the
 // cluster never got as far as writing its kubeconfig.
 func Attach(workDir string, logger *slog.Logger) (*Cluster, error) {
+	workDir, err := filepath.Abs(workDir)
+	if err != nil {
+		return nil, fmt.Errorf("attach to cluster: %w", err)
+	}
 	data, err := os.ReadFile(filepath.Join(workDir, stateFile))
 	if err != nil {
 		return nil, fmt.Errorf("attach to cluster: %w", err)

@@ -20,7 +20,7 @@ const (
 )
 
 // portLockName is the file, in the system's temporary folder, that
-// serialises port picking and cluster start-up between processes.
+// serialises picking and registering ports between processes.
 const portLockName = "bluegreen-testbed-ports.lock"
 
 // clusterPorts are the TCP ports one cluster listens on.
@@ -34,14 +34,14 @@ func (p clusterPorts) all() []uint32 {
 }
 
 // lockPorts takes the machine-wide port lock, waiting for other processes
-// that are starting clusters. Holding it from picking ports until the
-// components listen on them keeps concurrent starts from picking the same.
+// that are picking ports.
 func lockPorts(ctx context.Context) (unlock func(), err error) {
 	return lockFile(ctx, filepath.Join(os.TempDir(), portLockName))
 }
 
-// pickPorts returns distinct ports that are free right now.
-func pickPorts() (clusterPorts, error) {
+// pickPorts returns distinct ports that are free right now and not in
+// reserved.
+func pickPorts(reserved map[uint32]bool) (clusterPorts, error) {
 	seen := map[uint32]bool{}
 	var ports []uint32
 	for tries := 0; len(ports) < 6; tries++ {
@@ -49,7 +49,7 @@ func pickPorts() (clusterPorts, error) {
 			return clusterPorts{}, fmt.Errorf("no free ports in [%d, %d)", portMin, portMax)
 		}
 		p := uint32(portMin + rand.IntN(portMax-portMin))
-		if seen[p] || !portFree(p) {
+		if seen[p] || reserved[p] || !portFree(p) {
 			continue
 		}
 		seen[p] = true

@@ -29,13 +29,14 @@ func (c *Cluster) Stop(ctx context.Context) error {
 		return nil
 	}
 	begin := time.Now()
+	before := c.PIDs()
 	var errs []error
 	if _, err := os.Stat(filepath.Join(c.clusterDir(), "kwok.yaml")); err == nil {
 		if err := c.kwokctl(ctx, "delete", "cluster"); err != nil {
 			errs = append(errs, err)
 		}
 	}
-	if err := c.reap(ctx); err != nil {
+	if err := c.reap(ctx, before); err != nil {
 		return errors.Join(append(errs, err)...)
 	}
 	if err := os.RemoveAll(c.WorkDir); err != nil {
@@ -51,10 +52,12 @@ func (c *Cluster) Stop(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// reap waits for the cluster's processes to exit, kills those that do not
-// and returns an error if any survive.
-func (c *Cluster) reap(ctx context.Context) error {
-	if c.waitNoProcesses(ctx, exitTimeout) {
+// reap waits for the cluster's processes, and those in before, to exit,
+// kills those that do not and returns an error if any survive. Processes in
+// before are waited for because an exiting process loses its command line
+// (which PIDs looks at on Linux) before it is gone.
+func (c *Cluster) reap(ctx context.Context, before []int) error {
+	if c.waitNoProcesses(ctx, exitTimeout, before) {
 		return nil
 	}
 	left := c.PIDs()
@@ -64,19 +67,22 @@ func (c *Cluster) reap(ctx context.Context) error {
 			c.log.Warn("kill failed", "pid", pid, "err", err)
 		}
 	}
-	if c.waitNoProcesses(ctx, killTimeout) {
+	if c.waitNoProcesses(ctx, killTimeout, before) {
 		return nil
 	}
-	return fmt.Errorf("cluster %s: processes still running: %v", c.Name, c.PIDs())
+	return fmt.Errorf("cluster %s: processes still running: %v", c.Name, append(c.PIDs(), slices.DeleteFunc(before, notAlive)...))
 }
 
-// waitNoProcesses reports whether the cluster has no process left within
-// timeout.
-func (c *Cluster) waitNoProcesses(ctx context.Context, timeout time.Duration) bool {
+// notAlive reports whether process pid is gone.
+func notAlive(pid int) bool { return !alive(pid) }
+
+// waitNoProcesses reports whether, within timeout, the cluster has no
+// process left and the processes in before are gone.
+func (c *Cluster) waitNoProcesses(ctx context.Context, timeout time.Duration, before []int) bool {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	err := WaitFor(ctx, func(context.Context) (bool, error) {
-		return len(c.PIDs()) == 0, nil
+		return len(c.PIDs()) == 0 && !slices.ContainsFunc(before, alive), nil
 	})
 	return err == nil
 }

@@ -11,11 +11,13 @@ import (
 const stopTimeout = time.Minute
 
 // StartT starts a cluster for the test t and registers its Stop with
-// t.Cleanup, which also runs when the test fails. The cluster is named after
-// opts.Name, or the test, plus a random suffix; its work dir is a t.TempDir
-// unless opts.WorkDir is set; it logs to the test's output unless opts.Logger is
-// set. StartT fails the test if the cluster does not start, with a hint to
-// run `make testbed` if the binaries are missing.
+// t.Cleanup, which also runs when the test fails (and then first logs the
+// end of the component logs). The cluster is named after opts.Name, or the
+// test, plus a random suffix; its work dir is a t.TempDir unless
+// opts.WorkDir is set; it logs to the test's output unless opts.Logger is
+// set. StartT fails the test if the cluster does not start, telling to run
+// `make testbed` if the binaries are missing, and skips it on systems other
+// than Linux and macOS.
 func StartT(t testing.TB, opts Options) *Cluster {
 	t.Helper()
 	if err := supported(); err != nil {
@@ -46,6 +48,9 @@ func StartT(t testing.TB, opts Options) *Cluster {
 		t.Fatalf("testbed: %v", err)
 	}
 	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("testbed: last lines of cluster %s's component logs:\n%s", c.Name, c.componentLogTail())
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), stopTimeout)
 		defer cancel()
 		if err := c.Stop(ctx); err != nil {

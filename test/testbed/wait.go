@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
@@ -34,9 +35,10 @@ func WaitFor(ctx context.Context, cond func(ctx context.Context) (bool, error)) 
 	}
 }
 
-// waitAPI waits until the API server reports ready and the controller
-// manager has created the default namespace's service account, without
-// which pods cannot be created there.
+// waitAPI waits until the API server reports ready and makes sure the
+// default namespace has its default service account, without which pods
+// cannot be created there. It creates the account rather than waiting a few
+// seconds for kube-controller-manager to do so.
 func (c *Cluster) waitAPI(ctx context.Context) error {
 	var lastErr error
 	err := c.waitHealthy(ctx, func(ctx context.Context) (bool, error) {
@@ -50,15 +52,10 @@ func (c *Cluster) waitAPI(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("API server not ready (last error: %v): %w", lastErr, err)
 	}
-	err = c.waitHealthy(ctx, func(ctx context.Context) (bool, error) {
-		_, err := c.Client.CoreV1().ServiceAccounts(metav1.NamespaceDefault).Get(ctx, "default", metav1.GetOptions{})
-		if apierrors.IsNotFound(err) {
-			return false, nil
-		}
-		return err == nil, err
-	})
-	if err != nil {
-		return fmt.Errorf("default service account: %w", err)
+	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "default"}}
+	_, err = c.Client.CoreV1().ServiceAccounts(metav1.NamespaceDefault).Create(ctx, sa, metav1.CreateOptions{})
+	if err != nil && !apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("create default service account: %w", err)
 	}
 	return nil
 }
