@@ -99,7 +99,7 @@ func TestConcurrentDeploysOneProceeds(t *testing.T) {
 	// Given a release that holds the lock for a while (a slow smoke test)
 	first := make(chan result, 1)
 	go func() {
-		first <- e.cli(nil, "deploy", "shop", "--image", v2, "--yes", "--smoke-cmd", "sleep 4")
+		first <- e.cli(nil, "deploy", "shop", "--image", v2, "--yes", "--smoke-cmd", "sleep 10")
 	}()
 	e.eventually("the first release holds the lease", func() bool {
 		l, err := e.kube.CoordinationV1().Leases(e.ns).Get(context.Background(), "bluegreen-shop", metav1.GetOptions{})
