@@ -82,14 +82,16 @@ func (s *session) requireLastRun(ctx context.Context, app string) (*journal.Run,
 }
 
 func newRollbackCmd(g *Global) *cobra.Command {
-	return &cobra.Command{
+	var dryRun bool
+	cmd := &cobra.Command{
 		Use:   "rollback APP",
 		Short: "Send production back to the previous color, undoing the last release",
 		Long: `rollback walks the undos of the app's last run, newest first: if the old color
 was scaled down it is scaled up and waited on until Ready, then the active
 Service points back at it, then the new color returns to what it was.`,
-		Example: `  bluegreen rollback shop -n prod`,
-		Args:    cobra.ExactArgs(1),
+		Example: `  bluegreen rollback shop -n prod
+  bluegreen rollback shop -n prod --dry-run`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			s, err := g.session(ctx)
@@ -103,6 +105,9 @@ Service points back at it, then the new color returns to what it was.`,
 			if r.State == journal.RolledBack || r.State == journal.Aborted {
 				return fmt.Errorf("%w: the last run %s of %s is already %s: nothing to roll back", plan.ErrInvalid, r.ID, r.App, r.State)
 			}
+			if dryRun {
+				return g.printUndos(r)
+			}
 			err = s.execute(ctx, r, nil, func(ctx context.Context, e *engine.Engine) error {
 				if r.State == journal.RollingBack {
 					return e.Run(ctx, r)
@@ -112,6 +117,27 @@ Service points back at it, then the new color returns to what it was.`,
 			return s.finish(r, err)
 		},
 	}
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the undos a rollback would run, newest first, and run none")
+	return cmd
+}
+
+// printUndos lists what a rollback of r would undo, in the order it would.
+func (g *Global) printUndos(r *journal.Run) error {
+	var undo []journal.Step
+	for i := len(r.Steps) - 1; i >= 0; i-- {
+		switch st := r.Steps[i]; st.State {
+		case journal.Started, journal.Done, journal.Errored, journal.Undoing:
+			if len(st.Mutations) > 0 {
+				undo = append(undo, st)
+			}
+		}
+	}
+	rb := *r
+	rb.Operation, rb.Steps = "rollback of run "+r.ID, undo
+	if g.Output == "text" {
+		fmt.Fprintln(g.out, "Each change below is reverted to the before-state recorded in the journal.")
+	}
+	return g.printPlan(&rb)
 }
 
 func newAbortCmd(g *Global) *cobra.Command {

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -105,6 +106,16 @@ func TestRollbackAfterScaleDownScalesUpFirst(t *testing.T) {
 	e.mustCLI("deploy", "shop", "--image", v2, "--yes")
 	if s := e.state("shop"); s.BlueReplicas != 0 || s.ActiveSelects != "green" {
 		t.Fatalf("setup: %+v", s)
+	}
+
+	// When the rollback is planned, nothing changes and the undos are listed newest first
+	before := e.snapshot()
+	dry := e.mustCLI("rollback", "shop", "--dry-run")
+	if after := e.snapshot(); !reflect.DeepEqual(before, after) {
+		t.Fatalf("rollback --dry-run changed the cluster: %v → %v", before, after)
+	}
+	if up, sw := strings.Index(dry.stdout, "scale-down-old"), strings.Index(dry.stdout, "switch"); up < 0 || sw < 0 || up > sw {
+		t.Fatalf("rollback --dry-run should list the scale-up before the switch back:\n%s", dry.stdout)
 	}
 
 	// When the release is rolled back
