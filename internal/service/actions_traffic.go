@@ -8,7 +8,9 @@ import (
 	"sort"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/bluegreen/bluegreen/internal/check"
 	"github.com/bluegreen/bluegreen/internal/engine"
@@ -122,15 +124,22 @@ func targets(p plan.SwitchParams) (active, preview traffic.Target) {
 }
 
 // shift points the active Service at to and the preview at the other color,
-// refusing when to has no ready pod, then waits until the active Service's
-// EndpointSlices list only to's pods.
+// then waits until the active Service's EndpointSlices list only to's pods.
+// It first waits (bounded) until to's pods are all Ready and refuses when
+// none is: a Deployment's status can lag behind its pods right after a
+// scale-up, so the pods themselves are read.
 func (d Deps) shift(ctx context.Context, p plan.SwitchParams, to plan.Color) error {
-	dep, err := d.Client.AppsV1().Deployments(p.Namespace).Get(ctx, plan.DeploymentName(p.App, to), metav1.GetOptions{})
+	svc, err := d.Client.CoreV1().Services(p.Namespace).Get(ctx, p.ActiveService, metav1.GetOptions{})
 	if err != nil {
-		return kubeErr(fmt.Errorf("get deployment of color %s: %w", to, err))
+		return kubeErr(fmt.Errorf("get service %s/%s: %w", p.Namespace, p.ActiveService, err))
 	}
-	if dep.Status.ReadyReplicas == 0 {
-		return fmt.Errorf("refusing to point Service %s at %s: Deployment %s has zero ready pods", p.ActiveService, to, dep.Name)
+	sel := maps.Clone(svc.Spec.Selector)
+	if sel == nil {
+		sel = map[string]string{}
+	}
+	sel[p.ColorLabel] = string(to)
+	if err := d.waitPodsReady(ctx, p.Namespace, sel); err != nil {
+		return fmt.Errorf("refusing to point Service %s at %s: %w", p.ActiveService, to, err)
 	}
 	active, preview := targets(p)
 	if err := d.Router.Shift(ctx, active, traffic.All(string(to), string(to.Other()))); err != nil {
@@ -139,11 +148,55 @@ func (d Deps) shift(ctx context.Context, p plan.SwitchParams, to plan.Color) err
 	if err := d.Router.Shift(ctx, preview, traffic.All(string(to.Other()), string(to))); err != nil {
 		return err
 	}
-	svc, err := d.Client.CoreV1().Services(p.Namespace).Get(ctx, p.ActiveService, metav1.GetOptions{})
-	if err != nil {
-		return kubeErr(fmt.Errorf("get service %s/%s: %w", p.Namespace, p.ActiveService, err))
+	return WaitEndpoints(ctx, d.Client, p.Namespace, p.ActiveService, sel, d.EndpointTimeout)
+}
+
+// waitPodsReady waits until at least one pod matches sel and every
+// non-terminating one is Ready. At the timeout it settles for at least one
+// Ready pod, and fails with zero.
+func (d Deps) waitPodsReady(ctx context.Context, ns string, sel map[string]string) error {
+	var ready, total int
+	count := func(ctx context.Context) (bool, error) {
+		pods, err := d.Client.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: labels.SelectorFromSet(sel).String()})
+		if err != nil {
+			return false, kubeErr(fmt.Errorf("list pods %v: %w", sel, err))
+		}
+		ready, total = 0, 0
+		for i := range pods.Items {
+			if pods.Items[i].DeletionTimestamp != nil {
+				continue
+			}
+			total++
+			if podReady(&pods.Items[i]) {
+				ready++
+			}
+		}
+		return ready > 0 && ready == total, nil
 	}
-	return WaitEndpoints(ctx, d.Client, p.Namespace, p.ActiveService, maps.Clone(svc.Spec.Selector), d.EndpointTimeout)
+	wctx, cancel := context.WithTimeout(ctx, d.EndpointTimeout)
+	defer cancel()
+	err := poll(wctx, count)
+	switch {
+	case err == nil:
+		return nil
+	case ctx.Err() != nil:
+		return context.Cause(ctx)
+	case wctx.Err() == nil:
+		return err
+	case ready > 0:
+		d.Log.Warn("switching with part of the pods ready", "ready", ready, "pods", total, "selector", sel)
+		return nil
+	}
+	return fmt.Errorf("no ready pod matches %v after %s (%d pods)", sel, d.EndpointTimeout, total)
+}
+
+func podReady(p *corev1.Pod) bool {
+	for _, c := range p.Status.Conditions {
+		if c.Type == corev1.PodReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
 }
 
 func (d Deps) switchTraffic() engine.Action {
