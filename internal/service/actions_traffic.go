@@ -157,7 +157,7 @@ func (d Deps) shift(ctx context.Context, p plan.SwitchParams, to plan.Color) err
 func (d Deps) waitPodsReady(ctx context.Context, ns string, sel map[string]string) error {
 	var ready, total int
 	count := func(ctx context.Context) (bool, error) {
-		pods, err := d.Client.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: labels.SelectorFromSet(sel).String()})
+		pods, err := d.Client.CoreV1().Pods(ns).List(ctx, cachedList(labels.SelectorFromSet(sel).String()))
 		if err != nil {
 			return false, kubeErr(fmt.Errorf("list pods %v: %w", sel, err))
 		}

@@ -13,6 +13,14 @@ import (
 	"k8s.io/utils/ptr"
 )
 
+// cachedList lists from the API server's watch cache (resourceVersion 0)
+// instead of a consistent read, which waits for the cache to catch up with
+// etcd and costs tens of milliseconds per call. Every caller polls until a
+// condition holds, so a list a few milliseconds old only means one more poll.
+func cachedList(selector string) metav1.ListOptions {
+	return metav1.ListOptions{LabelSelector: selector, ResourceVersion: "0"}
+}
+
 // pollInterval is how often waits re-read the cluster. Short, because the
 // promote and rollback latency users feel includes one poll.
 const pollInterval = 50 * time.Millisecond
@@ -81,7 +89,7 @@ func WaitRollout(ctx context.Context, c kubernetes.Interface, ns, name string, t
 // one ready endpoint and only pods matching selector. This is the moment
 // traffic has really moved.
 func EndpointsOnly(ctx context.Context, c kubernetes.Interface, ns, svc string, selector map[string]string) (bool, error) {
-	pods, err := c.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: labels.SelectorFromSet(selector).String()})
+	pods, err := c.CoreV1().Pods(ns).List(ctx, cachedList(labels.SelectorFromSet(selector).String()))
 	if err != nil {
 		return false, fmt.Errorf("list pods of service %s/%s: %w", ns, svc, err)
 	}
@@ -89,7 +97,7 @@ func EndpointsOnly(ctx context.Context, c kubernetes.Interface, ns, svc string, 
 	for _, p := range pods.Items {
 		want[p.Name] = true
 	}
-	slices, err := c.DiscoveryV1().EndpointSlices(ns).List(ctx, metav1.ListOptions{LabelSelector: discoveryv1.LabelServiceName + "=" + svc})
+	slices, err := c.DiscoveryV1().EndpointSlices(ns).List(ctx, cachedList(discoveryv1.LabelServiceName+"="+svc))
 	if err != nil {
 		return false, fmt.Errorf("list endpointslices of service %s/%s: %w", ns, svc, err)
 	}

@@ -105,7 +105,7 @@ func (p *phases) slowest() int {
 var intervalNames = []string{
 	"call → run journaled and running (process start, kubeconfig, ping, journal open and read, lease, first journal write)",
 	"→ switch step starts (journal and audit writes of the steps before; rollback: undo of scale-down-old, one Event)",
-	"→ EndpointSlices list only the target color (deployment read, selector patch, endpoint controller)",
+	"→ EndpointSlices list only the target color (Service read, pods list, selector patch, endpoint controller)",
 	"→ the CLI sees it (preview patch, Service read, its 50 ms endpoint poll)",
 	"→ process exit (journal and audit writes, Events, the steps after, lease release)",
 }

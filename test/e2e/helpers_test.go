@@ -142,7 +142,12 @@ func (e *env) waitReady(name string, n int32) {
 	e.t.Helper()
 	e.eventually(fmt.Sprintf("deployment %s has %d ready pods", name, n), func() bool {
 		d, err := e.kube.AppsV1().Deployments(e.ns).Get(context.Background(), name, metav1.GetOptions{})
-		return err == nil && d.Status.ReadyReplicas == n && d.Status.Replicas == n
+		if err != nil {
+			return false
+		}
+		st := d.Status
+		return st.ObservedGeneration == d.Generation && st.ReadyReplicas == n && st.Replicas == n &&
+			st.UpdatedReplicas == n && st.AvailableReplicas == n
 	})
 }
 

@@ -109,6 +109,8 @@ func TestRollbackAfterScaleDownScalesUpFirst(t *testing.T) {
 	}
 
 	// When the rollback is planned, nothing changes and the undos are listed newest first
+	e.waitReady("shop-blue", 0)
+	e.waitReady("shop-green", 3)
 	before := e.snapshot()
 	dry := e.mustCLI("rollback", "shop", "--dry-run")
 	if after := e.snapshot(); !reflect.DeepEqual(before, after) {
