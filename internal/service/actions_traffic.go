@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"sort"
@@ -173,15 +174,9 @@ func (d Deps) waitPodsReady(ctx context.Context, ns string, sel map[string]strin
 		}
 		return ready > 0 && ready == total, nil
 	}
-	wctx, cancel := context.WithTimeout(ctx, d.EndpointTimeout)
-	defer cancel()
-	err := poll(wctx, count)
+	err := poll(ctx, d.EndpointTimeout, count)
 	switch {
-	case err == nil:
-		return nil
-	case ctx.Err() != nil:
-		return context.Cause(ctx)
-	case wctx.Err() == nil:
+	case !errors.Is(err, errTimeout):
 		return err
 	case ready > 0:
 		d.Log.Warn("switching with part of the pods ready", "ready", ready, "pods", total, "selector", sel)

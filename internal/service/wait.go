@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -25,14 +26,24 @@ func cachedList(selector string) metav1.ListOptions {
 // promote and rollback latency users feel includes one poll.
 const pollInterval = 50 * time.Millisecond
 
-// poll calls cond until it reports done, returns an error, or ctx ends.
-func poll(ctx context.Context, cond func(context.Context) (bool, error)) error {
+// errTimeout is returned by poll when its timeout passes.
+var errTimeout = errors.New("timed out")
+
+// poll calls cond until it reports done, returns an error, timeout passes
+// (errTimeout) or ctx ends. The timeout is checked between calls rather
+// than put on ctx, so an API call near the end is never cut short and
+// mistaken for an API error.
+func poll(ctx context.Context, timeout time.Duration, cond func(context.Context) (bool, error)) error {
+	deadline := time.Now().Add(timeout)
 	t := time.NewTicker(pollInterval)
 	defer t.Stop()
 	for {
 		done, err := cond(ctx)
 		if err != nil || done {
 			return err
+		}
+		if time.Now().After(deadline) {
+			return errTimeout
 		}
 		select {
 		case <-ctx.Done():
@@ -64,10 +75,8 @@ func RolloutComplete(d *appsv1.Deployment) (bool, string) {
 // WaitRollout waits until RolloutComplete holds or timeout passes, then
 // reports what it was still waiting for.
 func WaitRollout(ctx context.Context, c kubernetes.Interface, ns, name string, timeout time.Duration) error {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
 	var why string
-	err := poll(ctx, func(ctx context.Context) (bool, error) {
+	err := poll(ctx, timeout, func(ctx context.Context) (bool, error) {
 		d, err := c.AppsV1().Deployments(ns).Get(ctx, name, metav1.GetOptions{})
 		if err != nil {
 			return false, fmt.Errorf("get deployment %s/%s: %w", ns, name, err)
@@ -76,13 +85,10 @@ func WaitRollout(ctx context.Context, c kubernetes.Interface, ns, name string, t
 		ok, why = RolloutComplete(d)
 		return ok, nil
 	})
-	if err != nil {
-		if ctx.Err() != nil {
-			return fmt.Errorf("deployment %s/%s did not roll out within %s: %s", ns, name, timeout, why)
-		}
-		return err
+	if errors.Is(err, errTimeout) {
+		return fmt.Errorf("deployment %s/%s did not roll out within %s: %s", ns, name, timeout, why)
 	}
-	return nil
+	return err
 }
 
 // EndpointsOnly reports whether the Service's EndpointSlices list at least
@@ -117,10 +123,8 @@ func EndpointsOnly(ctx context.Context, c kubernetes.Interface, ns, svc string, 
 
 // WaitEndpoints waits until EndpointsOnly holds.
 func WaitEndpoints(ctx context.Context, c kubernetes.Interface, ns, svc string, selector map[string]string, timeout time.Duration) error {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	err := poll(ctx, func(ctx context.Context) (bool, error) { return EndpointsOnly(ctx, c, ns, svc, selector) })
-	if err != nil && ctx.Err() != nil {
+	err := poll(ctx, timeout, func(ctx context.Context) (bool, error) { return EndpointsOnly(ctx, c, ns, svc, selector) })
+	if errors.Is(err, errTimeout) {
 		return fmt.Errorf("service %s/%s: endpoints did not converge on %v within %s", ns, svc, selector, timeout)
 	}
 	return err
