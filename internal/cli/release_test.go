@@ -105,3 +105,11 @@ func TestReleaseInputErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestMaskEnvValues(t *testing.T) {
+	in := `{"image":"shop:1","env":[{"name":"DB_PASSWORD","value":"hunter2-long"},{"name":"LOG_LEVEL","value":"debug"}]}`
+	got := string(maskEnvValues([]byte(in)))
+	if strings.Contains(got, "hunter2") || !strings.Contains(got, `"value":"***"`) || !strings.Contains(got, `"debug"`) {
+		t.Fatalf("maskEnvValues = %s", got)
+	}
+}

@@ -19,6 +19,11 @@ func (g *Global) secrets(r *journal.Run) *redact.Secrets {
 	s := redact.NewSecrets(g.Notify...)
 	var rel plan.ServiceRelease
 	if r != nil && json.Unmarshal(r.Spec, &rel) == nil {
+		for k, v := range rel.Env {
+			if redact.IsSecretKey(k) {
+				s.Add(v)
+			}
+		}
 		for _, c := range rel.Checks {
 			if c.Webhook != nil {
 				s.Add(c.Webhook.URL)
@@ -37,6 +42,43 @@ func (g *Global) secrets(r *journal.Run) *redact.Secrets {
 }
 
 func redactText(s string) string { return redact.Text(s) }
+
+// maskEnvValues masks the value of every {"name": K, "value": V} pair whose
+// K names a secret (PASSWORD, TOKEN, …): a before-state that holds a
+// container's environment goes to the audit log without them.
+func maskEnvValues(raw json.RawMessage) json.RawMessage {
+	if len(raw) == 0 {
+		return raw
+	}
+	var v any
+	if json.Unmarshal(raw, &v) != nil {
+		return raw
+	}
+	var walk func(any)
+	walk = func(x any) {
+		switch t := x.(type) {
+		case map[string]any:
+			if name, ok := t["name"].(string); ok && redact.IsSecretKey(name) {
+				if _, has := t["value"]; has {
+					t["value"] = redact.Mask
+				}
+			}
+			for _, c := range t {
+				walk(c)
+			}
+		case []any:
+			for _, c := range t {
+				walk(c)
+			}
+		}
+	}
+	walk(v)
+	out, err := json.Marshal(v)
+	if err != nil {
+		return raw
+	}
+	return out
+}
 
 func redactErr(err error) string { return redact.Text(err.Error()) }
 
@@ -64,7 +106,7 @@ func (s *session) auditSink(ctx context.Context, r *journal.Run) (func(engine.Ev
 				after, _ := json.Marshal(ev.Step.Mutations)
 				rec.After = after
 			}
-			rec.Before = ev.Step.Before
+			rec.Before = maskEnvValues(ev.Step.Before)
 		} else if ev.Run.Reason != "" {
 			rec.Error = ev.Run.Reason
 		}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/bluegreen/bluegreen/internal/journal"
+	"github.com/bluegreen/bluegreen/internal/redact"
 )
 
 // ServiceDeploy compiles a release of rel.Image onto the idle color of an app
@@ -51,7 +52,11 @@ func ServiceDeploy(obs ServiceObserved, rel ServiceRelease) ([]journal.Step, err
 	}
 	imgMut := []journal.Mutation{mut(idleObj, "container %s image %s → %s", container.Name, container.Image, rel.Image)}
 	for _, k := range sortedKeys(rel.Env) {
-		imgMut = append(imgMut, mut(idleObj, "container %s env %s=%s", container.Name, k, rel.Env[k]))
+		v := rel.Env[k]
+		if redact.IsSecretKey(k) {
+			v = redact.Mask // plans are printed and audited
+		}
+		imgMut = append(imgMut, mut(idleObj, "container %s env %s=%s", container.Name, k, v))
 	}
 	steps = append(steps,
 		step("set-image", KindSetImage,

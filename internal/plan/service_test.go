@@ -46,6 +46,23 @@ func TestServiceDeployPlansTheRunbook(t *testing.T) {
 	}
 }
 
+func TestSecretEnvValuesAreMaskedInThePlan(t *testing.T) {
+	rel := release()
+	rel.Env = map[string]string{"DB_PASSWORD": "hunter2-long", "LOG_LEVEL": "debug"}
+	steps, err := ServiceDeploy(observed(), rel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var changes []string
+	for _, m := range steps[0].Mutations {
+		changes = append(changes, m.Change)
+	}
+	all := strings.Join(changes, "\n")
+	if strings.Contains(all, "hunter2") || !strings.Contains(all, "DB_PASSWORD=***") || !strings.Contains(all, "LOG_LEVEL=debug") {
+		t.Fatalf("set-image mutations:\n%s", all)
+	}
+}
+
 func TestServiceDeployWithHPAAndChecks(t *testing.T) {
 	obs := observed()
 	obs.Deployments[Blue].HPA = &HPAInfo{Name: "shop-blue", MinReplicas: 2, MaxReplicas: 10}

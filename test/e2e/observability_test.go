@@ -66,7 +66,7 @@ func TestSpecFileHPAAuditEventsAndNotifications(t *testing.T) {
 	}
 	spec := filepath.Join(t.TempDir(), "release.yaml")
 	body := "apiVersion: bluegreen.io/v1alpha1\nkind: ServiceRelease\napp: shop\nimage: " + v2 + "\n" +
-		"env: {FEATURE_X: \"on\"}\n" +
+		"env: {FEATURE_X: \"on\", API_TOKEN: \"Zq8secretEnvValue77\"}\n" +
 		"checks:\n- name: qa-gate\n  webhook: {url: \"" + hooks.URL + secretPath + "/check\"}\n"
 	if err := os.WriteFile(spec, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
@@ -84,7 +84,7 @@ func TestSpecFileHPAAuditEventsAndNotifications(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if env := green.Spec.Template.Spec.Containers[0].Env; len(env) != 1 || env[0] != (corev1.EnvVar{Name: "FEATURE_X", Value: "on"}) {
+	if env := green.Spec.Template.Spec.Containers[0].Env; len(env) != 2 || env[1] != (corev1.EnvVar{Name: "FEATURE_X", Value: "on"}) {
 		t.Fatalf("green env = %v", env)
 	}
 	if h, err := e.kube.AutoscalingV2().HorizontalPodAutoscalers(e.ns).Get(ctx, "shop-green", metav1.GetOptions{}); err != nil || h.Spec.ScaleTargetRef.Name != "shop-green" || h.Spec.MaxReplicas != 6 {
@@ -129,8 +129,10 @@ func TestSpecFileHPAAuditEventsAndNotifications(t *testing.T) {
 	status := e.mustCLI("status", "shop", "-o", "json")
 	for name, text := range map[string]string{"deploy output": r.stdout + r.stderr, "rollback output": r2.stdout + r2.stderr,
 		"audit log": string(audit), "events": string(evJSON), "status": status.stdout} {
-		if strings.Contains(text, "Zq8secretWebhookToken42") {
-			t.Fatalf("the webhook secret leaked into the %s", name)
+		for _, secret := range []string{"Zq8secretWebhookToken42", "Zq8secretEnvValue77"} {
+			if strings.Contains(text, secret) {
+				t.Fatalf("secret %s leaked into the %s", secret, name)
+			}
 		}
 	}
 	var rec map[string]any
