@@ -57,7 +57,7 @@ type Engine struct {
 	// Observe, when set, is called on every transition (live view, audit,
 	// Kubernetes Events, notifications). It must not block for long.
 	Observe func(Event)
-	// Retries is how often a transient error is retried (default 5).
+	// Retries is how often a transient error is retried (default 8: about 5 s of backoff in all).
 	Retries int
 	// CrashAt, when set, is called at every step boundary; tests use it to
 	// kill the process exactly there.

@@ -98,13 +98,13 @@ func IsTransient(err error) bool {
 }
 
 // retry calls f until it succeeds, returns a permanent error, or the retry
-// budget is spent, backing off from 100 ms.
+// budget is spent, backing off from 20 ms (a conflict usually clears at once).
 func (e *Engine) retry(ctx context.Context, f func() (any, error)) (any, error) {
 	budget := e.Retries
 	if budget == 0 {
-		budget = 5
+		budget = 8
 	}
-	backoff := 100 * time.Millisecond
+	backoff := 20 * time.Millisecond
 	for attempt := 1; ; attempt++ {
 		out, err := f()
 		if err == nil || !IsTransient(err) || attempt > budget {
