@@ -113,3 +113,19 @@ func TestMaskEnvValues(t *testing.T) {
 		t.Fatalf("maskEnvValues = %s", got)
 	}
 }
+
+// Installed as kubectl-bluegreen, the help speaks of `kubectl bluegreen`.
+func TestKubectlPluginName(t *testing.T) {
+	for _, tt := range []struct{ argv0, want string }{
+		{"/usr/local/bin/kubectl-bluegreen", "kubectl bluegreen [command]"},
+		{"bluegreen", "bluegreen [command]"},
+	} {
+		var out, errb strings.Builder
+		if code := Execute(t.Context(), []string{tt.argv0, "--help"}, strings.NewReader(""), &out, &errb); code != ExitOK {
+			t.Fatalf("%s --help: exit %d: %s", tt.argv0, code, errb.String())
+		}
+		if !strings.Contains(out.String(), tt.want) {
+			t.Fatalf("%s --help does not show %q:\n%s", tt.argv0, tt.want, out.String())
+		}
+	}
+}

@@ -80,12 +80,8 @@ func usageErr(format string, a ...any) error {
 }
 
 func newRoot(g *Global, name string) *cobra.Command {
-	use := "bluegreen"
-	if strings.HasPrefix(name, "kubectl-") {
-		use = "kubectl bluegreen"
-	}
 	root := &cobra.Command{
-		Use:           use,
+		Use:           "bluegreen",
 		Short:         "Blue-green releases on Kubernetes with instant rollback",
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -102,6 +98,10 @@ func newRoot(g *Global, name string) *cobra.Command {
 			}
 			return nil
 		},
+	}
+	if strings.HasPrefix(name, "kubectl-") {
+		// Run by kubectl as a plugin: help and completion say `kubectl bluegreen`.
+		root.Annotations = map[string]string{cobra.CommandDisplayNameAnnotation: "kubectl bluegreen"}
 	}
 	f := root.PersistentFlags()
 	f.StringVar(&g.Kubeconfig, "kubeconfig", "", "path to the kubeconfig file (default $KUBECONFIG, then ~/.kube/config)")

@@ -17,6 +17,7 @@ import (
 	"github.com/bluegreen/bluegreen/internal/engine"
 	"github.com/bluegreen/bluegreen/internal/journal"
 	"github.com/bluegreen/bluegreen/internal/kube"
+	"github.com/bluegreen/bluegreen/internal/plan"
 	"github.com/bluegreen/bluegreen/internal/service"
 	"github.com/bluegreen/bluegreen/internal/traffic"
 	"github.com/bluegreen/bluegreen/internal/traffic/selector"
@@ -24,12 +25,19 @@ import (
 
 // session is one command's connection to a cluster and the journal.
 type session struct {
-	g       *Global
-	clients *kube.Clients
-	store   journal.Store
+	g             *Global
+	clients       *kube.Clients
+	store         journal.Store
+	checkDefaults check.Defaults
 }
 
 func (g *Global) session(ctx context.Context) (*session, error) {
+	// Read before anything else, so a bad HEALTH_CHECK_* value fails
+	// before the first write.
+	defaults, err := check.DefaultsFromEnv(os.LookupEnv)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", plan.ErrInvalid, err)
+	}
 	c, err := g.connect(ctx)
 	if err != nil {
 		return nil, err
@@ -38,7 +46,7 @@ func (g *Global) session(ctx context.Context) (*session, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &session{g: g, clients: c, store: st}, nil
+	return &session{g: g, clients: c, store: st, checkDefaults: defaults}, nil
 }
 
 func leaseName(app string) string { return "bluegreen-" + app }
@@ -51,11 +59,6 @@ func (s *session) execute(ctx context.Context, r *journal.Run, approver service.
 	if r.Operation == "init" {
 		actions = service.InitActions
 	}
-	return s.executeWith(ctx, r, approver, actions, fn)
-}
-
-func (s *session) executeWith(ctx context.Context, r *journal.Run, approver service.Approver,
-	actions func(service.Deps) map[string]engine.Action, fn func(context.Context, *engine.Engine) error) error {
 	lease, err := kube.Acquire(ctx, s.clients.Kube, kube.LeaseOptions{
 		Namespace: r.Namespace, Name: leaseName(r.App), Holder: kube.Self(r.ID), Log: s.g.log,
 	})
@@ -76,10 +79,6 @@ func (s *session) executeWith(ctx context.Context, r *journal.Run, approver serv
 		case <-ctx.Done():
 		}
 	}()
-	defaults, err := check.DefaultsFromEnv(os.LookupEnv)
-	if err != nil {
-		return fmt.Errorf("%w", err)
-	}
 	router, err := traffic.New(selector.Name, traffic.Deps{Kube: s.clients.Kube})
 	if err != nil {
 		return err
@@ -90,7 +89,7 @@ func (s *session) executeWith(ctx context.Context, r *journal.Run, approver serv
 		Store: s.store,
 		Actions: actions(service.Deps{
 			Client: s.clients.Kube, Router: router, Clock: s.g.clock, Log: s.g.log,
-			CheckDefaults: defaults, CheckOptions: []check.Option{check.WithLogger(s.g.log)}, Approver: approver,
+			CheckDefaults: s.checkDefaults, CheckOptions: []check.Option{check.WithLogger(s.g.log)}, Approver: approver,
 		}),
 		Clock:   s.g.clock,
 		Log:     s.g.log,

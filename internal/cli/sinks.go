@@ -121,12 +121,12 @@ func (s *session) auditSink(ctx context.Context, r *journal.Run) (func(engine.Ev
 
 // notifyKinds maps run transitions to notification kinds.
 var notifyKinds = map[string]string{
-	"run-running":      "started",
-	"run-paused":       "paused",
-	"run-succeeded":    "promoted",
-	"run-rolled-back":  "rolled-back",
-	"run-aborted":      "aborted",
-	"run-rolling-back": "",
+	"run-running":     "started",
+	"run-paused":      "paused",
+	"run-succeeded":   "promoted",
+	"run-rolled-back": "rolled-back",
+	"run-aborted":     "aborted",
+	"run-failed":      "failed",
 }
 
 // notifySink posts run-level transitions to the configured webhooks. A
@@ -144,20 +144,17 @@ func (s *session) notifySink(ctx context.Context, r *journal.Run) func(engine.Ev
 	_ = json.Unmarshal(r.Spec, &rel)
 	return func(ev engine.Event) {
 		kind := notifyKinds[ev.Kind]
-		if ev.Step == nil && ev.Kind == "run-rolled-back" && ev.Run.Operation == "deploy" && ev.Run.Reason != "" && !isRequested(ev.Run.Reason) {
-			kind = "failed"
-		}
 		if kind == "" || ev.Step != nil {
 			return
 		}
+		msg := ev.Run.Reason
+		if ev.Err != nil {
+			msg = ev.Err.Error()
+		}
 		from, to := switchColors(ev.Run)
 		_ = n.Notify(context.WithoutCancel(ctx), notify.Event{Kind: kind, App: ev.Run.App, Namespace: ev.Run.Namespace,
-			Run: ev.Run.ID, FromColor: from, ToColor: to, Image: rel.Image, Message: redact.Text(ev.Run.Reason)})
+			Run: ev.Run.ID, FromColor: from, ToColor: to, Image: rel.Image, Message: redact.Text(msg)})
 	}
-}
-
-func isRequested(reason string) bool {
-	return len(reason) >= 9 && (reason[:9] == "rollback " || reason[:7] == "aborted")
 }
 
 // switchColors reads the colors of a run's switch step, if it has one.

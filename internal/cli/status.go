@@ -79,7 +79,7 @@ func (g *Global) status(ctx context.Context, rel plan.ServiceRelease, nRuns int)
 			v.Active = plan.Color(svc.Spec.Selector[rel.ColorLabel])
 		}
 	}
-	split, err := g.trafficSplit(ctx, s, ns, rel)
+	split, err := g.trafficSplit(ctx, s, ns, rel, v.Services[rel.ActiveService])
 	if err != nil {
 		return err
 	}
@@ -113,14 +113,21 @@ func (g *Global) status(ctx context.Context, rel plan.ServiceRelease, nRuns int)
 
 // trafficSplit counts the ready endpoints of the active Service per color:
 // the share of traffic each color really receives.
-func (g *Global) trafficSplit(ctx context.Context, s *session, ns string, rel plan.ServiceRelease) (map[plan.Color]int, error) {
+func (g *Global) trafficSplit(ctx context.Context, s *session, ns string, rel plan.ServiceRelease, activeSel map[string]string) (map[plan.Color]int, error) {
 	out := map[plan.Color]int{}
 	kc := s.clients.Kube
 	slices, err := kc.DiscoveryV1().EndpointSlices(ns).List(ctx, metav1.ListOptions{LabelSelector: "kubernetes.io/service-name=" + rel.ActiveService})
 	if err != nil {
 		return nil, fmt.Errorf("list endpointslices of %s/%s: %w", ns, rel.ActiveService, err)
 	}
-	pods, err := kc.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: labels.Set{}.String()})
+	// The app's pods of both colors: the active selector without its color.
+	appSel := labels.Set{}
+	for k, v := range activeSel {
+		if k != rel.ColorLabel {
+			appSel[k] = v
+		}
+	}
+	pods, err := kc.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: appSel.String()})
 	if err != nil {
 		return nil, fmt.Errorf("list pods in %s: %w", ns, err)
 	}

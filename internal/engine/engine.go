@@ -79,7 +79,7 @@ const (
 type Event struct {
 	Run     *journal.Run
 	Step    *journal.Step // nil for run-level events
-	Kind    string        // step-started, step-done, step-failed, step-undoing, step-undone, run-<state>
+	Kind    string        // step-started, step-done, step-failed, step-undoing, step-undone, run-failed, run-<state>
 	Err     error
 	Elapsed time.Duration
 }
@@ -144,6 +144,7 @@ func (e *Engine) Run(ctx context.Context, r *journal.Run) error {
 			return fmt.Errorf("%w at step %s: %w", ErrInterrupted, s.Name, context.Cause(ctx))
 		default:
 			reason := fmt.Sprintf("step %s failed: %v", s.Name, err)
+			e.emit(Event{Run: r, Step: nil, Kind: "run-failed", Err: err})
 			if rerr := e.Rollback(context.WithoutCancel(ctx), r, reason); rerr != nil {
 				return fmt.Errorf("%s; rollback: %w", reason, rerr)
 			}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -169,6 +168,5 @@ func (b *Bolt) List(ctx context.Context, f Filter) ([]*Run, error) {
 		}
 		return nil
 	})
-	sort.SliceStable(runs, func(i, j int) bool { return runs[i].ID > runs[j].ID })
 	return runs, err
 }

@@ -134,28 +134,10 @@ func benchPromote(ctx context.Context, b *testing.B, w *world, runs int, rep *re
 		w.settle(ctx, active)
 		w.mustCLI(ctx, "deploy", app, "--image", image(i+warmup), "--pause", "--keep-warm", strconv.Itoa(replicas))
 		w.settle(ctx, active)
-		wctx, stop := context.WithCancel(ctx)
-		ch, err := watchSwitch(wctx, w.kube, w.ns, app, podPrefix(active), podPrefix(to))
-		if err != nil {
-			stop()
-			b.Fatal(err)
-		}
-		c := w.cli(ctx, "promote", app)
-		if c.code != 0 {
-			stop()
-			b.Fatalf("bluegreen promote: %s", c)
-		}
-		m := <-ch
-		stop()
-		if m.err != nil {
-			b.Fatalf("%v\npromote: %s", m.err, c)
-		}
-		if got := w.activeColor(ctx); got != to {
-			b.Fatalf("after promote the active Service selects %s, want %s\n%s", got, to, c)
-		}
+		c, movedAt := timedSwitch(ctx, b, w, "promote", active, to)
 		if i >= 0 {
-			ph.add(b, c, m.at, []string{"Run"}, []string{"→", "switch"}, []string{"✓", "switch"})
-			slow.keep(c, m.at)
+			ph.add(b, c, movedAt, []string{"Run"}, []string{"→", "switch"}, []string{"✓", "switch"})
+			slow.keep(c, movedAt)
 		}
 		active = to
 	}
@@ -164,6 +146,31 @@ func benchPromote(ctx context.Context, b *testing.B, w *world, runs int, rep *re
 	rep.phases["promote"] = &ph
 	rep.slow["promote"] = slow
 	reportSwitch(b, ph.moved)
+}
+
+// timedSwitch runs `bluegreen VERB app` while watching the active Service's
+// EndpointSlices, and returns the call and the moment they listed only the
+// to color's pods. It fails the benchmark on any functional error.
+func timedSwitch(ctx context.Context, b *testing.B, w *world, verb, from, to string) (call, time.Time) {
+	b.Helper()
+	wctx, stop := context.WithCancel(ctx)
+	defer stop()
+	ch, err := watchSwitch(wctx, w.kube, w.ns, app, podPrefix(from), podPrefix(to))
+	if err != nil {
+		b.Fatal(err)
+	}
+	c := w.cli(ctx, verb, app)
+	if c.code != 0 {
+		b.Fatalf("bluegreen %s: %s", verb, c)
+	}
+	m := <-ch
+	if m.err != nil {
+		b.Fatalf("%v\n%s: %s", m.err, verb, c)
+	}
+	if got := w.activeColor(ctx); got != to {
+		b.Fatalf("after %s the active Service selects %s, want %s\n%s", verb, got, to, c)
+	}
+	return c, m.at
 }
 
 // slowest keeps the CLI call that took longest to move traffic, with its
@@ -190,28 +197,10 @@ func benchRollback(ctx context.Context, b *testing.B, w *world, runs int, rep *r
 		w.settle(ctx, "blue")
 		w.mustCLI(ctx, "deploy", app, "--image", image(i+warmup), "--yes", "--keep-warm", strconv.Itoa(replicas))
 		w.settle(ctx, "green")
-		wctx, stop := context.WithCancel(ctx)
-		ch, err := watchSwitch(wctx, w.kube, w.ns, app, podPrefix("green"), podPrefix("blue"))
-		if err != nil {
-			stop()
-			b.Fatal(err)
-		}
-		c := w.cli(ctx, "rollback", app)
-		if c.code != 0 {
-			stop()
-			b.Fatalf("bluegreen rollback: %s", c)
-		}
-		m := <-ch
-		stop()
-		if m.err != nil {
-			b.Fatalf("%v\nrollback: %s", m.err, c)
-		}
-		if got := w.activeColor(ctx); got != "blue" {
-			b.Fatalf("after rollback the active Service selects %s, want blue\n%s", got, c)
-		}
+		c, movedAt := timedSwitch(ctx, b, w, "rollback", "green", "blue")
 		if i >= 0 {
-			ph.add(b, c, m.at, []string{"Rolling", "back:"}, []string{"↶", "switch", "undoing"}, []string{"↶", "switch", "undone"})
-			slow.keep(c, m.at)
+			ph.add(b, c, movedAt, []string{"Rolling", "back:"}, []string{"↶", "switch", "undoing"}, []string{"↶", "switch", "undone"})
+			slow.keep(c, movedAt)
 		}
 	}
 	rep.add("rollback: call → EndpointSlices list only the old color", ph.moved)

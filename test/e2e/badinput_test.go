@@ -84,22 +84,25 @@ func TestBadInputChangesNothing(t *testing.T) {
 		name string
 		args []string
 		want string
+		env  []string
 	}{
-		{"unknown app", []string{"deploy", "nosuch", "--image", v2, "--yes"}, "active Service " + e.ns + "/nosuch not found"},
-		{"unknown namespace", []string{"deploy", "shop", "--image", v2, "--yes", "-n", "no-such-ns"}, `namespace "no-such-ns" does not exist`},
-		{"missing preview service", []string{"deploy", "shop", "--image", v2, "--yes", "--preview-service", "gone"}, "preview Service not found"},
-		{"selector matches neither color", []string{"deploy", "cart", "--image", v2, "--yes"}, `selector track="canary" matches neither color`},
-		{"active and preview on the same color", []string{"deploy", "same", "--image", v2, "--yes"}, "both select track=blue"},
-		{"active color has zero ready pods", []string{"deploy", "down", "--image", v2, "--yes"}, "zero ready pods"},
-		{"invalid image", []string{"deploy", "shop", "--image", "Registry/Shop:2!", "--yes"}, "not a valid image reference"},
-		{"spec with unknown field", []string{"deploy", "-f", spec, "--yes"}, `unknown field "imagePullPolicy"`},
-		{"unreachable cluster", []string{"deploy", "shop", "--image", v2, "--yes", "--kubeconfig", unreachable}, "is unreachable"},
-		{"no approval mode without a terminal", []string{"deploy", "shop", "--image", v2}, "pass --yes"},
+		{"unknown app", []string{"deploy", "nosuch", "--image", v2, "--yes"}, "active Service " + e.ns + "/nosuch not found", nil},
+		{"unknown namespace", []string{"deploy", "shop", "--image", v2, "--yes", "-n", "no-such-ns"}, `namespace "no-such-ns" does not exist`, nil},
+		{"missing preview service", []string{"deploy", "shop", "--image", v2, "--yes", "--preview-service", "gone"}, "preview Service not found", nil},
+		{"selector matches neither color", []string{"deploy", "cart", "--image", v2, "--yes"}, `selector track="canary" matches neither color`, nil},
+		{"active and preview on the same color", []string{"deploy", "same", "--image", v2, "--yes"}, "both select track=blue", nil},
+		{"active color has zero ready pods", []string{"deploy", "down", "--image", v2, "--yes"}, "zero ready pods", nil},
+		{"invalid image", []string{"deploy", "shop", "--image", "Registry/Shop:2!", "--yes"}, "not a valid image reference", nil},
+		{"spec with unknown field", []string{"deploy", "-f", spec, "--yes"}, `unknown field "imagePullPolicy"`, nil},
+		{"unreachable cluster", []string{"deploy", "shop", "--image", v2, "--yes", "--kubeconfig", unreachable}, "is unreachable", nil},
+		{"no approval mode without a terminal", []string{"deploy", "shop", "--image", v2}, "pass --yes", nil},
+		{name: "non-numeric HEALTH_CHECK_RETRIES", args: []string{"deploy", "shop", "--image", v2, "--yes"}, want: "HEALTH_CHECK_RETRIES", env: []string{"HEALTH_CHECK_RETRIES=many"}},
+		{"unknown kubeconfig context", []string{"deploy", "shop", "--image", v2, "--yes", "--context", "nosuch"}, `kubeconfig has no context "nosuch"`, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			before := e.snapshot()
-			r := e.cli(nil, tt.args...)
+			r := e.cli(tt.env, tt.args...)
 			if r.code == 0 || !strings.Contains(r.stderr, tt.want) {
 				t.Fatalf("want non-zero exit and %q in the message, got %s", tt.want, r)
 			}

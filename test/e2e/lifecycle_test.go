@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -61,12 +62,14 @@ func TestInitLiveDeployment(t *testing.T) {
 		t.Fatalf("original Deployment should be kept at 0 replicas: %v %v", err, orig.Spec.Replicas)
 	}
 	// And a second init changes nothing
+	e.waitReady("web", 0)
+	e.waitReady("web-blue", 3)
 	before := e.snapshot()
 	r = e.mustCLI("init", "web")
 	if !strings.Contains(r.stdout, "already has the blue/green layout") {
 		t.Fatalf("second init: %s", r)
 	}
-	if after := e.snapshot(); len(after) != len(before) {
+	if after := e.snapshot(); !reflect.DeepEqual(before, after) {
 		t.Fatalf("second init changed the namespace: %v → %v", before, after)
 	}
 	// And the app can now be released

@@ -50,8 +50,9 @@ func TestFailingPreviewCheckLeavesProductionUntouched(t *testing.T) {
 	activeRV := e.resourceVersion("service", "shop")
 
 	// When a release fails its preview health check
+	hooks := newWebhookServer(t)
 	r := e.cli(nil, "deploy", "shop", "--image", v2, "--yes", "--preview-url", health.URL, "--health-url", "/healthz",
-		"--retries", "3", "--interval", "10ms")
+		"--retries", "3", "--interval", "10ms", "--notify-webhook", hooks.URL+"/hook")
 
 	// Then nothing was promoted: the active Service was never written, and
 	// the idle color is back as it was
@@ -66,6 +67,9 @@ func TestFailingPreviewCheckLeavesProductionUntouched(t *testing.T) {
 	}
 	if hits := health.hits.Load(); hits != 3 {
 		t.Fatalf("health check made %d attempts, want 3 (--retries 3)", hits)
+	}
+	if got := hooks.received(); !strings.Contains(got, "failed") || !strings.Contains(got, "started") {
+		t.Fatalf("want started and failed notifications, got:\n%s", got)
 	}
 }
 
@@ -140,16 +144,16 @@ func TestPauseThenPromote(t *testing.T) {
 	e := newEnv(t)
 	e.givenBlueGreenApp("shop", v1, 2)
 	// When a release pauses before the switch
-	r := e.mustCLI("deploy", "shop", "--image", v2, "--pause")
+	r := e.mustCLI("deploy", "shop", "--image", v2, "--pause", "--keep-warm", "1")
 	if s := e.state("shop"); s.ActiveSelects != "blue" || s.GreenImage != v2 || s.GreenReplicas != 2 {
 		t.Fatalf("paused release: %+v\n%s", s, r)
 	}
 	if !strings.Contains(r.stdout, "bluegreen promote shop") {
 		t.Fatalf("pause message does not say how to continue:\n%s", r.stdout)
 	}
-	// Then promote switches production
+	// Then promote switches production, and blue keeps one warm pod
 	e.mustCLI("promote", "shop")
-	if s := e.state("shop"); s.ActiveSelects != "green" || s.BlueReplicas != 0 {
+	if s := e.state("shop"); s.ActiveSelects != "green" || s.BlueReplicas != 1 {
 		t.Fatalf("after promote: %+v", s)
 	}
 }
