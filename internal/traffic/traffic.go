@@ -56,6 +56,11 @@ var (
 // Deps carries the clients a router may need.
 type Deps struct {
 	Kube any // kubernetes.Interface; typed by the routers that use it
+	// Clusters holds a kubernetes.Interface per color, for routers that act
+	// on two clusters at once (external-dns annotations).
+	Clusters map[string]any
+	// Route53 is the Route 53 API (internal/aws.Route53) for the route53 router.
+	Route53 any
 }
 
 // Register makes a router constructor available by name; routers call it

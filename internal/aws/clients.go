@@ -1,0 +1,115 @@
+package aws
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+
+	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/eks"
+	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/route53"
+)
+
+// EC2 is the part of the EC2 API the stateful hand-off and preflight use.
+type EC2 interface {
+	DescribeVolumes(ctx context.Context, in *ec2.DescribeVolumesInput, opts ...func(*ec2.Options)) (*ec2.DescribeVolumesOutput, error)
+	DetachVolume(ctx context.Context, in *ec2.DetachVolumeInput, opts ...func(*ec2.Options)) (*ec2.DetachVolumeOutput, error)
+	CreateSnapshot(ctx context.Context, in *ec2.CreateSnapshotInput, opts ...func(*ec2.Options)) (*ec2.CreateSnapshotOutput, error)
+	DescribeSnapshots(ctx context.Context, in *ec2.DescribeSnapshotsInput, opts ...func(*ec2.Options)) (*ec2.DescribeSnapshotsOutput, error)
+	CreateTags(ctx context.Context, in *ec2.CreateTagsInput, opts ...func(*ec2.Options)) (*ec2.CreateTagsOutput, error)
+	DeleteTags(ctx context.Context, in *ec2.DeleteTagsInput, opts ...func(*ec2.Options)) (*ec2.DeleteTagsOutput, error)
+	DescribeSecurityGroups(ctx context.Context, in *ec2.DescribeSecurityGroupsInput, opts ...func(*ec2.Options)) (*ec2.DescribeSecurityGroupsOutput, error)
+	DescribeSubnets(ctx context.Context, in *ec2.DescribeSubnetsInput, opts ...func(*ec2.Options)) (*ec2.DescribeSubnetsOutput, error)
+}
+
+// Route53 is the part of the Route 53 API the weighted-record router uses.
+type Route53 interface {
+	ListResourceRecordSets(ctx context.Context, in *route53.ListResourceRecordSetsInput, opts ...func(*route53.Options)) (*route53.ListResourceRecordSetsOutput, error)
+	ChangeResourceRecordSets(ctx context.Context, in *route53.ChangeResourceRecordSetsInput, opts ...func(*route53.Options)) (*route53.ChangeResourceRecordSetsOutput, error)
+	GetChange(ctx context.Context, in *route53.GetChangeInput, opts ...func(*route53.Options)) (*route53.GetChangeOutput, error)
+}
+
+// EKS is the part of the EKS API preflight reads.
+type EKS interface {
+	DescribeCluster(ctx context.Context, in *eks.DescribeClusterInput, opts ...func(*eks.Options)) (*eks.DescribeClusterOutput, error)
+	DescribeAddon(ctx context.Context, in *eks.DescribeAddonInput, opts ...func(*eks.Options)) (*eks.DescribeAddonOutput, error)
+}
+
+// IAM is the part of the IAM API preflight reads (OIDC providers for IRSA).
+type IAM interface {
+	ListOpenIDConnectProviders(ctx context.Context, in *iam.ListOpenIDConnectProvidersInput, opts ...func(*iam.Options)) (*iam.ListOpenIDConnectProvidersOutput, error)
+	GetOpenIDConnectProvider(ctx context.Context, in *iam.GetOpenIDConnectProviderInput, opts ...func(*iam.Options)) (*iam.GetOpenIDConnectProviderOutput, error)
+}
+
+// ELBv2 is the part of the Elastic Load Balancing v2 API preflight and the
+// target-health check read.
+type ELBv2 interface {
+	DescribeLoadBalancers(ctx context.Context, in *elbv2.DescribeLoadBalancersInput, opts ...func(*elbv2.Options)) (*elbv2.DescribeLoadBalancersOutput, error)
+	DescribeTargetGroups(ctx context.Context, in *elbv2.DescribeTargetGroupsInput, opts ...func(*elbv2.Options)) (*elbv2.DescribeTargetGroupsOutput, error)
+	DescribeTargetHealth(ctx context.Context, in *elbv2.DescribeTargetHealthInput, opts ...func(*elbv2.Options)) (*elbv2.DescribeTargetHealthOutput, error)
+}
+
+// Clients holds one client per AWS API, all for one region.
+type Clients struct {
+	Region  string
+	EC2     EC2
+	Route53 Route53
+	EKS     EKS
+	IAM     IAM
+	ELBv2   ELBv2
+}
+
+// Options say how to reach AWS.
+type Options struct {
+	// Region overrides the region of the shared config (AWS_REGION, profile).
+	Region string
+	// Profile selects a named profile of the shared config files.
+	Profile string
+	// Endpoint, when set, sends every API call to this base URL instead of
+	// the AWS endpoints (a VPC endpoint proxy, or a local fake in tests).
+	Endpoint string
+}
+
+// Load builds the clients with the standard credential chain: environment,
+// shared config and credentials files (profiles, SSO), web identity (IRSA),
+// container and instance roles. Nothing is called until a client is used.
+func Load(ctx context.Context, o Options) (*Clients, error) {
+	var lo []func(*config.LoadOptions) error
+	if o.Region != "" {
+		lo = append(lo, config.WithRegion(o.Region))
+	}
+	if o.Profile != "" {
+		lo = append(lo, config.WithSharedConfigProfile(o.Profile))
+	}
+	if o.Endpoint != "" {
+		u, err := url.Parse(o.Endpoint)
+		if err != nil || u.Scheme == "" || u.Host == "" {
+			return nil, fmt.Errorf("aws endpoint %q is not an absolute URL like https://host:port: fix --aws-endpoint", o.Endpoint)
+		}
+		lo = append(lo, config.WithBaseEndpoint(o.Endpoint))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, lo...)
+	if err != nil {
+		return nil, fmt.Errorf("load aws config: %w", err)
+	}
+	if cfg.Region == "" {
+		return nil, fmt.Errorf("no aws region: set region in the migration spec, AWS_REGION, or the profile")
+	}
+	return FromConfig(cfg), nil
+}
+
+// FromConfig builds the clients from an aws.Config.
+func FromConfig(cfg sdkaws.Config) *Clients {
+	return &Clients{
+		Region:  cfg.Region,
+		EC2:     ec2.NewFromConfig(cfg),
+		Route53: route53.NewFromConfig(cfg),
+		EKS:     eks.NewFromConfig(cfg),
+		IAM:     iam.NewFromConfig(cfg),
+		ELBv2:   elbv2.NewFromConfig(cfg),
+	}
+}
