@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/bluegreen/bluegreen/internal/clock"
@@ -62,6 +63,13 @@ type Engine struct {
 	// CrashAt, when set, is called at every step boundary; tests use it to
 	// kill the process exactly there.
 	CrashAt func(step string, phase Phase)
+	// Parallelism bounds how many lanes of a parallel block run at once
+	// (default 1: one lane after the other).
+	Parallelism int
+
+	// mu serialises changes to the run and its journal writes while lanes
+	// run side by side, and the observer calls that read them.
+	mu sync.Mutex
 }
 
 // Phase names a step boundary.
@@ -86,11 +94,20 @@ type Event struct {
 
 func (e *Engine) emit(ev Event) {
 	if e.Observe != nil {
+		e.mu.Lock()
+		defer e.mu.Unlock()
 		e.Observe(ev)
 	}
 }
 
-func (e *Engine) save(ctx context.Context, r *journal.Run) error {
+// commit applies change to the run and journals the result, as one unit
+// with respect to other lanes.
+func (e *Engine) commit(ctx context.Context, r *journal.Run, change func()) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if change != nil {
+		change()
+	}
 	r.UpdatedAt = e.Clock.Now().UTC()
 	// A cancelled run context must not stop the journal from recording why.
 	return e.Store.Save(context.WithoutCancel(ctx), r)
@@ -113,24 +130,17 @@ func (e *Engine) Run(ctx context.Context, r *journal.Run) error {
 	if r.State.Final() {
 		return fmt.Errorf("run %s is %s: nothing to run", r.ID, r.State)
 	}
-	r.State = journal.Running
-	if err := e.save(ctx, r); err != nil {
+	if err := e.commit(ctx, r, func() { r.State = journal.Running }); err != nil {
 		return err
 	}
 	e.emit(Event{Run: r, Kind: "run-running"})
-	for i := range r.Steps {
-		s := &r.Steps[i]
-		if s.State == journal.Done || s.State == journal.Skipped {
-			continue
-		}
-		err := e.step(ctx, r, s)
+	for _, b := range blocks(r.Steps) {
+		s, err := e.runBlock(ctx, r, b)
 		switch {
 		case err == nil:
 			continue
 		case errors.Is(err, ErrPaused):
-			r.State = journal.Paused
-			r.Reason = s.Description
-			if serr := e.save(ctx, r); serr != nil {
+			if serr := e.commit(ctx, r, func() { r.State = journal.Paused; r.Reason = s.Description }); serr != nil {
 				return serr
 			}
 			e.emit(Event{Run: r, Step: s, Kind: "run-paused"})
@@ -151,9 +161,7 @@ func (e *Engine) Run(ctx context.Context, r *journal.Run) error {
 			return fmt.Errorf("%w: %s", ErrRolledBack, reason)
 		}
 	}
-	r.State = journal.Succeeded
-	r.Reason = ""
-	if err := e.save(ctx, r); err != nil {
+	if err := e.commit(ctx, r, func() { r.State = journal.Succeeded; r.Reason = "" }); err != nil {
 		return err
 	}
 	e.emit(Event{Run: r, Kind: "run-succeeded"})
@@ -164,8 +172,7 @@ func (e *Engine) abort(ctx context.Context, r *journal.Run) error {
 	if err := e.Rollback(context.WithoutCancel(ctx), r, "aborted on request"); err != nil {
 		return err
 	}
-	r.State = journal.Aborted
-	if err := e.save(ctx, r); err != nil {
+	if err := e.commit(ctx, r, func() { r.State = journal.Aborted }); err != nil {
 		return err
 	}
 	e.emit(Event{Run: r, Kind: "run-aborted"})
@@ -216,17 +223,20 @@ func (e *Engine) step(ctx context.Context, r *journal.Run, s *journal.Step) erro
 			return e.fail(ctx, r, s, fmt.Errorf("verify: %w", err))
 		}
 	}
+	var raw json.RawMessage
 	if out != nil {
-		raw, err := json.Marshal(out)
-		if err != nil {
+		if raw, err = json.Marshal(out); err != nil {
 			return e.fail(ctx, r, s, fmt.Errorf("encode output: %w", err))
 		}
-		s.Output = raw
 	}
-	s.State = journal.Done
-	s.Error = ""
-	s.FinishedAt = e.Clock.Now().UTC()
-	if err := e.save(ctx, r); err != nil {
+	if err := e.commit(ctx, r, func() {
+		if raw != nil {
+			s.Output = raw
+		}
+		s.State = journal.Done
+		s.Error = ""
+		s.FinishedAt = e.Clock.Now().UTC()
+	}); err != nil {
 		return err
 	}
 	elapsed := e.Clock.Now().Sub(start)
@@ -244,36 +254,38 @@ func (e *Engine) start(ctx context.Context, a Action, x Exec) error {
 			return fmt.Errorf("precondition: %w", err)
 		}
 	}
+	var raw json.RawMessage
 	if a.Capture != nil {
 		before, err := e.retry(ctx, func() (any, error) { return a.Capture(ctx, x) })
 		if err != nil {
 			return fmt.Errorf("capture before-state: %w", err)
 		}
-		raw, err := json.Marshal(before)
-		if err != nil {
+		if raw, err = json.Marshal(before); err != nil {
 			return fmt.Errorf("encode before-state: %w", err)
 		}
-		x.Step.Before = raw
 	}
-	x.Step.State = journal.Started
-	x.Step.StartedAt = e.Clock.Now().UTC()
-	x.Step.Attempts++
-	return e.save(ctx, x.Run)
+	return e.commit(ctx, x.Run, func() {
+		if raw != nil {
+			x.Step.Before = raw
+		}
+		x.Step.State = journal.Started
+		x.Step.StartedAt = e.Clock.Now().UTC()
+		x.Step.Attempts++
+	})
 }
 
 func (e *Engine) fail(ctx context.Context, r *journal.Run, s *journal.Step, err error) error {
 	if errors.Is(err, ErrPaused) || ctx.Err() != nil {
 		return err
 	}
-	if s.State == journal.Pending {
-		// Nothing reached the system: the step stays pending, nothing to undo.
+	if serr := e.commit(ctx, r, func() {
+		// A pending step stays pending: nothing reached the system, nothing to undo.
+		if s.State != journal.Pending {
+			s.State = journal.Errored
+		}
 		s.Error = err.Error()
-	} else {
-		s.State = journal.Errored
-		s.Error = err.Error()
-	}
-	s.FinishedAt = e.Clock.Now().UTC()
-	if serr := e.save(ctx, r); serr != nil {
+		s.FinishedAt = e.Clock.Now().UTC()
+	}); serr != nil {
 		return errors.Join(err, serr)
 	}
 	e.Log.Error("step failed", "run", r.ID, "step", s.Name, "error", err)

@@ -16,22 +16,22 @@ func (e *Engine) Rollback(ctx context.Context, r *journal.Run, reason string) er
 	if r.State == journal.RolledBack || r.State == journal.Aborted {
 		return fmt.Errorf("run %s is already %s", r.ID, r.State)
 	}
-	r.State = journal.RollingBack
-	if reason != "" {
-		r.Reason = reason
-	}
-	if err := e.save(ctx, r); err != nil {
+	if err := e.commit(ctx, r, func() {
+		r.State = journal.RollingBack
+		if reason != "" {
+			r.Reason = reason
+		}
+	}); err != nil {
 		return err
 	}
 	e.emit(Event{Run: r, Kind: "run-rolling-back"})
-	for i := len(r.Steps) - 1; i >= 0; i-- {
-		s := &r.Steps[i]
-		if err := e.undo(ctx, r, s); err != nil {
+	bs := blocks(r.Steps)
+	for i := len(bs) - 1; i >= 0; i-- {
+		if s, err := e.undoBlock(ctx, r, bs[i]); err != nil {
 			return fmt.Errorf("undo step %s: %w (the run stays rolling-back; `bluegreen resume` continues it)", s.Name, err)
 		}
 	}
-	r.State = journal.RolledBack
-	if err := e.save(ctx, r); err != nil {
+	if err := e.commit(ctx, r, func() { r.State = journal.RolledBack }); err != nil {
 		return err
 	}
 	e.emit(Event{Run: r, Kind: "run-rolled-back"})
@@ -49,25 +49,21 @@ func (e *Engine) undo(ctx context.Context, r *journal.Run, s *journal.Step) erro
 		return err
 	}
 	if a.Undo == nil {
-		s.State = journal.Undone
-		return e.save(ctx, r)
+		return e.commit(ctx, r, func() { s.State = journal.Undone })
 	}
 	start := e.Clock.Now()
-	s.State = journal.Undoing
-	if err := e.save(ctx, r); err != nil {
+	if err := e.commit(ctx, r, func() { s.State = journal.Undoing }); err != nil {
 		return err
 	}
 	e.emit(Event{Run: r, Step: s, Kind: "step-undoing"})
 	e.crash(s.Name, "undoing")
 	x := Exec{Run: r, Step: s}
 	if _, err := e.retry(ctx, func() (any, error) { return nil, a.Undo(ctx, x) }); err != nil {
-		s.Error = err.Error()
-		_ = e.save(ctx, r)
+		_ = e.commit(ctx, r, func() { s.Error = err.Error() })
 		e.emit(Event{Run: r, Step: s, Kind: "step-failed", Err: err})
 		return err
 	}
-	s.State = journal.Undone
-	if err := e.save(ctx, r); err != nil {
+	if err := e.commit(ctx, r, func() { s.State = journal.Undone }); err != nil {
 		return err
 	}
 	elapsed := e.Clock.Now().Sub(start)

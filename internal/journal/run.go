@@ -63,6 +63,10 @@ type Step struct {
 	Description string          `json:"description"`
 	Params      json.RawMessage `json:"params,omitempty"`
 	Mutations   []Mutation      `json:"mutations,omitempty"`
+	// Lane, when set, puts the step in a parallel block: consecutive steps
+	// with a lane form one block, each lane's steps run in order and the
+	// lanes run side by side (independent StatefulSets handing off at once).
+	Lane string `json:"lane,omitempty"`
 
 	State      StepState       `json:"state"`
 	Before     json.RawMessage `json:"before,omitempty"`
