@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/bluegreen/bluegreen/internal/clock"
 	appsv1 "k8s.io/api/apps/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -27,30 +28,11 @@ func cachedList(selector string) metav1.ListOptions {
 const pollInterval = 50 * time.Millisecond
 
 // errTimeout is returned by poll when its timeout passes.
-var errTimeout = errors.New("timed out")
+var errTimeout = clock.ErrTimeout
 
-// poll calls cond until it reports done, returns an error, timeout passes
-// (errTimeout) or ctx ends. The timeout is checked between calls rather
-// than put on ctx, so an API call near the end is never cut short and
-// mistaken for an API error.
+// poll is clock.Poll at the service scope's interval.
 func poll(ctx context.Context, timeout time.Duration, cond func(context.Context) (bool, error)) error {
-	deadline := time.Now().Add(timeout)
-	t := time.NewTicker(pollInterval)
-	defer t.Stop()
-	for {
-		done, err := cond(ctx)
-		if err != nil || done {
-			return err
-		}
-		if time.Now().After(deadline) {
-			return errTimeout
-		}
-		select {
-		case <-ctx.Done():
-			return context.Cause(ctx)
-		case <-t.C:
-		}
-	}
+	return clock.Poll(ctx, pollInterval, timeout, cond)
 }
 
 // RolloutComplete reports whether a Deployment has finished rolling out:

@@ -1,0 +1,230 @@
+package plan
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/bluegreen/bluegreen/internal/journal"
+)
+
+// DefaultSteps is the weight schedule when the spec names none: green's
+// percent after each shift.
+var DefaultSteps = []int{10, 30, 50, 70, 90, 100}
+
+var (
+	dnsName = regexp.MustCompile(`^([a-zA-Z0-9_]([a-zA-Z0-9-]*[a-zA-Z0-9])?\.)+[a-zA-Z]{2,}\.?$`)
+	k8sName = regexp.MustCompile(`^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$`)
+)
+
+// Defaults fills what the spec left empty.
+func (m *Migration) Defaults() {
+	if m.DNS.Router == "" {
+		m.DNS.Router = "route53"
+	}
+	for i := range m.DNS.Records {
+		r := &m.DNS.Records[i]
+		if r.Type == "" {
+			r.Type = "CNAME"
+		}
+		if r.TTL == 0 && r.Blue.Alias == "" {
+			r.TTL = 60
+		}
+	}
+	if len(m.Steps) == 0 {
+		m.Steps = append([]int(nil), DefaultSteps...)
+	}
+	if m.DNS.SyncTimeout == 0 {
+		m.DNS.SyncTimeout = Duration(2 * time.Minute)
+	}
+	h := &m.Handoff
+	if h.Snapshot == nil {
+		h.Snapshot = ptr(true)
+	}
+	if h.TagForCSI == nil {
+		h.TagForCSI = ptr(true)
+	}
+	if h.Parallelism == 0 {
+		h.Parallelism = 4
+	}
+	if h.DetachTimeout == 0 {
+		h.DetachTimeout = Duration(10 * time.Minute)
+	}
+	if h.ReadyTimeout == 0 {
+		h.ReadyTimeout = Duration(10 * time.Minute)
+	}
+	for i := range m.StatefulSets {
+		if c := m.StatefulSets[i].CNAME; c != nil && c.TTL == 0 {
+			c.TTL = 60
+		}
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// ValidateMigration checks a defaulted spec on its own, before anything is
+// read from the clusters.
+func ValidateMigration(m Migration) error {
+	if m.APIVersion != MigrationAPIVersion || m.Kind != MigrationKind {
+		return invalid("apiVersion/kind %s/%s: want apiVersion: %s and kind: %s", m.APIVersion, m.Kind, MigrationAPIVersion, MigrationKind)
+	}
+	if !k8sName.MatchString(m.Name) || len(m.Name) > 50 {
+		return invalid("name %q: want a short lower-case name such as \"shop-1-33\" (it names the lock and the journal)", m.Name)
+	}
+	if m.Source.Context == "" || m.Target.Context == "" {
+		return invalid("source.context and target.context are required: the kubeconfig contexts of cluster A and cluster B")
+	}
+	if m.Source == m.Target {
+		return invalid("source and target are the same cluster (%s): a migration needs two clusters", m.Source.Context)
+	}
+	if err := validateSteps(m.Steps); err != nil {
+		return err
+	}
+	if err := validateDNS(m.DNS); err != nil {
+		return err
+	}
+	seen := map[string]bool{}
+	for i, s := range m.StatefulSets {
+		key := s.Namespace + "/" + s.Name
+		if !k8sName.MatchString(s.Namespace) || !k8sName.MatchString(s.Name) {
+			return invalid("statefulSets[%d] %q: namespace and name are required lower-case names", i, key)
+		}
+		if seen[key] {
+			return invalid("statefulSets[%d] %s is listed twice", i, key)
+		}
+		seen[key] = true
+		if c := s.CNAME; c != nil {
+			if c.ZoneID == "" || !dnsName.MatchString(c.Name) || c.Blue == "" || c.Green == "" {
+				return invalid("statefulSets[%d] %s cname: zoneID, name, blue and green are required (blue is A's value, green is B's)", i, key)
+			}
+		}
+	}
+	if m.Handoff.Parallelism < 1 || m.Handoff.Parallelism > 64 {
+		return invalid("handoff.parallelism %d: want 1 to 64", m.Handoff.Parallelism)
+	}
+	for i, c := range m.Checks {
+		if err := c.Validate(); err != nil {
+			return invalid("checks[%d]: %v", i, err)
+		}
+	}
+	return nil
+}
+
+func validateSteps(steps []int) error {
+	prev := 0
+	for i, s := range steps {
+		if s <= prev || s > 100 {
+			return invalid("steps[%d] = %d: the schedule must rise strictly from above 0 to 100, e.g. --steps 10,50,100", i, s)
+		}
+		prev = s
+	}
+	if prev != 100 {
+		return invalid("steps %v: the schedule must end at 100 (all traffic on the target cluster)", steps)
+	}
+	return nil
+}
+
+func validateDNS(d DNS) error {
+	switch d.Router {
+	case "route53":
+		if d.ZoneID == "" {
+			return invalid("dns.zoneID is required for the route53 router: the hosted zone ID of the records, e.g. Z0123456789ABC")
+		}
+	case "external-dns":
+	default:
+		return invalid("dns.router %q: want route53 or external-dns", d.Router)
+	}
+	if len(d.Records) == 0 {
+		return invalid("dns.records is empty: name at least one weighted record that sends users to the clusters")
+	}
+	for i, r := range d.Records {
+		if !dnsName.MatchString(r.Name) {
+			return invalid("dns.records[%d].name %q is not a DNS name", i, r.Name)
+		}
+		switch r.Type {
+		case "A", "AAAA", "CNAME":
+		default:
+			return invalid("dns.records[%d] %s type %q: want A, AAAA or CNAME", i, r.Name, r.Type)
+		}
+		if r.Blue.SetIdentifier == "" || r.Green.SetIdentifier == "" || r.Blue.SetIdentifier == r.Green.SetIdentifier {
+			return invalid("dns.records[%d] %s: blue.setIdentifier and green.setIdentifier are required and must differ", i, r.Name)
+		}
+		for color, t := range map[string]RecordTarget{"blue": r.Blue, "green": r.Green} {
+			switch {
+			case d.Router == "external-dns" && t.Object == "":
+				return invalid("dns.records[%d] %s %s.object is required with external-dns, e.g. service/shop/web", i, r.Name, color)
+			case d.Router == "route53" && t.Value == "" && t.Alias == "":
+				return invalid("dns.records[%d] %s %s: set value (the cluster's load balancer hostname) or alias", i, r.Name, color)
+			}
+		}
+	}
+	return nil
+}
+
+// ParseSteps reads a --steps list such as "50,100".
+func ParseSteps(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		var n int
+		if _, err := fmt.Sscanf(strings.TrimSpace(f), "%d", &n); err != nil {
+			return nil, invalid("--steps %q: want comma-separated percentages such as 50,100", s)
+		}
+		out = append(out, n)
+	}
+	return out, validateSteps(out)
+}
+
+// MigrationPlan compiles a validated, defaulted migration and what the
+// clusters hold into the runbook's steps: warm standby, one lane per
+// StatefulSet hand-off (lanes run side by side), the weight schedule, and
+// the verification checklist.
+func MigrationPlan(obs MigrationObserved, m Migration) ([]journal.Step, error) {
+	if err := ValidateMigration(m); err != nil {
+		return nil, err
+	}
+	var steps []journal.Step
+	if len(m.Workloads.Namespaces) > 0 {
+		steps = append(steps,
+			step("standby-copy", KindStandby, fmt.Sprintf("Copy %d stateless objects to %s as a warm standby", len(obs.Standby), m.Target.Context),
+				StandbyParams{Workloads: m.Workloads}, standbyMuts(obs.Standby, m.Target.Context)...),
+			step("standby-ready", KindStandbyReady, fmt.Sprintf("Wait for the standby's rollouts in %s and run %d checks", m.Target.Context, len(m.Checks)),
+				StandbyParams{Workloads: m.Workloads}))
+	}
+	byName := map[string]StatefulSetObserved{}
+	for _, s := range obs.StatefulSets {
+		byName[s.Namespace+"/"+s.Name] = s
+	}
+	for _, ref := range m.StatefulSets {
+		o, ok := byName[ref.Namespace+"/"+ref.Name]
+		if !ok {
+			return nil, invalid("statefulset %s/%s not found in %s: check statefulSets in the spec", ref.Namespace, ref.Name, m.Source.Context)
+		}
+		lane, err := handoffSteps(obs, m, ref, o)
+		if err != nil {
+			return nil, err
+		}
+		steps = append(steps, lane...)
+	}
+	prev := 0
+	for _, g := range m.Steps {
+		muts := make([]journal.Mutation, 0, len(m.DNS.Records))
+		for _, r := range m.DNS.Records {
+			muts = append(muts, mut("record/"+r.Name, "weights %s %d → %d, %s %d → %d", r.Blue.SetIdentifier, 100-prev, 100-g, r.Green.SetIdentifier, prev, g))
+		}
+		steps = append(steps, step(fmt.Sprintf("shift-%d", g), KindShift,
+			fmt.Sprintf("Send %d%% of traffic to %s, wait %s, run %d checks", g, m.Target.Context, m.Pause, len(m.Checks)),
+			ShiftParams{Green: g, Previous: prev, Pause: m.Pause}, muts...))
+		prev = g
+	}
+	steps = append(steps, step("verify", KindVerifyChecklist, "Check every item of the runbook's verification checklist", nil))
+	return steps, nil
+}
+
+func standbyMuts(objs []string, target string) []journal.Mutation {
+	out := make([]journal.Mutation, 0, len(objs))
+	for _, o := range objs {
+		out = append(out, mut(o, "server-side apply into %s", target))
+	}
+	return out
+}

@@ -1,0 +1,196 @@
+package plan
+
+import (
+	"github.com/bluegreen/bluegreen/internal/check"
+)
+
+// MigrationAPIVersion and MigrationKind identify a migration spec file.
+const (
+	MigrationAPIVersion = "bluegreen.dev/v1alpha1"
+	MigrationKind       = "Migration"
+)
+
+// Migration is a cluster-scope blue-green: move the selected workloads
+// from Source (cluster A, blue) to Target (cluster B, green), hand the
+// StatefulSets' EBS volumes over, and walk weighted DNS from A to B.
+type Migration struct {
+	APIVersion   string           `json:"apiVersion"`
+	Kind         string           `json:"kind"`
+	Name         string           `json:"name"`
+	Region       string           `json:"region,omitempty"`
+	Source       ClusterRef       `json:"source"`
+	Target       ClusterRef       `json:"target"`
+	Workloads    Workloads        `json:"workloads,omitempty"`
+	StatefulSets []StatefulSetRef `json:"statefulSets,omitempty"`
+	DNS          DNS              `json:"dns"`
+	// Steps is the weight schedule: green's percent after each shift.
+	Steps []int `json:"steps,omitempty"`
+	// Pause is how long to wait after each shift before running the checks.
+	Pause   Duration     `json:"pause,omitempty"`
+	Checks  []check.Spec `json:"checks,omitempty"`
+	Handoff Handoff      `json:"handoff,omitempty"`
+	// Manifests are files to be applied to B, scanned for removed APIs.
+	Manifests []string `json:"manifests,omitempty"`
+}
+
+// ClusterRef names one of the two clusters.
+type ClusterRef struct {
+	// Context is the kubeconfig context of the cluster.
+	Context string `json:"context"`
+	// Kubeconfig, when set, is the kubeconfig file for this cluster.
+	Kubeconfig string `json:"kubeconfig,omitempty"`
+	// EKSCluster is the EKS cluster name (for preflight).
+	EKSCluster string `json:"eksCluster,omitempty"`
+	// Region overrides the migration's region for this cluster.
+	Region string `json:"region,omitempty"`
+}
+
+// Workloads selects the stateless objects copied to B as a warm standby.
+type Workloads struct {
+	Namespaces []string `json:"namespaces,omitempty"`
+	Kinds      []string `json:"kinds,omitempty"`
+	Selector   string   `json:"selector,omitempty"`
+}
+
+// StatefulSetRef is one StatefulSet whose volumes move from A to B.
+type StatefulSetRef struct {
+	Namespace string `json:"namespace"`
+	Name      string `json:"name"`
+	// StorageClass in B for the static PVs (default: the one used in A).
+	StorageClass string `json:"storageClass,omitempty"`
+	// CNAME is the internal record repointed from A to B right after this
+	// StatefulSet's hand-off.
+	CNAME *CNAME `json:"cname,omitempty"`
+}
+
+// CNAME is an internal record with one value per cluster.
+type CNAME struct {
+	ZoneID string `json:"zoneID"`
+	Name   string `json:"name"`
+	TTL    int64  `json:"ttl,omitempty"`
+	Blue   string `json:"blue"`
+	Green  string `json:"green"`
+}
+
+// DNS is how production traffic reaches the clusters.
+type DNS struct {
+	// Router is "route53" (default) or "external-dns".
+	Router  string   `json:"router,omitempty"`
+	ZoneID  string   `json:"zoneID,omitempty"`
+	Records []Record `json:"records"`
+	// SyncTimeout bounds the wait for a Route 53 change to be INSYNC.
+	SyncTimeout Duration `json:"syncTimeout,omitempty"`
+}
+
+// Record is one weighted record with a record set per cluster.
+type Record struct {
+	Name  string       `json:"name"`
+	Type  string       `json:"type,omitempty"`
+	TTL   int64        `json:"ttl,omitempty"`
+	Blue  RecordTarget `json:"blue"`
+	Green RecordTarget `json:"green"`
+}
+
+// RecordTarget is one cluster's weighted record set.
+type RecordTarget struct {
+	SetIdentifier string `json:"setIdentifier"`
+	// Value is the record value, e.g. the cluster's load balancer hostname.
+	Value string `json:"value,omitempty"`
+	// Alias and AliasZone make the record set an alias (e.g. of an ALB).
+	Alias     string `json:"alias,omitempty"`
+	AliasZone string `json:"aliasZone,omitempty"`
+	// Object is the Service or Ingress that external-dns publishes
+	// ("service/<ns>/<name>"), for the external-dns router.
+	Object string `json:"object,omitempty"`
+}
+
+// Handoff tunes the stateful hand-off.
+type Handoff struct {
+	// Snapshot each volume before the hand-off (default true).
+	Snapshot *bool `json:"snapshot,omitempty"`
+	// Parallelism is how many StatefulSets hand off at once (default 4).
+	Parallelism int `json:"parallelism,omitempty"`
+	// DetachTimeout bounds the wait for EC2 to report a volume available.
+	DetachTimeout Duration `json:"detachTimeout,omitempty"`
+	// ForceDetach force-detaches a volume still attached at the timeout.
+	ForceDetach bool `json:"forceDetach,omitempty"`
+	// TagForCSI tags volumes ebs.csi.aws.com/cluster=true for B's driver.
+	TagForCSI *bool `json:"tagForCSI,omitempty"`
+	// ReadyTimeout bounds waits for pods (gone in A, Ready in B).
+	ReadyTimeout Duration `json:"readyTimeout,omitempty"`
+}
+
+// MigrationObserved is what the two clusters hold, read before planning.
+type MigrationObserved struct {
+	StatefulSets []StatefulSetObserved
+	// TargetZones are the zones of B's nodes.
+	TargetZones []string
+	// Standby lists the objects the warm standby would copy ("kind ns/name").
+	Standby []string
+	// Split is the current weight split per record name.
+	Split map[string]map[string]int
+}
+
+// StatefulSetObserved is one StatefulSet in A with its claims.
+type StatefulSetObserved struct {
+	Namespace, Name string
+	Replicas        int32
+	ExistsInTarget  bool
+	Claims          []ClaimObserved
+}
+
+// ClaimObserved is a PVC of a StatefulSet and the PV and volume behind it.
+type ClaimObserved struct {
+	PVC, PV, VolumeID, Zone     string
+	StorageClass, Capacity      string
+	FSType, Driver              string
+	AccessModes                 []string
+	ReclaimPolicy, VolumeHandle string
+}
+
+// Params of the cluster-scope steps.
+type (
+	// StandbyParams selects what to copy to B.
+	StandbyParams struct {
+		Workloads Workloads `json:"workloads"`
+	}
+	// HandoffParams name one StatefulSet and its claims.
+	HandoffParams struct {
+		Namespace    string          `json:"namespace"`
+		Name         string          `json:"name"`
+		Replicas     int32           `json:"replicas"`
+		Claims       []ClaimObserved `json:"claims"`
+		StorageClass string          `json:"storageClass,omitempty"`
+		Timeout      Duration        `json:"timeout"`
+		ForceDetach  bool            `json:"forceDetach,omitempty"`
+	}
+	// CNAMEParams repoint an internal record.
+	CNAMEParams struct {
+		CNAME CNAME `json:"cname"`
+	}
+	// ShiftParams move the weights of every record to Split (green percent).
+	ShiftParams struct {
+		Green    int      `json:"green"`
+		Previous int      `json:"previous"`
+		Pause    Duration `json:"pause"`
+	}
+)
+
+// Step kinds of the cluster scope.
+const (
+	KindStandby         = "standby-copy"
+	KindStandbyReady    = "standby-ready"
+	KindRetain          = "handoff-retain"
+	KindSnapshot        = "handoff-snapshot"
+	KindScaleSource     = "handoff-scale-source"
+	KindWaitDetached    = "handoff-wait-detached"
+	KindTagVolumes      = "handoff-tag"
+	KindReleaseClaims   = "handoff-release-claims"
+	KindStaticPV        = "handoff-static-pv"
+	KindApplyTarget     = "handoff-apply-target"
+	KindVerifyAttached  = "handoff-verify-attached"
+	KindRepointCNAME    = "cname"
+	KindShift           = "dns-shift"
+	KindVerifyChecklist = "verify-checklist"
+)
+

@@ -1,0 +1,191 @@
+package volume
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/bluegreen/bluegreen/internal/clock"
+	"github.com/bluegreen/bluegreen/internal/plan"
+)
+
+// scale sets the StatefulSet's replicas in one cluster and waits: for 0,
+// until its pods are gone (so nothing writes to the volumes any more); for
+// more, until that many replicas are Ready.
+func (e Env) scale(ctx context.Context, c kubernetes.Interface, cluster string, p plan.HandoffParams, n int32) error {
+	patch := fmt.Appendf(nil, `{"spec":{"replicas":%d}}`, n)
+	sts, err := c.AppsV1().StatefulSets(p.Namespace).Patch(ctx, p.Name, types.MergePatchType, patch, metav1.PatchOptions{})
+	if err != nil {
+		return fmt.Errorf("scale statefulset %s/%s to %d in %s: %w", p.Namespace, p.Name, n, cluster, kerr(err))
+	}
+	sel := metav1.FormatLabelSelector(sts.Spec.Selector)
+	err = clock.Poll(ctx, e.poll(), p.Timeout.D(), func(ctx context.Context) (bool, error) {
+		if n == 0 {
+			pods, err := c.CoreV1().Pods(p.Namespace).List(ctx, metav1.ListOptions{LabelSelector: sel})
+			if err != nil {
+				return false, kerr(err)
+			}
+			return len(pods.Items) == 0, nil
+		}
+		s, err := c.AppsV1().StatefulSets(p.Namespace).Get(ctx, p.Name, metav1.GetOptions{})
+		if err != nil {
+			return false, kerr(err)
+		}
+		return s.Status.ObservedGeneration >= s.Generation && s.Status.ReadyReplicas == n && s.Status.Replicas == n, nil
+	})
+	if err != nil {
+		what := "its pods to be gone"
+		if n > 0 {
+			what = fmt.Sprintf("%d Ready replicas", n)
+		}
+		return fmt.Errorf("wait for statefulset %s/%s in %s to have %s: %w", p.Namespace, p.Name, cluster, what, err)
+	}
+	return nil
+}
+
+// deleteClaims deletes the claims in one cluster, each only after its PV
+// there is read back as Retain, and waits until they are gone.
+func (e Env) deleteClaims(ctx context.Context, c kubernetes.Interface, cluster string, p plan.HandoffParams) error {
+	for _, cl := range p.Claims {
+		pvc, err := c.CoreV1().PersistentVolumeClaims(p.Namespace).Get(ctx, cl.PVC, metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("get pvc %s/%s in %s: %w", p.Namespace, cl.PVC, cluster, kerr(err))
+		}
+		if pvName := pvc.Spec.VolumeName; pvName != "" {
+			pv, err := c.CoreV1().PersistentVolumes().Get(ctx, pvName, metav1.GetOptions{})
+			if err != nil && !apierrors.IsNotFound(err) {
+				return fmt.Errorf("get pv %s in %s: %w", pvName, cluster, kerr(err))
+			}
+			if err == nil && pv.Spec.PersistentVolumeReclaimPolicy != corev1.PersistentVolumeReclaimRetain {
+				return fmt.Errorf("refusing to delete pvc %s/%s in %s: pv %s is %s: %w", p.Namespace, cl.PVC, cluster, pvName, pv.Spec.PersistentVolumeReclaimPolicy, ErrNotRetain)
+			}
+		}
+		uid := pvc.UID
+		err = c.CoreV1().PersistentVolumeClaims(p.Namespace).Delete(ctx, cl.PVC, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &uid}})
+		if err != nil && !apierrors.IsNotFound(err) {
+			return fmt.Errorf("delete pvc %s/%s in %s: %w", p.Namespace, cl.PVC, cluster, kerr(err))
+		}
+	}
+	return clock.Poll(ctx, e.poll(), p.Timeout.D(), func(ctx context.Context) (bool, error) {
+		for _, cl := range p.Claims {
+			_, err := c.CoreV1().PersistentVolumeClaims(p.Namespace).Get(ctx, cl.PVC, metav1.GetOptions{})
+			if err == nil {
+				return false, nil
+			}
+			if !apierrors.IsNotFound(err) {
+				return false, kerr(err)
+			}
+		}
+		return true, nil
+	})
+}
+
+// restoreClaims re-creates claims in A bound to their PVs: the PV's stale
+// claimRef UID is cleared so the PV controller binds it to the new claim.
+func (e Env) restoreClaims(ctx context.Context, p plan.HandoffParams, claims []corev1.PersistentVolumeClaim) error {
+	core := e.Source.CoreV1()
+	for _, want := range claims {
+		pvName := want.Spec.VolumeName
+		_, err := core.PersistentVolumeClaims(p.Namespace).Get(ctx, want.Name, metav1.GetOptions{})
+		if err == nil {
+			continue
+		}
+		if !apierrors.IsNotFound(err) {
+			return fmt.Errorf("get pvc %s/%s in %s: %w", p.Namespace, want.Name, e.SourceName, kerr(err))
+		}
+		pv, err := core.PersistentVolumes().Get(ctx, pvName, metav1.GetOptions{})
+		if err != nil {
+			return fmt.Errorf("get pv %s in %s: %w", pvName, e.SourceName, kerr(err))
+		}
+		if ref := pv.Spec.ClaimRef; ref != nil && (ref.UID != "" || ref.ResourceVersion != "") {
+			patch := []byte(`{"spec":{"claimRef":{"uid":null,"resourceVersion":null}}}`)
+			if _, err := core.PersistentVolumes().Patch(ctx, pvName, types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
+				return fmt.Errorf("free pv %s for its claim in %s: %w", pvName, e.SourceName, kerr(err))
+			}
+		}
+		w := want
+		if _, err := core.PersistentVolumeClaims(p.Namespace).Create(ctx, &w, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+			return fmt.Errorf("re-create pvc %s/%s in %s: %w", p.Namespace, want.Name, e.SourceName, kerr(err))
+		}
+	}
+	return e.waitBound(ctx, e.Source, e.SourceName, p)
+}
+
+// waitBound waits until every claim is Bound to the PV the plan names: the
+// data reference is intact.
+func (e Env) waitBound(ctx context.Context, c kubernetes.Interface, cluster string, p plan.HandoffParams) error {
+	err := clock.Poll(ctx, e.poll(), p.Timeout.D(), func(ctx context.Context) (bool, error) {
+		for _, cl := range p.Claims {
+			pvc, err := c.CoreV1().PersistentVolumeClaims(p.Namespace).Get(ctx, cl.PVC, metav1.GetOptions{})
+			if apierrors.IsNotFound(err) {
+				return false, nil
+			}
+			if err != nil {
+				return false, kerr(err)
+			}
+			if pvc.Spec.VolumeName != "" && pvc.Spec.VolumeName != cl.PV {
+				return false, fmt.Errorf("pvc %s/%s in %s bound to pv %s, want %s", p.Namespace, cl.PVC, cluster, pvc.Spec.VolumeName, cl.PV)
+			}
+			if pvc.Status.Phase != corev1.ClaimBound {
+				return false, nil
+			}
+		}
+		return true, nil
+	})
+	if err != nil {
+		return fmt.Errorf("wait for %s/%s's claims to bind in %s: %w", p.Namespace, p.Name, cluster, err)
+	}
+	return nil
+}
+
+// portableClaim keeps what re-creates the claim on the same PV.
+func portableClaim(pvc *corev1.PersistentVolumeClaim, pv string) corev1.PersistentVolumeClaim {
+	out := corev1.PersistentVolumeClaim{
+		ObjectMeta: metav1.ObjectMeta{Name: pvc.Name, Namespace: pvc.Namespace, Labels: pvc.Labels},
+		Spec:       *pvc.Spec.DeepCopy(),
+	}
+	for k, v := range pvc.Annotations {
+		if strings.HasPrefix(k, "pv.kubernetes.io/") || strings.HasPrefix(k, "volume.") || k == "kubectl.kubernetes.io/last-applied-configuration" {
+			continue
+		}
+		if out.Annotations == nil {
+			out.Annotations = map[string]string{}
+		}
+		out.Annotations[k] = v
+	}
+	out.Spec.VolumeName = pv
+	return out
+}
+
+// claimFromPlan rebuilds a claim from what was observed when planning.
+func claimFromPlan(p plan.HandoffParams, c plan.ClaimObserved) *corev1.PersistentVolumeClaim {
+	modes := make([]corev1.PersistentVolumeAccessMode, 0, len(c.AccessModes))
+	for _, m := range c.AccessModes {
+		modes = append(modes, corev1.PersistentVolumeAccessMode(m))
+	}
+	pvc := &corev1.PersistentVolumeClaim{
+		ObjectMeta: metav1.ObjectMeta{Name: c.PVC, Namespace: p.Namespace},
+		Spec: corev1.PersistentVolumeClaimSpec{
+			AccessModes: modes,
+			VolumeName:  c.PV,
+		},
+	}
+	if q, err := resource.ParseQuantity(c.Capacity); err == nil {
+		pvc.Spec.Resources.Requests = corev1.ResourceList{corev1.ResourceStorage: q}
+	}
+	if c.StorageClass != "" {
+		sc := c.StorageClass
+		pvc.Spec.StorageClassName = &sc
+	}
+	return pvc
+}

@@ -1,0 +1,334 @@
+package volume
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/bluegreen/bluegreen/internal/clock"
+	"github.com/bluegreen/bluegreen/internal/engine"
+	"github.com/bluegreen/bluegreen/internal/plan"
+)
+
+// retain sets every PV of the StatefulSet to Retain and verifies it. The
+// undo deliberately keeps Retain: a volume that went through a hand-off
+// must never be deleted with its claim, whatever the policy was before.
+func (e Env) retain() engine.Action {
+	return engine.Action{
+		Capture: func(ctx context.Context, x engine.Exec) (any, error) {
+			p, err := params(x)
+			if err != nil {
+				return nil, err
+			}
+			before := map[string]string{}
+			for _, c := range p.Claims {
+				pv, err := e.Source.CoreV1().PersistentVolumes().Get(ctx, c.PV, metav1.GetOptions{})
+				if err != nil {
+					return nil, fmt.Errorf("get pv %s in %s: %w", c.PV, e.SourceName, kerr(err))
+				}
+				before[c.PV] = string(pv.Spec.PersistentVolumeReclaimPolicy)
+			}
+			return before, nil
+		},
+		Do: func(ctx context.Context, x engine.Exec) (any, error) {
+			p, err := params(x)
+			if err != nil {
+				return nil, err
+			}
+			patch := []byte(`{"spec":{"persistentVolumeReclaimPolicy":"Retain"}}`)
+			for _, c := range p.Claims {
+				if _, err := e.Source.CoreV1().PersistentVolumes().Patch(ctx, c.PV, types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
+					return nil, fmt.Errorf("set pv %s Retain in %s: %w", c.PV, e.SourceName, kerr(err))
+				}
+			}
+			return nil, nil
+		},
+		Verify: func(ctx context.Context, x engine.Exec) error {
+			p, err := params(x)
+			if err != nil {
+				return err
+			}
+			return e.verifyRetain(ctx, p)
+		},
+	}
+}
+
+// verifyRetain reads every PV back from A and fails unless it is Retain.
+func (e Env) verifyRetain(ctx context.Context, p plan.HandoffParams) error {
+	for _, c := range p.Claims {
+		pv, err := e.Source.CoreV1().PersistentVolumes().Get(ctx, c.PV, metav1.GetOptions{})
+		if err != nil {
+			return fmt.Errorf("get pv %s in %s: %w", c.PV, e.SourceName, kerr(err))
+		}
+		if pv.Spec.PersistentVolumeReclaimPolicy != corev1.PersistentVolumeReclaimRetain {
+			return fmt.Errorf("pv %s in %s is %s: %w", c.PV, e.SourceName, pv.Spec.PersistentVolumeReclaimPolicy, ErrNotRetain)
+		}
+	}
+	return nil
+}
+
+// snapshot takes one snapshot per volume, tagged with the run so a resumed
+// step finds it instead of taking another, and waits until all completed.
+// Snapshots are kept: they are the last line of defence.
+func (e Env) snapshot() engine.Action {
+	return engine.Action{Do: func(ctx context.Context, x engine.Exec) (any, error) {
+		p, err := params(x)
+		if err != nil {
+			return nil, err
+		}
+		snaps := map[string]string{}
+		for _, vol := range volumeIDs(p) {
+			id, err := e.ensureSnapshot(ctx, x.Run.ID, vol)
+			if err != nil {
+				return nil, err
+			}
+			snaps[vol] = id
+		}
+		err = clock.Poll(ctx, e.poll(), p.Timeout.D(), func(ctx context.Context) (bool, error) {
+			out, err := e.EC2.DescribeSnapshots(ctx, &ec2.DescribeSnapshotsInput{SnapshotIds: values(snaps)})
+			if err != nil {
+				return false, fmt.Errorf("describe snapshots: %w", err)
+			}
+			for _, s := range out.Snapshots {
+				if s.State == ec2types.SnapshotStateError {
+					return false, fmt.Errorf("snapshot %s of %s failed: %s", aws.ToString(s.SnapshotId), aws.ToString(s.VolumeId), aws.ToString(s.StateMessage))
+				}
+				if s.State != ec2types.SnapshotStateCompleted {
+					return false, nil
+				}
+			}
+			return len(out.Snapshots) == len(snaps), nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("wait for snapshots %v: %w", snaps, err)
+		}
+		return snaps, nil
+	}}
+}
+
+func (e Env) ensureSnapshot(ctx context.Context, run, vol string) (string, error) {
+	out, err := e.EC2.DescribeSnapshots(ctx, &ec2.DescribeSnapshotsInput{Filters: []ec2types.Filter{
+		{Name: aws.String("volume-id"), Values: []string{vol}},
+		{Name: aws.String("tag:" + RunLabel), Values: []string{run}},
+	}})
+	if err != nil {
+		return "", fmt.Errorf("describe snapshots of %s: %w", vol, err)
+	}
+	if len(out.Snapshots) > 0 {
+		return aws.ToString(out.Snapshots[0].SnapshotId), nil
+	}
+	created, err := e.EC2.CreateSnapshot(ctx, &ec2.CreateSnapshotInput{
+		VolumeId:    aws.String(vol),
+		Description: aws.String("bluegreen hand-off of " + vol + " (run " + run + ")"),
+		TagSpecifications: []ec2types.TagSpecification{{ResourceType: ec2types.ResourceTypeSnapshot,
+			Tags: []ec2types.Tag{{Key: aws.String(RunLabel), Value: aws.String(run)}}}},
+	})
+	if err != nil {
+		return "", fmt.Errorf("snapshot %s: %w", vol, err)
+	}
+	return aws.ToString(created.SnapshotId), nil
+}
+
+func values(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for _, v := range m {
+		out = append(out, v)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// scaleSource scales the StatefulSet in A to 0 and waits until its pods are
+// gone; the undo scales it back and waits until it is Ready again.
+func (e Env) scaleSource() engine.Action {
+	return engine.Action{
+		Capture: func(ctx context.Context, x engine.Exec) (any, error) {
+			p, err := params(x)
+			if err != nil {
+				return nil, err
+			}
+			s, err := e.Source.AppsV1().StatefulSets(p.Namespace).Get(ctx, p.Name, metav1.GetOptions{})
+			if err != nil {
+				return nil, fmt.Errorf("get statefulset %s/%s in %s: %w", p.Namespace, p.Name, e.SourceName, kerr(err))
+			}
+			if s.Spec.Replicas == nil || *s.Spec.Replicas == 0 {
+				return p.Replicas, nil // a resumed step already scaled it: the plan knows the count
+			}
+			return *s.Spec.Replicas, nil
+		},
+		Do: func(ctx context.Context, x engine.Exec) (any, error) {
+			p, err := params(x)
+			if err != nil {
+				return nil, err
+			}
+			return nil, e.scale(ctx, e.Source, e.SourceName, p, 0)
+		},
+		Undo: func(ctx context.Context, x engine.Exec) error {
+			p, err := params(x)
+			if err != nil {
+				return err
+			}
+			var replicas int32
+			if err := x.Step.DecodeBefore(&replicas); err != nil {
+				return err
+			}
+			return e.scale(ctx, e.Source, e.SourceName, p, replicas)
+		},
+	}
+}
+
+// waitDetached waits until EC2 reports every volume available. At the
+// timeout it force-detaches when asked, and otherwise fails with a
+// Multi-Attach diagnosis naming the instance and node holding the volume.
+func (e Env) waitDetached() engine.Action {
+	return engine.Action{Do: func(ctx context.Context, x engine.Exec) (any, error) {
+		p, err := params(x)
+		if err != nil {
+			return nil, err
+		}
+		vols := volumeIDs(p)
+		err = e.waitAvailable(ctx, vols, p.Timeout.D())
+		if err == nil || !p.ForceDetach || ctx.Err() != nil {
+			if err != nil {
+				return nil, e.diagnose(ctx, vols, err)
+			}
+			return nil, nil
+		}
+		for _, v := range vols {
+			e.Log.Warn("force-detaching volume still attached at the timeout", "volume", v)
+			if _, ferr := e.EC2.DetachVolume(ctx, &ec2.DetachVolumeInput{VolumeId: aws.String(v), Force: aws.Bool(true)}); ferr != nil && !strings.Contains(ferr.Error(), "IncorrectState") {
+				return nil, fmt.Errorf("force-detach %s: %w", v, ferr)
+			}
+		}
+		if err := e.waitAvailable(ctx, vols, p.Timeout.D()); err != nil {
+			return nil, e.diagnose(ctx, vols, err)
+		}
+		return map[string]bool{"forced": true}, nil
+	}}
+}
+
+func (e Env) waitAvailable(ctx context.Context, vols []string, timeout time.Duration) error {
+	return clock.Poll(ctx, e.poll(), timeout, func(ctx context.Context) (bool, error) {
+		out, err := e.EC2.DescribeVolumes(ctx, &ec2.DescribeVolumesInput{VolumeIds: vols})
+		if err != nil {
+			return false, fmt.Errorf("describe volumes %s: %w", strings.Join(vols, ", "), err)
+		}
+		for _, v := range out.Volumes {
+			if v.State != ec2types.VolumeStateAvailable {
+				return false, nil
+			}
+		}
+		return len(out.Volumes) == len(vols), nil
+	})
+}
+
+// diagnose explains why volumes are not available: which instance, and
+// which node of which cluster, still holds each one.
+func (e Env) diagnose(ctx context.Context, vols []string, cause error) error {
+	out, err := e.EC2.DescribeVolumes(ctx, &ec2.DescribeVolumesInput{VolumeIds: vols})
+	if err != nil {
+		return fmt.Errorf("volumes %s not available: %w (describe volumes: %v)", strings.Join(vols, ", "), cause, err)
+	}
+	src, _ := nodesByInstance(ctx, e.Source)
+	dst, _ := nodesByInstance(ctx, e.Target)
+	var held []string
+	for _, v := range out.Volumes {
+		for _, a := range v.Attachments {
+			inst := aws.ToString(a.InstanceId)
+			where := "an instance of neither cluster"
+			if n, ok := src[inst]; ok {
+				where = fmt.Sprintf("node %s of %s", n, e.SourceName)
+			} else if n, ok := dst[inst]; ok {
+				where = fmt.Sprintf("node %s of %s", n, e.TargetName)
+			}
+			held = append(held, fmt.Sprintf("%s is %s on instance %s (%s)", aws.ToString(v.VolumeId), a.State, inst, where))
+		}
+	}
+	return fmt.Errorf("Multi-Attach: %s: %w; nothing was deleted. Find what still uses it (kubectl get volumeattachments, pods on that node), "+
+		"or rerun with --force-detach (EBS itself forces a stuck detach only after about 6–7 minutes)", strings.Join(held, "; "), cause)
+}
+
+// tag marks the volumes for B's EBS CSI driver. Harmless to keep, so the
+// undo leaves the tag.
+func (e Env) tag() engine.Action {
+	return engine.Action{Do: func(ctx context.Context, x engine.Exec) (any, error) {
+		p, err := params(x)
+		if err != nil {
+			return nil, err
+		}
+		_, err = e.EC2.CreateTags(ctx, &ec2.CreateTagsInput{Resources: volumeIDs(p),
+			Tags: []ec2types.Tag{{Key: aws.String(plan.CSITagKey), Value: aws.String("true")}}})
+		if err != nil {
+			return nil, fmt.Errorf("tag volumes %v: %w", volumeIDs(p), err)
+		}
+		return nil, nil
+	}}
+}
+
+// releaseClaims deletes the StatefulSet's claims in A, but only after every
+// PV is verified Retain (checked again right before the delete). The undo
+// re-creates each claim bound to its PV.
+func (e Env) releaseClaims() engine.Action {
+	return engine.Action{
+		Precondition: func(ctx context.Context, x engine.Exec) error {
+			p, err := params(x)
+			if err != nil {
+				return err
+			}
+			return e.verifyRetain(ctx, p)
+		},
+		Capture: func(ctx context.Context, x engine.Exec) (any, error) {
+			p, err := params(x)
+			if err != nil {
+				return nil, err
+			}
+			return e.captureClaims(ctx, p)
+		},
+		Do: func(ctx context.Context, x engine.Exec) (any, error) {
+			p, err := params(x)
+			if err != nil {
+				return nil, err
+			}
+			if err := e.verifyRetain(ctx, p); err != nil {
+				return nil, err
+			}
+			return nil, e.deleteClaims(ctx, e.Source, e.SourceName, p)
+		},
+		Undo: func(ctx context.Context, x engine.Exec) error {
+			p, err := params(x)
+			if err != nil {
+				return err
+			}
+			var claims []corev1.PersistentVolumeClaim
+			if err := x.Step.DecodeBefore(&claims); err != nil {
+				return err
+			}
+			return e.restoreClaims(ctx, p, claims)
+		},
+	}
+}
+
+func (e Env) captureClaims(ctx context.Context, p plan.HandoffParams) ([]corev1.PersistentVolumeClaim, error) {
+	var out []corev1.PersistentVolumeClaim
+	for _, c := range p.Claims {
+		pvc, err := e.Source.CoreV1().PersistentVolumeClaims(p.Namespace).Get(ctx, c.PVC, metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			// Resumed after the delete: rebuild the claim from the plan.
+			pvc = claimFromPlan(p, c)
+		} else if err != nil {
+			return nil, fmt.Errorf("get pvc %s/%s in %s: %w", p.Namespace, c.PVC, e.SourceName, kerr(err))
+		}
+		out = append(out, portableClaim(pvc, c.PV))
+	}
+	return out, nil
+}
