@@ -140,7 +140,13 @@ func (e *Engine) Run(ctx context.Context, r *journal.Run) error {
 		case err == nil:
 			continue
 		case errors.Is(err, ErrPaused):
-			if serr := e.commit(ctx, r, func() { r.State = journal.Paused; r.Reason = s.Description }); serr != nil {
+			// A bare ErrPaused is an approval gate; a wrapped one says why
+			// the run stopped (e.g. a drift report).
+			reason := s.Description
+			if err != ErrPaused {
+				reason = err.Error()
+			}
+			if serr := e.commit(ctx, r, func() { r.State = journal.Paused; r.Reason = reason }); serr != nil {
 				return serr
 			}
 			e.emit(Event{Run: r, Step: s, Kind: "run-paused"})
