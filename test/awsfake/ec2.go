@@ -26,6 +26,12 @@ type ec2State struct {
 	volumes   map[string]*volume
 	snapshots map[string]*snapshot
 	deleted   []string
+	forced    []string        // volume IDs of accepted forced detaches, in order
+	held      map[string]bool // volume IDs whose non-forced detach never completes
+	groups    map[string]*securityGroup
+	groupIDs  []string // insertion order
+	subnets   map[string]*subnet
+	subnetIDs []string // insertion order
 }
 
 type volume struct {
@@ -40,8 +46,9 @@ type volume struct {
 }
 
 type attachment struct {
-	instanceID, device, state string
-	attached, detachDoneAt    time.Time
+	instanceID, device, state            string
+	attached, attachDoneAt, detachDoneAt time.Time
+	forced                               bool // a forced detach was accepted
 }
 
 type snapshot struct {
@@ -55,6 +62,9 @@ func (e *ec2State) init() {
 	e.instances = map[string]string{}
 	e.volumes = map[string]*volume{}
 	e.snapshots = map[string]*snapshot{}
+	e.held = map[string]bool{}
+	e.groups = map[string]*securityGroup{}
+	e.subnets = map[string]*subnet{}
 }
 
 // ec2Error is an EC2 API error: HTTP 400 with a Response/Errors/Error body.
@@ -87,7 +97,16 @@ func (s *Server) advanceEC2Locked(now time.Time) {
 		if v.state == "creating" && !now.Before(v.readyAt) {
 			v.state = "available"
 		}
-		if a := v.attachment; a != nil && a.state == "detaching" && !now.Before(a.detachDoneAt) {
+		a := v.attachment
+		if a == nil {
+			continue
+		}
+		if a.state == "attaching" && !now.Before(a.attachDoneAt) {
+			a.state = "attached"
+		}
+		// A held attachment models a node that never unmounts: only a
+		// forced detach gets it off.
+		if a.state == "detaching" && !now.Before(a.detachDoneAt) && (a.forced || !s.ec2.held[v.id]) {
 			v.attachment = nil
 			v.state = "available"
 		}
@@ -99,31 +118,20 @@ func (s *Server) advanceEC2Locked(now time.Time) {
 	}
 }
 
-func (s *Server) serveEC2(w http.ResponseWriter, r *http.Request) {
-	reqID := newRequestID()
-	if r.Method != http.MethodPost {
-		writeEC2Error(w, reqID, ec2Errf("InvalidAction", "unsupported method %s", r.Method))
-		return
-	}
-	if err := r.ParseForm(); err != nil {
-		writeEC2Error(w, reqID, ec2Errf("InvalidParameterValue", "malformed form body: %v", err))
-		return
-	}
-	f := r.PostForm
-	if v := f.Get("Version"); v != ec2APIVersion {
-		writeEC2Error(w, reqID, ec2Errf("InvalidParameterValue", "unsupported Version %q", v))
-		return
-	}
+func (s *Server) serveEC2(w http.ResponseWriter, f url.Values, reqID string) {
 	action := f.Get("Action")
 	handlers := map[string]func(url.Values, string) (any, *ec2Error){
-		"CreateVolume":      s.ec2CreateVolume,
-		"DescribeVolumes":   s.ec2DescribeVolumes,
-		"AttachVolume":      s.ec2AttachVolume,
-		"DetachVolume":      s.ec2DetachVolume,
-		"DeleteVolume":      s.ec2DeleteVolume,
-		"CreateTags":        s.ec2CreateTags,
-		"CreateSnapshot":    s.ec2CreateSnapshot,
-		"DescribeSnapshots": s.ec2DescribeSnapshots,
+		"CreateVolume":           s.ec2CreateVolume,
+		"DescribeVolumes":        s.ec2DescribeVolumes,
+		"AttachVolume":           s.ec2AttachVolume,
+		"DetachVolume":           s.ec2DetachVolume,
+		"DeleteVolume":           s.ec2DeleteVolume,
+		"CreateTags":             s.ec2CreateTags,
+		"DeleteTags":             s.ec2DeleteTags,
+		"CreateSnapshot":         s.ec2CreateSnapshot,
+		"DescribeSnapshots":      s.ec2DescribeSnapshots,
+		"DescribeSecurityGroups": s.ec2DescribeSecurityGroups,
+		"DescribeSubnets":        s.ec2DescribeSubnets,
 	}
 	h, ok := handlers[action]
 	if !ok {
@@ -286,64 +294,6 @@ func matchVolume(v *volume, filters []filter) (bool, *ec2Error) {
 	return true, nil
 }
 
-func (s *Server) ec2AttachVolume(f url.Values, reqID string) (any, *ec2Error) {
-	volID, instID, device := f.Get("VolumeId"), f.Get("InstanceId"), f.Get("Device")
-	if device == "" {
-		return nil, ec2Errf("MissingParameter", "The request must contain the parameter device")
-	}
-	v, err := s.lookupVolume(volID)
-	if err != nil {
-		return nil, err
-	}
-	az, ok := s.ec2.instances[instID]
-	if !ok {
-		return nil, ec2Errf("InvalidInstanceID.NotFound", "The instance ID '%s' does not exist", instID)
-	}
-	if v.attachment != nil || v.state == "in-use" {
-		return nil, ec2Errf("VolumeInUse", "%s is already attached to an instance", v.id)
-	}
-	if v.state != "available" {
-		return nil, ec2Errf("IncorrectState", "vol '%s' is not 'available'.", v.id)
-	}
-	if v.az != az {
-		return nil, ec2Errf("InvalidVolume.ZoneMismatch", "The volume '%s' is not in the same availability zone as instance '%s'", v.id, instID)
-	}
-	for _, other := range s.ec2.volumes {
-		if a := other.attachment; a != nil && a.instanceID == instID && a.device == device {
-			return nil, ec2Errf("InvalidParameterValue", "Attachment point %s is already in use", device)
-		}
-	}
-	v.attachment = &attachment{instanceID: instID, device: device, state: "attached", attached: s.now()}
-	v.state = "in-use"
-	return &attachmentResponse{XMLName: ec2Name("AttachVolumeResponse"), RequestID: reqID, attachmentXML: attachmentToXML(v, "attaching")}, nil
-}
-
-func (s *Server) ec2DetachVolume(f url.Values, reqID string) (any, *ec2Error) {
-	v, err := s.lookupVolume(f.Get("VolumeId"))
-	if err != nil {
-		return nil, err
-	}
-	a := v.attachment
-	if a == nil {
-		return nil, ec2Errf("IncorrectState", "Volume '%s' is in the '%s' state.", v.id, v.state)
-	}
-	if inst := f.Get("InstanceId"); inst != "" && inst != a.instanceID {
-		return nil, ec2Errf("InvalidAttachment.NotFound", "Attachment point for volume '%s' and instance '%s' does not exist", v.id, inst)
-	}
-	if dev := f.Get("Device"); dev != "" && dev != a.device {
-		return nil, ec2Errf("InvalidAttachment.NotFound", "Attachment point %s for volume '%s' does not exist", dev, v.id)
-	}
-	force := f.Get("Force") == "true"
-	if a.state == "detaching" && !force {
-		return nil, ec2Errf("IncorrectState", "Volume '%s' is already detaching.", v.id)
-	}
-	if a.state != "detaching" {
-		a.state = "detaching"
-		a.detachDoneAt = s.now().Add(s.opts.DetachDelay)
-	}
-	return &attachmentResponse{XMLName: ec2Name("DetachVolumeResponse"), RequestID: reqID, attachmentXML: attachmentToXML(v, "")}, nil
-}
-
 func (s *Server) ec2DeleteVolume(f url.Values, reqID string) (any, *ec2Error) {
 	v, err := s.lookupVolume(f.Get("VolumeId"))
 	if err != nil {
@@ -358,39 +308,6 @@ func (s *Server) ec2DeleteVolume(f url.Values, reqID string) (any, *ec2Error) {
 	delete(s.ec2.volumes, v.id)
 	s.ec2.deleted = append(s.ec2.deleted, v.id)
 	return &returnResponse{XMLName: ec2Name("DeleteVolumeResponse"), RequestID: reqID, Return: true}, nil
-}
-
-func (s *Server) ec2CreateTags(f url.Values, reqID string) (any, *ec2Error) {
-	ids := listValues(f, "ResourceId")
-	if len(ids) == 0 {
-		return nil, ec2Errf("MissingParameter", "The request must contain the parameter resourceIdSet")
-	}
-	tags := parseTags(f, "Tag")
-	targets := make([]map[string]string, 0, len(ids))
-	for _, id := range ids {
-		switch {
-		case strings.HasPrefix(id, "vol-"):
-			v, err := s.lookupVolume(id)
-			if err != nil {
-				return nil, err
-			}
-			targets = append(targets, v.tags)
-		case strings.HasPrefix(id, "snap-"):
-			sn, ok := s.ec2.snapshots[id]
-			if !ok {
-				return nil, ec2Errf("InvalidSnapshot.NotFound", "The snapshot '%s' does not exist.", id)
-			}
-			targets = append(targets, sn.tags)
-		default:
-			return nil, ec2Errf("InvalidID", "The ID '%s' is not valid", id)
-		}
-	}
-	for _, m := range targets {
-		for k, v := range tags {
-			m[k] = v
-		}
-	}
-	return &returnResponse{XMLName: ec2Name("CreateTagsResponse"), RequestID: reqID, Return: true}, nil
 }
 
 func (s *Server) lookupVolume(id string) (*volume, *ec2Error) {

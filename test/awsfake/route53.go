@@ -302,14 +302,23 @@ func (s *Server) r53ChangeRRSets(zoneID string, body []byte) (int, any, *r53Erro
 	if uerr := xml.Unmarshal(body, &req); uerr != nil {
 		return 0, nil, r53Errf(http.StatusBadRequest, "InvalidInput", "malformed request body: %v", uerr)
 	}
+	c, cerr := s.applyChangeBatchLocked(z, req)
+	if cerr != nil {
+		return 0, nil, cerr
+	}
+	return http.StatusOK, &changeInfoResponse{XMLName: xml.Name{Space: r53Namespace, Local: "ChangeResourceRecordSetsResponse"}, ChangeInfo: changeInfo(c, "PENDING")}, nil
+}
+
+// applyChangeBatchLocked validates and applies one change batch to z.
+func (s *Server) applyChangeBatchLocked(z *hostedZone, req changeBatchRequest) (*change, *r53Error) {
 	if len(req.Changes) == 0 {
-		return 0, nil, r53Errf(http.StatusBadRequest, "InvalidInput", "Invalid request: the change batch contains no changes")
+		return nil, r53Errf(http.StatusBadRequest, "InvalidInput", "Invalid request: the change batch contains no changes")
 	}
 	sets := make([]rrset, len(req.Changes))
 	for i, ch := range req.Changes {
 		rs, perr := parseChange(i, ch)
 		if perr != nil {
-			return 0, nil, perr
+			return nil, perr
 		}
 		sets[i] = rs
 	}
@@ -348,11 +357,10 @@ func (s *Server) r53ChangeRRSets(zoneID string, body []byte) (int, any, *r53Erro
 	}
 	msgs = append(msgs, checkZone(z, work, touched)...)
 	if len(msgs) > 0 {
-		return 0, nil, &r53Error{status: http.StatusBadRequest, code: "InvalidChangeBatch", msg: "ChangeBatch errors occurred", messages: msgs}
+		return nil, &r53Error{status: http.StatusBadRequest, code: "InvalidChangeBatch", msg: "ChangeBatch errors occurred", messages: msgs}
 	}
 	z.records = work
-	c := s.newChangeLocked(req.Comment)
-	return http.StatusOK, &changeInfoResponse{XMLName: xml.Name{Space: r53Namespace, Local: "ChangeResourceRecordSetsResponse"}, ChangeInfo: changeInfo(c, "PENDING")}, nil
+	return s.newChangeLocked(req.Comment), nil
 }
 
 // checkZone validates the post-batch state of the names a batch touched.

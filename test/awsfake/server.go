@@ -26,10 +26,15 @@ type Options struct {
 	// Clock returns the current time. Nil means time.Now. All
 	// asynchronous transitions are evaluated lazily against this clock.
 	Clock func() time.Time
-	// AccountID is the owner ID reported for volumes and snapshots.
+	// AccountID is the owner ID reported for volumes, snapshots and
+	// security groups, and the account in every ARN the fake makes.
 	AccountID string
 	// VolumeCreateDelay is how long a new volume stays "creating".
 	VolumeCreateDelay time.Duration
+	// AttachDelay is how long a new attachment stays "attaching" before it
+	// becomes "attached". The volume is "in-use" from the AttachVolume call
+	// on, as in EC2.
+	AttachDelay time.Duration
 	// DetachDelay is how long an attachment stays "detaching" before the
 	// volume becomes "available".
 	DetachDelay time.Duration
@@ -48,9 +53,12 @@ type Server struct {
 	opts Options
 	hs   *httptest.Server
 
-	mu  sync.Mutex
-	ec2 ec2State
-	r53 r53State
+	mu    sync.Mutex
+	ec2   ec2State
+	r53   r53State
+	eks   eksState
+	iam   iamState
+	elbv2 elbv2State
 }
 
 // New returns a Server that is not yet listening.
@@ -64,6 +72,9 @@ func New(opts Options) *Server {
 	s := &Server{opts: opts}
 	s.ec2.init()
 	s.r53.init()
+	s.eks.init()
+	s.iam.init()
+	s.elbv2.init()
 	return s
 }
 
@@ -99,7 +110,8 @@ func (s *Server) Close() {
 
 // AWSConfig returns an aws.Config with static test credentials, region
 // us-east-1 and BaseEndpoint pointing at the started server, suitable for
-// ec2.NewFromConfig and route53.NewFromConfig.
+// the NewFromConfig constructor of every service the fake speaks (ec2,
+// route53, eks, iam, elasticloadbalancingv2).
 func (s *Server) AWSConfig() aws.Config {
 	return aws.Config{
 		Region:       "us-east-1",
@@ -110,16 +122,21 @@ func (s *Server) AWSConfig() aws.Config {
 
 func (s *Server) now() time.Time { return s.opts.Clock().UTC() }
 
-// ServeHTTP dispatches a request to the EC2 or Route 53 handler.
+// ServeHTTP dispatches a request to a service: Route 53 and EKS by their
+// REST path prefixes, the query-protocol services (EC2, IAM, ELBv2) by the
+// form's Version parameter.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if s.opts.Logger != nil {
 		s.opts.Logger.Debug("awsfake request", "method", r.Method, "path", r.URL.Path)
 	}
-	if strings.HasPrefix(r.URL.Path, "/"+r53Version+"/") {
+	switch {
+	case strings.HasPrefix(r.URL.Path, "/"+r53Version+"/"):
 		s.serveRoute53(w, r)
-		return
+	case r.URL.Path == "/clusters" || strings.HasPrefix(r.URL.Path, "/clusters/"):
+		s.serveEKS(w, r)
+	default:
+		s.serveQuery(w, r)
 	}
-	s.serveEC2(w, r)
 }
 
 // ManualClock is a settable clock for Options.Clock. It is safe for
