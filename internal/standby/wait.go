@@ -1,0 +1,111 @@
+package standby
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/utils/ptr"
+)
+
+// ErrNotReady marks a WaitReady that ended before every Deployment had
+// rolled out.
+var ErrNotReady = errors.New("not ready")
+
+// readyPollInterval is how often WaitReady re-reads the Deployments.
+const readyPollInterval = 250 * time.Millisecond
+
+// WaitReady waits until every Deployment among refs has rolled out in dst:
+// the controller saw its latest spec (observedGeneration ≥ generation) and
+// all its replicas are updated and available, with no old replica left.
+// Other kinds are ignored. It waits as long as ctx allows; when ctx ends
+// first, the error wraps ErrNotReady and ctx's error and names the first
+// Deployment not ready with its counts.
+func WaitReady(ctx context.Context, dst *Cluster, refs []ObjectRef) error {
+	var pending []ObjectRef
+	for _, r := range refs {
+		if r.GroupVersionKind().GroupKind() == (schema.GroupKind{Group: appsv1.GroupName, Kind: "Deployment"}) {
+			pending = append(pending, r)
+		}
+	}
+	last := map[ObjectRef]string{}
+	tick := time.NewTicker(readyPollInterval)
+	defer tick.Stop()
+	for {
+		var err error
+		if pending, err = notReady(ctx, dst, pending, last); err != nil {
+			return err
+		}
+		if len(pending) == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			r, more := pending[0], ""
+			if len(pending) > 1 {
+				more = fmt.Sprintf(" (and %d more Deployments)", len(pending)-1)
+			}
+			return fmt.Errorf("deployment %s/%s in target: %s%s: %w: %w",
+				r.Namespace, r.Name, last[r], more, ErrNotReady, context.Cause(ctx))
+		case <-tick.C:
+		}
+	}
+}
+
+// notReady returns the Deployments of refs that have not rolled out, and
+// records each one's counts in last. A read that fails for a reason that
+// may pass (the API server busy or unreachable, the client's rate limiter
+// out of time) keeps the Deployment pending, so that the caller reports
+// the timeout and the last counts rather than a transient error.
+func notReady(ctx context.Context, dst *Cluster, refs []ObjectRef, last map[ObjectRef]string) ([]ObjectRef, error) {
+	gvr := appsv1.SchemeGroupVersion.WithResource("deployments")
+	var pending []ObjectRef
+	for _, r := range refs {
+		u, err := dst.Dynamic.Resource(gvr).Namespace(r.Namespace).Get(ctx, r.Name, metav1.GetOptions{})
+		if err != nil {
+			if permanent(err) {
+				return nil, fmt.Errorf("read deployment %s/%s from target: %w", r.Namespace, r.Name, err)
+			}
+			if last[r] == "" {
+				last[r] = "not read yet: " + err.Error()
+			}
+			pending = append(pending, r)
+			continue
+		}
+		var d appsv1.Deployment
+		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, &d); err != nil {
+			return nil, fmt.Errorf("decode deployment %s/%s: %w", r.Namespace, r.Name, err)
+		}
+		done, counts := rolledOut(&d)
+		last[r] = counts
+		if !done {
+			pending = append(pending, r)
+		}
+	}
+	return pending, nil
+}
+
+// permanent reports API errors that waiting does not cure.
+func permanent(err error) bool {
+	return apierrors.IsNotFound(err) || apierrors.IsForbidden(err) || apierrors.IsUnauthorized(err) ||
+		apierrors.IsBadRequest(err) || apierrors.IsInvalid(err) || apierrors.IsMethodNotSupported(err)
+}
+
+// rolledOut reports whether d has finished rolling out, and its counts as
+// "generation 2 observed 2, replicas 2/2, updated 1/2, available 1/2".
+func rolledOut(d *appsv1.Deployment) (bool, string) {
+	want := ptr.Deref(d.Spec.Replicas, 1)
+	st := d.Status
+	counts := fmt.Sprintf("generation %d observed %d, replicas %d/%d, updated %d/%d, ready %d/%d, available %d/%d",
+		d.Generation, st.ObservedGeneration, st.Replicas, want, st.UpdatedReplicas, want,
+		st.ReadyReplicas, want, st.AvailableReplicas, want)
+	done := st.ObservedGeneration >= d.Generation &&
+		st.UpdatedReplicas == want && st.Replicas == want && st.AvailableReplicas == want
+	return done, counts
+}
