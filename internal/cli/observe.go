@@ -91,7 +91,9 @@ func (s *session) kubeEvents(ctx context.Context) (func(engine.Event), func()) {
 	}()
 	return func(ev engine.Event) {
 			reason, ok := eventReasons[ev.Kind]
-			if !ok || ev.Step == nil {
+			// Cluster-scope steps touch objects in two clusters and in AWS;
+			// their trail is the journal and the audit log.
+			if !ok || ev.Step == nil || ev.Run.Scope == "cluster" {
 				return
 			}
 			typ, msg := "Normal", fmt.Sprintf("run %s step %s: %s", ev.Run.ID, ev.Step.Name, ev.Step.Description)

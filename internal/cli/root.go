@@ -114,7 +114,7 @@ func newRoot(g *Global, name string) *cobra.Command {
 	f.BoolVarP(&g.Verbose, "verbose", "v", false, "log every step to stderr")
 	root.AddCommand(
 		newStatusCmd(g), newInitCmd(g), newDeployCmd(g), newPlanCmd(g), newPromoteCmd(g),
-		newRollbackCmd(g), newAbortCmd(g), newResumeCmd(g), newVersionCmd(g),
+		newRollbackCmd(g), newAbortCmd(g), newResumeCmd(g), newMigrateCmd(g), newVersionCmd(g),
 	)
 	return root
 }

@@ -12,6 +12,7 @@ type stepView struct {
 	Kind        string             `json:"kind"`
 	Description string             `json:"description"`
 	State       journal.StepState  `json:"state"`
+	Lane        string             `json:"lane,omitempty"`
 	Mutations   []journal.Mutation `json:"mutations,omitempty"`
 	Error       string             `json:"error,omitempty"`
 	StartedAt   time.Time          `json:"startedAt,omitzero"`
@@ -37,7 +38,7 @@ type runSummary struct {
 func runView(r *journal.Run) runSummary {
 	v := summary(r)
 	for _, s := range r.Steps {
-		v.Steps = append(v.Steps, stepView{Name: s.Name, Kind: s.Kind, Description: s.Description, State: s.State,
+		v.Steps = append(v.Steps, stepView{Name: s.Name, Kind: s.Kind, Lane: s.Lane, Description: s.Description, State: s.State,
 			Mutations: s.Mutations, Error: redactText(s.Error), StartedAt: s.StartedAt, FinishedAt: s.FinishedAt})
 	}
 	return v

@@ -188,8 +188,8 @@ func MigrationPlan(obs MigrationObserved, m Migration) ([]journal.Step, error) {
 		steps = append(steps,
 			step("standby-copy", KindStandby, fmt.Sprintf("Copy %d stateless objects to %s as a warm standby", len(obs.Standby), m.Target.Context),
 				StandbyParams{Workloads: m.Workloads}, standbyMuts(obs.Standby, m.Target.Context)...),
-			step("standby-ready", KindStandbyReady, fmt.Sprintf("Wait for the standby's rollouts in %s and run %d checks", m.Target.Context, len(m.Checks)),
-				StandbyParams{Workloads: m.Workloads}))
+			step("standby-ready", KindStandbyReady, fmt.Sprintf("Wait until every standby Deployment has rolled out in %s", m.Target.Context),
+				StandbyParams{Workloads: m.Workloads, Timeout: m.Handoff.ReadyTimeout}))
 	}
 	byName := map[string]StatefulSetObserved{}
 	for _, s := range obs.StatefulSets {

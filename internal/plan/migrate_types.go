@@ -43,6 +43,9 @@ type ClusterRef struct {
 	EKSCluster string `json:"eksCluster,omitempty"`
 	// Region overrides the migration's region for this cluster.
 	Region string `json:"region,omitempty"`
+	// Version is the cluster's Kubernetes version for the removed-API scan
+	// (default: EKS DescribeCluster, then the API server's version).
+	Version string `json:"version,omitempty"`
 }
 
 // Workloads selects the stateless objects copied to B as a warm standby.
@@ -153,6 +156,7 @@ type (
 	// StandbyParams selects what to copy to B.
 	StandbyParams struct {
 		Workloads Workloads `json:"workloads"`
+		Timeout   Duration  `json:"timeout,omitempty"`
 	}
 	// HandoffParams name one StatefulSet and its claims.
 	HandoffParams struct {

@@ -1,0 +1,245 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+	"sigs.k8s.io/yaml"
+
+	"github.com/bluegreen/bluegreen/internal/audit"
+	bgaws "github.com/bluegreen/bluegreen/internal/aws"
+	"github.com/bluegreen/bluegreen/internal/check"
+	"github.com/bluegreen/bluegreen/internal/engine"
+	"github.com/bluegreen/bluegreen/internal/journal"
+	"github.com/bluegreen/bluegreen/internal/kube"
+	"github.com/bluegreen/bluegreen/internal/migrate"
+	"github.com/bluegreen/bluegreen/internal/plan"
+	"github.com/bluegreen/bluegreen/internal/standby"
+)
+
+// migrateFlags are the flags of the migrate verbs.
+type migrateFlags struct {
+	file          string
+	steps         string
+	pause         time.Duration
+	parallelism   int
+	forceDetach   bool
+	noSnapshot    bool
+	awsEndpoint   string
+	awsProfile    string
+	region        string
+	skipPreflight bool
+}
+
+func (f *migrateFlags) bindSpec(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringVarP(&f.file, "file", "f", "", "migration spec file (YAML or JSON), see docs/cluster-scope.md")
+	fl.StringVar(&f.awsEndpoint, "aws-endpoint", envOr("BLUEGREEN_AWS_ENDPOINT", ""), "send every AWS API call to this URL instead of AWS (a VPC endpoint proxy, a test fake; env BLUEGREEN_AWS_ENDPOINT)")
+	fl.StringVar(&f.awsProfile, "aws-profile", "", "named profile of the AWS shared config (default: the standard credential chain: env, profile, SSO, IRSA, instance role)")
+	fl.StringVar(&f.region, "region", "", "AWS region (default: the spec's region, then AWS_REGION or the profile's)")
+}
+
+func (f *migrateFlags) bindRun(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringVar(&f.steps, "steps", "", "weight schedule: green's percent after each shift, e.g. 50,100 (default: the spec's, then 10,30,50,70,90,100)")
+	fl.DurationVar(&f.pause, "pause", -1, "wait after each shift before the checks, e.g. 2m (default: the spec's)")
+	fl.IntVar(&f.parallelism, "parallelism", 0, "StatefulSets handed off at once (default: the spec's, then 4)")
+	fl.BoolVar(&f.forceDetach, "force-detach", false, "force-detach a volume still attached at the detach timeout (only when the writer is known to be stopped)")
+	fl.BoolVar(&f.noSnapshot, "no-snapshot", false, "skip the snapshot of each volume before its hand-off (not recommended)")
+}
+
+// spec reads the spec file strictly and applies the flags over it.
+func (f *migrateFlags) spec() (plan.Migration, error) {
+	var m plan.Migration
+	if f.file == "" {
+		return m, usageErr("-f/--file is required: the migration spec (see docs/cluster-scope.md)")
+	}
+	data, err := os.ReadFile(f.file)
+	if err != nil {
+		return m, fmt.Errorf("%w: read migration spec: %v", plan.ErrInvalid, err)
+	}
+	js, err := yaml.YAMLToJSON(data)
+	if err != nil {
+		return m, fmt.Errorf("%w: migration spec %s: %v", plan.ErrInvalid, f.file, err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(js))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&m); err != nil {
+		return m, fmt.Errorf("%w: migration spec %s: %v (see docs/cluster-scope.md for the fields)", plan.ErrInvalid, f.file, err)
+	}
+	if f.steps != "" {
+		if m.Steps, err = plan.ParseSteps(f.steps); err != nil {
+			return m, err
+		}
+	}
+	if f.pause >= 0 {
+		m.Pause = plan.Duration(f.pause)
+	}
+	if f.parallelism != 0 {
+		m.Handoff.Parallelism = f.parallelism
+	}
+	if f.forceDetach {
+		m.Handoff.ForceDetach = true
+	}
+	if f.noSnapshot {
+		no := false
+		m.Handoff.Snapshot = &no
+	}
+	if f.region != "" {
+		m.Region = f.region
+	}
+	m.Defaults()
+	return m, plan.ValidateMigration(m)
+}
+
+// migrateSession is one migrate command's view of both clusters, AWS and
+// the journal.
+type migrateSession struct {
+	*session
+	m        plan.Migration
+	src, dst *kube.Clients
+	aws      *bgaws.Clients
+	env      migrate.Env
+}
+
+func (g *Global) migrateSession(ctx context.Context, f *migrateFlags) (*migrateSession, error) {
+	defaults, err := check.DefaultsFromEnv(os.LookupEnv)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", plan.ErrInvalid, err)
+	}
+	m, err := f.spec()
+	if err != nil {
+		return nil, err
+	}
+	src, err := g.connectCluster(ctx, "source", m.Source)
+	if err != nil {
+		return nil, err
+	}
+	dst, err := g.connectCluster(ctx, "target", m.Target)
+	if err != nil {
+		return nil, err
+	}
+	region := m.Region
+	if m.Source.Region != "" {
+		region = m.Source.Region
+	}
+	ac, err := bgaws.Load(ctx, bgaws.Options{Region: region, Profile: f.awsProfile, Endpoint: f.awsEndpoint})
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", plan.ErrInvalid, err)
+	}
+	st, err := g.store()
+	if err != nil {
+		return nil, err
+	}
+	s := &migrateSession{session: &session{g: g, clients: src, store: st, checkDefaults: defaults}, m: m, src: src, dst: dst, aws: ac}
+	if s.env, err = s.buildEnv(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func (g *Global) connectCluster(ctx context.Context, role string, ref plan.ClusterRef) (*kube.Clients, error) {
+	kc := ref.Kubeconfig
+	if kc == "" {
+		kc = g.Kubeconfig
+	}
+	c, err := kube.Connect(kube.ClientOptions{Kubeconfig: kc, Context: ref.Context, Namespace: "default"})
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s cluster: %v (fix %s.context in the spec)", plan.ErrInvalid, role, err, role)
+	}
+	if err := c.Ping(ctx); err != nil {
+		return nil, fmt.Errorf("%s cluster %s: %w", role, ref.Context, err)
+	}
+	return c, nil
+}
+
+func (s *migrateSession) buildEnv() (migrate.Env, error) {
+	srcObj, err := standby.NewCluster(s.src.Config)
+	if err != nil {
+		return migrate.Env{}, err
+	}
+	dstObj, err := standby.NewCluster(s.dst.Config)
+	if err != nil {
+		return migrate.Env{}, err
+	}
+	router, records, err := s.router()
+	if err != nil {
+		return migrate.Env{}, err
+	}
+	var checks []check.Check
+	for i, cs := range s.m.Checks {
+		c, err := check.Build(cs, s.checkDefaults, check.WithLogger(s.g.log), check.WithSecrets(s.g.secrets(nil)))
+		if err != nil {
+			return migrate.Env{}, fmt.Errorf("%w: checks[%d]: %v", plan.ErrInvalid, i, err)
+		}
+		checks = append(checks, c)
+	}
+	return migrate.Env{
+		Source: s.src.Kube, Target: s.dst.Kube, SourceObjects: srcObj, TargetObjects: dstObj,
+		SourceName: s.src.Context, TargetName: s.dst.Context, AWS: s.aws,
+		Router: router, Records: records, Checks: checks, Log: s.g.log, Clock: s.g.clock,
+	}, nil
+}
+
+func (s *migrateSession) lastMigration(ctx context.Context) (*journal.Run, error) {
+	runs, err := s.store.List(ctx, journal.Filter{Scope: "cluster", Context: s.src.Context, App: s.m.Name, Limit: 1})
+	if err != nil {
+		return nil, err
+	}
+	if len(runs) == 0 {
+		return nil, fmt.Errorf("%w: no migration %s from %s in the journal %s; check the spec's name and --journal", plan.ErrInvalid, s.m.Name, s.src.Context, s.g.journalPath())
+	}
+	return runs[0], nil
+}
+
+// newMigration journals nothing yet: it is the planned run.
+func (s *migrateSession) newMigration(steps []journal.Step) (*journal.Run, error) {
+	spec, err := json.Marshal(s.m)
+	if err != nil {
+		return nil, err
+	}
+	now := s.g.clock.Now().UTC()
+	return &journal.Run{
+		ID: journal.NewID(now), Scope: "cluster", Operation: "migrate", Context: s.src.Context,
+		App: s.m.Name, Actor: audit.Actor(), Spec: spec, State: journal.Running, Approved: true,
+		Steps: steps, CreatedAt: now, UpdatedAt: now,
+	}, nil
+}
+
+// executeMigration runs fn with the migration's lease held in cluster A,
+// an engine with every cluster-scope action, the live view and the audit
+// log.
+func (s *migrateSession) executeMigration(ctx context.Context, r *journal.Run, fn func(context.Context, *engine.Engine) error) error {
+	lease, err := kube.Acquire(ctx, s.src.Kube, kube.LeaseOptions{
+		Namespace: "default", Name: "bluegreen-migrate-" + s.m.Name, Holder: kube.Self(r.ID), Log: s.g.log,
+	})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := lease.Release(context.WithoutCancel(ctx)); err != nil {
+			s.g.log.Warn("release lease", "error", err)
+		}
+	}()
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	go func() {
+		select {
+		case <-lease.AbortRequested():
+			cancel(engine.ErrAbortRequested)
+		case <-ctx.Done():
+		}
+	}()
+	obs, closeObs := s.observer(ctx, r)
+	defer closeObs()
+	e := &engine.Engine{
+		Store: s.store, Actions: migrate.Actions(s.env), Clock: s.g.clock, Log: s.g.log,
+		Observe: obs, CrashAt: crashHook(), Parallelism: s.m.Handoff.Parallelism,
+	}
+	return fn(ctx, e)
+}

@@ -1,0 +1,106 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/bluegreen/bluegreen/internal/journal"
+	"github.com/bluegreen/bluegreen/internal/migrate"
+)
+
+// migrationSummary is a migration run as printed: the run, the live
+// weights and the verification checklist.
+type migrationSummary struct {
+	runSummary
+	Weights   map[string]map[string]int `json:"weights,omitempty"`
+	Checklist []migrate.Item            `json:"checklist,omitempty"`
+}
+
+func migrationView(r *journal.Run) migrationSummary {
+	v := migrationSummary{runSummary: runView(r)}
+	if st := r.Step("verify"); st != nil && len(st.Output) > 0 {
+		_ = json.Unmarshal(st.Output, &v.Checklist)
+	}
+	return v
+}
+
+func (g *Global) printMigrationPlan(r *journal.Run) error {
+	if g.Output == "json" {
+		enc := json.NewEncoder(g.out)
+		enc.SetIndent("", "  ")
+		v := migrationView(r)
+		v.ID, v.State, v.CreatedAt, v.UpdatedAt = "", "planned", r.CreatedAt, r.UpdatedAt
+		return enc.Encode(v)
+	}
+	fmt.Fprintf(g.out, "Plan: migrate %s from %s (%d steps; steps in the same lane run in order, lanes side by side)\n", r.App, r.Context, len(r.Steps))
+	lane := ""
+	for i, st := range r.Steps {
+		if st.Lane != lane {
+			lane = st.Lane
+			if lane != "" {
+				fmt.Fprintf(g.out, "    lane %s:\n", lane)
+			}
+		}
+		fmt.Fprintf(g.out, "%2d. %-36s %s\n", i+1, st.Name, st.Description)
+		for _, m := range st.Mutations {
+			fmt.Fprintf(g.out, "      ~ %s: %s\n", m.Object, m.Change)
+		}
+	}
+	return nil
+}
+
+func (g *Global) printChecklist(items []migrate.Item) {
+	g.printf("Verification checklist (checked, not assumed):\n")
+	for _, it := range items {
+		mark := "✓"
+		if !it.OK {
+			mark = "✗"
+		}
+		g.printf("  %s %-60s %s\n", mark, it.Name, it.Detail)
+	}
+}
+
+func (s *migrateSession) printMigrationStatus(ctx context.Context, r *journal.Run) error {
+	v := migrationView(r)
+	v.Weights = map[string]map[string]int{}
+	for _, t := range s.env.Records {
+		if split, err := s.env.Router.Observe(ctx, t); err == nil {
+			v.Weights[t.Name] = split
+		} else {
+			s.g.log.Warn("observe weights", "record", t.Name, "error", err)
+		}
+	}
+	if r.State == journal.Succeeded {
+		v.Checklist = s.env.Verify(ctx, r)
+	}
+	if s.g.Output == "json" {
+		enc := json.NewEncoder(s.g.out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(v)
+	}
+	s.g.printf("Migration %s: run %s %s", r.App, r.ID, r.State)
+	if r.Reason != "" {
+		s.g.printf(" (%s)", redactText(r.Reason))
+	}
+	s.g.printf("\n")
+	for name, w := range v.Weights {
+		s.g.printf("  traffic %s: blue (source) %d%%, green (target) %d%%\n", name, w["blue"], w["green"])
+	}
+	done := 0
+	for _, st := range r.Steps {
+		if st.State == journal.Done {
+			done++
+		}
+	}
+	s.g.printf("  steps done: %d of %d\n", done, len(r.Steps))
+	for _, st := range r.Steps {
+		if st.State != journal.Done && st.State != journal.Pending {
+			s.g.printf("  %-36s %s %s\n", st.Name, st.State, redactText(st.Error))
+		}
+	}
+	if len(v.Checklist) > 0 {
+		s.g.printChecklist(v.Checklist)
+	}
+	return nil
+}

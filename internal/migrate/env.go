@@ -1,0 +1,61 @@
+package migrate
+
+import (
+	"log/slog"
+	"time"
+
+	"k8s.io/client-go/kubernetes"
+
+	bgaws "github.com/bluegreen/bluegreen/internal/aws"
+	"github.com/bluegreen/bluegreen/internal/check"
+	"github.com/bluegreen/bluegreen/internal/clock"
+	"github.com/bluegreen/bluegreen/internal/engine"
+	"github.com/bluegreen/bluegreen/internal/plan"
+	"github.com/bluegreen/bluegreen/internal/standby"
+	"github.com/bluegreen/bluegreen/internal/traffic"
+	"github.com/bluegreen/bluegreen/internal/volume"
+)
+
+// Env is what the cluster-scope actions work on.
+type Env struct {
+	// Source is cluster A (blue), Target cluster B (green).
+	Source, Target kubernetes.Interface
+	// SourceObjects and TargetObjects serve the warm standby copy.
+	SourceObjects, TargetObjects *standby.Cluster
+	SourceName, TargetName       string
+	AWS                          *bgaws.Clients
+	// Router moves the weighted records; Records are its targets.
+	Router  traffic.Router
+	Records []traffic.Target
+	Checks  []check.Check
+	Log     *slog.Logger
+	Clock   clock.Clock
+	// Poll is how often waits re-read clusters and AWS (default 250ms).
+	Poll time.Duration
+}
+
+func (e Env) poll() time.Duration {
+	if e.Poll > 0 {
+		return e.Poll
+	}
+	return 250 * time.Millisecond
+}
+
+// Actions returns every cluster-scope action: the hand-off's and this
+// package's.
+func Actions(e Env) map[string]engine.Action {
+	acts := volume.Actions(volume.Env{
+		Source: e.Source, Target: e.Target, SourceName: e.SourceName, TargetName: e.TargetName,
+		EC2: e.AWS.EC2, Log: e.Log, Poll: e.Poll,
+	})
+	acts[plan.KindStandby] = e.standbyCopy()
+	acts[plan.KindStandbyReady] = e.standbyReady()
+	acts[plan.KindShift] = e.shift()
+	acts[plan.KindRepointCNAME] = e.cname()
+	acts[plan.KindVerifyChecklist] = e.checklist()
+	return acts
+}
+
+// defaultSyncTimeout bounds the wait for an internal CNAME change to be
+// INSYNC (Route 53 usually takes well under a minute).
+const defaultSyncTimeout = 2 * time.Minute

@@ -1,0 +1,120 @@
+package migrate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/bluegreen/bluegreen/internal/check"
+	"github.com/bluegreen/bluegreen/internal/engine"
+	"github.com/bluegreen/bluegreen/internal/plan"
+	"github.com/bluegreen/bluegreen/internal/traffic"
+)
+
+// ErrDrift means someone changed the weights out of band: the run stops
+// (paused, nothing shifted) with a drift report.
+var ErrDrift = errors.New("weights changed out of band")
+
+// ErrChecksFailed means a check failed after a shift.
+var ErrChecksFailed = errors.New("checks failed")
+
+func split(green int) traffic.Split {
+	return traffic.Split{string(plan.Blue): 100 - green, string(plan.Green): green}
+}
+
+// shift moves every record to the step's split. Before writing it reads
+// the weights back and stops with a drift report unless they are what the
+// previous step wrote (or already this step's split, on resume). Then it
+// waits the pause and runs the checks; a failed check fails the step and
+// the engine rolls the run back, first of all to 100/0. The undo sends all
+// traffic back to A.
+func (e Env) shift() engine.Action {
+	return engine.Action{
+		Do: func(ctx context.Context, x engine.Exec) (any, error) {
+			var p plan.ShiftParams
+			if err := x.Step.DecodeParams(&p); err != nil {
+				return nil, err
+			}
+			if err := e.guardDrift(ctx, p); err != nil {
+				return nil, err
+			}
+			want := split(p.Green)
+			start := time.Now()
+			for _, t := range e.Records {
+				e.Log.Info("shifting traffic", "record", t.Name, "split", want.String())
+				if err := e.Router.Shift(ctx, t, want); err != nil {
+					return nil, fmt.Errorf("shift %s to %s: %w", t.Name, want, err)
+				}
+			}
+			e.Log.Info("shifted traffic", "split", want.String(), "elapsed", time.Since(start))
+			if err := e.Clock.SleepUntil(ctx, e.Clock.Now().Add(p.Pause.D())); err != nil {
+				return nil, err
+			}
+			results, err := e.runChecks(ctx, fmt.Sprintf("cutover-%d", p.Green))
+			if err != nil {
+				return results, err
+			}
+			return results, nil
+		},
+		Undo: func(ctx context.Context, x engine.Exec) error {
+			all := split(0)
+			for _, t := range e.Records {
+				if err := e.Router.Shift(ctx, t, all); err != nil {
+					return fmt.Errorf("shift %s back to %s: %w", t.Name, all, err)
+				}
+			}
+			return nil
+		},
+	}
+}
+
+func (e Env) guardDrift(ctx context.Context, p plan.ShiftParams) error {
+	var drift []string
+	for _, t := range e.Records {
+		got, err := e.Router.Observe(ctx, t)
+		if err != nil {
+			return fmt.Errorf("observe %s before shifting: %w", t.Name, err)
+		}
+		g := got[string(plan.Green)]
+		if g == p.Previous || g == p.Green {
+			continue
+		}
+		drift = append(drift, fmt.Sprintf("%s: expected %s, found %s", t.Name, split(p.Previous), got))
+	}
+	if len(drift) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%w (%w): %s; nothing was shifted. Put the weights back and run `bluegreen migrate resume`, or `bluegreen migrate rollback` to send all traffic back to the source cluster",
+		engine.ErrPaused, ErrDrift, strings.Join(drift, "; "))
+}
+
+// CheckResult is one check's outcome as journaled.
+type CheckResult struct {
+	Name    string `json:"name"`
+	Passed  bool   `json:"passed"`
+	Message string `json:"message,omitempty"`
+}
+
+func (e Env) runChecks(ctx context.Context, phase string) ([]CheckResult, error) {
+	if len(e.Checks) == 0 {
+		return nil, nil
+	}
+	rs, err := check.RunAll(ctx, e.Checks, check.Target{Phase: phase})
+	out := make([]CheckResult, 0, len(rs))
+	var failed []string
+	for _, r := range rs {
+		out = append(out, CheckResult{Name: r.Name, Passed: r.Passed, Message: r.Detail})
+		if !r.Passed {
+			failed = append(failed, r.Name+": "+r.Detail)
+		}
+	}
+	if err != nil {
+		return out, fmt.Errorf("run checks: %w", err)
+	}
+	if len(failed) > 0 {
+		return out, fmt.Errorf("%w: %s", ErrChecksFailed, strings.Join(failed, "; "))
+	}
+	return out, nil
+}
