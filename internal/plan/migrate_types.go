@@ -197,4 +197,3 @@ const (
 	KindShift           = "dns-shift"
 	KindVerifyChecklist = "verify-checklist"
 )
-

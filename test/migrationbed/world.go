@@ -201,4 +201,3 @@ func instanceID(providerID string) string {
 	}
 	return providerID
 }
-
