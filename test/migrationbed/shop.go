@@ -135,12 +135,16 @@ func service(ns, name string, sel map[string]string, headless bool) *corev1.Serv
 	return s
 }
 
-// waitShop waits until every StatefulSet is Ready in A and its volume is
-// in-use by a node of A.
+// waitShop waits until B's load balancer controller is ready, and every
+// StatefulSet is Ready in A with its volume in-use by a node of A.
 func (w *World) waitShop(ctx context.Context, shop Shop) error {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
 	return testbed.WaitFor(ctx, func(ctx context.Context) (bool, error) {
+		lbc, err := w.B.Client.AppsV1().Deployments("kube-system").Get(ctx, "aws-load-balancer-controller", metav1.GetOptions{})
+		if err != nil || lbc.Status.ReadyReplicas < 1 {
+			return false, nil
+		}
 		for _, db := range shop.StatefulSets {
 			s, err := w.A.Client.AppsV1().StatefulSets(shop.Namespace).Get(ctx, db.Name, metav1.GetOptions{})
 			if err != nil || s.Status.ReadyReplicas != 1 {
