@@ -132,9 +132,9 @@ const (
 // countingTransport counts the requests to one cluster's API server and
 // times their round trips (until the response headers arrive).
 type countingTransport struct {
-	rt      http.RoundTripper
-	server  apiServer
-	reg     *meters
+	rt     http.RoundTripper
+	server apiServer
+	reg    *meters
 }
 
 func (c countingTransport) RoundTrip(req *http.Request) (*http.Response, error) {

@@ -1,0 +1,290 @@
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/util/flowcontrol"
+
+	bgaws "github.com/bluegreen/bluegreen/internal/aws"
+	"github.com/bluegreen/bluegreen/internal/clock"
+	"github.com/bluegreen/bluegreen/internal/engine"
+	"github.com/bluegreen/bluegreen/internal/journal"
+	"github.com/bluegreen/bluegreen/internal/kube"
+	"github.com/bluegreen/bluegreen/internal/migrate"
+	"github.com/bluegreen/bluegreen/internal/plan"
+	"github.com/bluegreen/bluegreen/internal/standby"
+	"github.com/bluegreen/bluegreen/test/migrationbed"
+	"github.com/bluegreen/bluegreen/test/testbed"
+)
+
+// handoffSettleTimeout bounds the wait, after a rollback, until every
+// StatefulSet runs in A again on its volume.
+const handoffSettleTimeout = 5 * time.Minute
+
+// delays are the simulated waits of the EBS hand-off: the EBS CSI driver
+// simulator's attach and detach (kubelet unmount plus ControllerUnpublish),
+// and how long EC2 keeps a detaching volume in-use.
+type delays struct {
+	attach, detach, ec2Detach time.Duration
+}
+
+func (d delays) String() string {
+	return fmt.Sprintf("attach %s, detach %s, EC2 detach %s", d.attach, d.detach, d.ec2Detach)
+}
+
+// handoffWorld is one migration world (two clusters, the AWS fake, the
+// simulators) and the tool's side of it, built as `bluegreen migrate`
+// builds it, with every API call metered.
+type handoffWorld struct {
+	b      *testing.B
+	w      *migrationbed.World
+	env    migrate.Env
+	reg    *meters
+	store  *timedStore
+	aNodes map[string]bool // instance IDs of A's nodes
+}
+
+func startHandoffWorld(ctx context.Context, b *testing.B, d delays) *handoffWorld {
+	b.Helper()
+	dir := b.TempDir()
+	sctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+	defer cancel()
+	w, err := migrationbed.Start(sctx, migrationbed.Options{
+		AttachDelay: d.attach, DetachDelay: d.detach, EC2DetachDelay: d.ec2Detach,
+		// Each StatefulSet has a headless Service, and the shop a web
+		// Service per size: a /16 leaves room to raise the sizes.
+		ServiceCIDR: "10.96.0.0/16",
+		WorkDir:     dir,
+		Logger:      slog.New(slog.NewTextHandler(b.Output(), &slog.HandlerOptions{Level: slog.LevelWarn})),
+	})
+	if err != nil {
+		b.Fatalf("start migration world: %v", err)
+	}
+	b.Cleanup(func() { w.Stop(context.WithoutCancel(ctx)) })
+	st, err := journal.OpenBolt(filepath.Join(dir, "journal.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	hw := &handoffWorld{b: b, w: w, reg: newMeters(), store: &timedStore{Store: st}, aNodes: map[string]bool{}}
+	hw.env = hw.buildEnv()
+	nodes, err := w.A.Client.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, n := range nodes.Items {
+		id := n.Spec.ProviderID
+		hw.aNodes[id[strings.LastIndex(id, "/")+1:]] = true
+	}
+	return hw
+}
+
+// buildEnv does what the CLI's buildEnv does, without a router (the
+// benchmark runs no DNS shift) and without checks: kube.Connect's clients
+// (QPS 50, Burst 100), standby clients, and AWS clients on the fake.
+func (hw *handoffWorld) buildEnv() migrate.Env {
+	hw.b.Helper()
+	src, srcKube := hw.connect(hw.w.A.Kubeconfig, hw.w.ContextA, serverA)
+	dst, dstKube := hw.connect(hw.w.B.Kubeconfig, hw.w.ContextB, serverB)
+	srcObj, err := standby.NewCluster(src.Config)
+	if err != nil {
+		hw.b.Fatal(err)
+	}
+	dstObj, err := standby.NewCluster(dst.Config)
+	if err != nil {
+		hw.b.Fatal(err)
+	}
+	cfg := hw.w.AWS.AWSConfig()
+	cfg.HTTPClient = countingHTTP{inner: awshttp.NewBuildableClient(), reg: hw.reg}
+	return migrate.Env{
+		Source: srcKube, Target: dstKube, SourceObjects: srcObj, TargetObjects: dstObj,
+		SourceName: src.Context, TargetName: dst.Context, AWS: bgaws.FromConfig(cfg),
+		Log: slog.New(slog.DiscardHandler), Clock: clock.Real{},
+	}
+}
+
+// connect builds a clientset as the CLI does, then the same clientset
+// again with its rate limiter timed and its transport counted.
+func (hw *handoffWorld) connect(kubeconfig, context string, server apiServer) (*kube.Clients, kubernetes.Interface) {
+	hw.b.Helper()
+	c, err := kube.Connect(kube.ClientOptions{Kubeconfig: kubeconfig, Context: context, Namespace: "default"})
+	if err != nil {
+		hw.b.Fatal(err)
+	}
+	cfg := rest.CopyConfig(c.Config)
+	cfg.RateLimiter = timedLimiter{flowcontrol.NewTokenBucketRateLimiter(cfg.QPS, cfg.Burst)}
+	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper {
+		return countingTransport{rt: rt, server: server, reg: hw.reg}
+	})
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		hw.b.Fatal(err)
+	}
+	return c, cs
+}
+
+// handoffRun is what one hand-off of a shop cost, forward and back.
+type handoffRun struct {
+	n         int
+	plan      time.Duration // Observe and MigrationPlan
+	planCost  meterSnap
+	wall      time.Duration // engine.Run of the hand-off block
+	rollback  time.Duration // engine.Rollback of it
+	run       *journal.Run
+	steps     map[string]meterSnap // by step name
+	saves     sample               // journal writes of the forward run
+	undoSaves sample               // and of the rollback
+	runBytes  int                  // size of the run as journaled at the end
+	stray     int64
+}
+
+// meterSnap is a meter's values once the step is over.
+type meterSnap struct {
+	kubeA, kubeB, aws             int64
+	roundTrip, throttle, action time.Duration
+}
+
+func snap(m *meter) meterSnap {
+	return meterSnap{kubeA: m.kubeA.Load(), kubeB: m.kubeB.Load(), aws: m.aws.Load(),
+		roundTrip: time.Duration(m.roundTrip.Load()), throttle: time.Duration(m.throttle.Load()), action: time.Duration(m.action.Load())}
+}
+
+// handoff plans the migration of shop, runs only its hand-off lanes, then
+// rolls them back and waits until the shop runs in A again, as before.
+func (hw *handoffWorld) handoff(ctx context.Context, shop migrationbed.Shop) handoffRun {
+	b := hw.b
+	b.Helper()
+	n := len(shop.StatefulSets)
+	res := handoffRun{n: n}
+	hw.reg.reset()
+	hw.store.take()
+	m := hw.w.Spec(shop, migrationbed.SpecOptions{Name: fmt.Sprintf("handoff-%d", n), NoStandby: true, Steps: []int{100}, Parallelism: n})
+	m.Defaults()
+	pm := &meter{}
+	t0 := time.Now()
+	obs, err := migrate.Observe(withMeter(ctx, pm), hw.env, m)
+	if err != nil {
+		b.Fatalf("observe: %v", err)
+	}
+	steps, err := plan.MigrationPlan(obs, m)
+	if err != nil {
+		b.Fatalf("plan: %v", err)
+	}
+	res.plan, res.planCost = time.Since(t0), snap(pm)
+	r := newHandoffRun(hw.env, m, laneSteps(steps))
+	e := &engine.Engine{Store: hw.store, Actions: metered(migrate.Actions(hw.env), hw.reg), Clock: clock.Real{},
+		Log: slog.New(slog.DiscardHandler), Parallelism: m.Handoff.Parallelism}
+
+	t0 = time.Now()
+	err = e.Run(ctx, r)
+	res.wall = time.Since(t0)
+	if err != nil {
+		b.Fatalf("hand-off of %d StatefulSets: %v", n, err)
+	}
+	res.run = r
+	res.saves = hw.store.take()
+	res.steps = map[string]meterSnap{}
+	for name, m := range hw.reg.do {
+		res.steps[name] = snap(m)
+	}
+	if data, err := json.Marshal(r); err == nil {
+		res.runBytes = len(data)
+	}
+
+	t0 = time.Now()
+	if err := e.Rollback(ctx, r, "benchmark: hand the volumes back to A for the next run"); err != nil {
+		b.Fatalf("roll back the hand-off of %d StatefulSets: %v", n, err)
+	}
+	res.rollback = time.Since(t0)
+	res.undoSaves = hw.store.take()
+	res.stray = hw.reg.stray.Load()
+	hw.settle(ctx, shop)
+	return res
+}
+
+// laneSteps keeps the hand-off lanes of a migration plan: the DNS shift and
+// the checklist after them are not part of the hand-off.
+func laneSteps(steps []journal.Step) []journal.Step {
+	var out []journal.Step
+	for _, s := range steps {
+		if s.Lane != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// newHandoffRun is the run as `bluegreen migrate apply` journals it.
+func newHandoffRun(env migrate.Env, m plan.Migration, steps []journal.Step) *journal.Run {
+	spec, _ := json.Marshal(m)
+	now := time.Now().UTC()
+	return &journal.Run{
+		ID: journal.NewID(now), Scope: "cluster", Operation: "migrate", Context: env.SourceName,
+		App: m.Name, Spec: spec, State: journal.Running, Approved: true,
+		Steps: steps, CreatedAt: now, UpdatedAt: now,
+	}
+}
+
+// settle waits until every StatefulSet of shop is Ready in A with EC2
+// showing its volume attached to a node of A, and nothing of it is left in
+// B: the state the shop was installed in.
+func (hw *handoffWorld) settle(ctx context.Context, shop migrationbed.Shop) {
+	hw.b.Helper()
+	ctx, cancel := context.WithTimeout(ctx, handoffSettleTimeout)
+	defer cancel()
+	a, bc := hw.w.A.Client, hw.w.B.Client
+	vols := make([]string, 0, len(shop.StatefulSets))
+	for _, db := range shop.StatefulSets {
+		vols = append(vols, db.VolumeID)
+	}
+	var why string
+	err := testbed.WaitFor(ctx, func(ctx context.Context) (bool, error) {
+		inA, err := a.AppsV1().StatefulSets(shop.Namespace).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			return false, nil
+		}
+		ready := 0
+		for _, s := range inA.Items {
+			if s.Status.ReadyReplicas == 1 {
+				ready++
+			}
+		}
+		inB, err := bc.AppsV1().StatefulSets(shop.Namespace).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			return false, nil
+		}
+		pvs, err := bc.CoreV1().PersistentVolumes().List(ctx, metav1.ListOptions{})
+		if err != nil {
+			return false, nil
+		}
+		out, err := hw.w.EC2.DescribeVolumes(ctx, &ec2.DescribeVolumesInput{VolumeIds: vols})
+		if err != nil {
+			return false, nil
+		}
+		onA := 0
+		for _, v := range out.Volumes {
+			for _, at := range v.Attachments {
+				if at.State == "attached" && at.InstanceId != nil && hw.aNodes[*at.InstanceId] {
+					onA++
+				}
+			}
+		}
+		why = fmt.Sprintf("%d of %d Ready in A, %d in B, %d PVs in B, %d volumes attached in A", ready, len(vols), len(inB.Items), len(pvs.Items), onA)
+		return ready == len(vols) && len(inB.Items) == 0 && len(pvs.Items) == 0 && onA == len(vols), nil
+	})
+	if err != nil {
+		hw.b.Fatalf("shop %s did not settle back in A after the rollback: %v (%s)", shop.Namespace, err, why)
+	}
+}

@@ -1,0 +1,65 @@
+package e2e
+
+import (
+	"os"
+	"strings"
+	"testing"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/bluegreen/bluegreen/internal/plan"
+	"github.com/bluegreen/bluegreen/test/migrationbed"
+)
+
+// Bad input fails while planning with exit 2, a message that names the
+// object and the fix, and no change in either cluster or in Route 53.
+func TestMigrateBadInputChangesNothing(t *testing.T) {
+	mg := givenMigration(t, 1, migrationbed.Options{}, migrationbed.SpecOptions{NoStandby: true})
+	good := mg.m
+	tests := []struct {
+		name   string
+		change func(m *plan.Migration)
+		args   []string
+		want   string
+	}{
+		{"unknown statefulset", func(m *plan.Migration) { m.StatefulSets[0].Name = "nosuch" }, nil, "statefulset shop/nosuch not found"},
+		{"falling schedule", nil, []string{"--steps", "50,30,100"}, "rise strictly"},
+		{"unknown target context", func(m *plan.Migration) { m.Target.Context = "nosuch" }, nil, `no context "nosuch"`},
+		{"weighted record without set identifiers", func(m *plan.Migration) { m.DNS.Records[0].Green.SetIdentifier = "" }, nil, "setIdentifier"},
+		{"no hosted zone", func(m *plan.Migration) { m.DNS.ZoneID = "" }, nil, "dns.zoneID"},
+		{"bad parallelism", nil, []string{"--parallelism", "500"}, "parallelism"},
+	}
+	before, weights := mg.snapshotA(), mg.weights()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := good
+			m.StatefulSets = append([]plan.StatefulSetRef(nil), good.StatefulSets...)
+			m.DNS.Records = append([]plan.Record(nil), good.DNS.Records...)
+			if tt.change != nil {
+				tt.change(&m)
+			}
+			if err := migrationbed.WriteSpec(mg.spec, m); err != nil {
+				t.Fatal(err)
+			}
+			r := mg.cli(nil, "apply", tt.args...)
+			if r.code != 2 || !strings.Contains(r.stderr, tt.want) {
+				t.Fatalf("want exit 2 naming %q, got %s", tt.want, r)
+			}
+		})
+	}
+	if err := os.WriteFile(mg.spec, []byte("apiVersion: bluegreen.dev/v1alpha1\nkind: Migration\nname: shop\nsource: {context: a}\ntarget: {context: b}\nsurprise: 1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if r := mg.cli(nil, "apply"); r.code != 2 || !strings.Contains(r.stderr, `unknown field "surprise"`) {
+		t.Fatalf("unknown spec field: %s", r)
+	}
+	if after := mg.snapshotA(); after != before {
+		t.Fatalf("bad input changed A:\nbefore %s\nafter  %s", before, after)
+	}
+	if w := mg.weights(); w["blue"] != weights["blue"] || w["green"] != weights["green"] {
+		t.Fatalf("bad input changed the weights: %v → %v", weights, w)
+	}
+	if _, err := mg.w.B.Client.CoreV1().Namespaces().Get(t.Context(), "shop", metav1.GetOptions{}); err == nil {
+		t.Fatal("bad input created namespace shop in B")
+	}
+}
