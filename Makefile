@@ -4,7 +4,7 @@ SHELL := /bin/bash
 GO ?= go
 BIN := bin/bluegreen
 
-.PHONY: all build test unit e2e bench lint demo testbed clean
+.PHONY: all build test unit e2e bench lint demo demo-cluster testbed clean
 
 all: build
 
@@ -34,6 +34,11 @@ bench: testbed
 
 demo: testbed build
 	BLUEGREEN_TESTBED_BIN=$$(bash hack/testbed.sh) bash hack/demo.sh
+
+# A full cluster-scope migration on two local clusters: EBS volume hand-off,
+# weighted Route 53 from 100/0 to 0/100, checklist, rollback.
+demo-cluster: testbed build
+	BLUEGREEN_TESTBED_BIN=$$(bash hack/testbed.sh) bash hack/demo-cluster.sh
 
 clean:
 	rm -rf bin

@@ -246,7 +246,7 @@ func (s *migrateSession) finishMigration(r *journal.Run, file string, err error)
 		}
 		return err
 	}
-	if v := r.Step("verify"); v != nil && len(v.Output) > 0 {
+	if v := r.Step("verify"); r.State == journal.Succeeded && v != nil && len(v.Output) > 0 {
 		var items []migrate.Item
 		if json.Unmarshal(v.Output, &items) == nil {
 			s.g.printChecklist(items)

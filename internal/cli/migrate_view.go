@@ -19,7 +19,7 @@ type migrationSummary struct {
 
 func migrationView(r *journal.Run) migrationSummary {
 	v := migrationSummary{runSummary: runView(r)}
-	if st := r.Step("verify"); st != nil && len(st.Output) > 0 {
+	if st := r.Step("verify"); r.State == journal.Succeeded && st != nil && len(st.Output) > 0 {
 		_ = json.Unmarshal(st.Output, &v.Checklist)
 	}
 	return v
@@ -95,7 +95,7 @@ func (s *migrateSession) printMigrationStatus(ctx context.Context, r *journal.Ru
 	}
 	s.g.printf("  steps done: %d of %d\n", done, len(r.Steps))
 	for _, st := range r.Steps {
-		if st.State != journal.Done && st.State != journal.Pending {
+		if st.State != journal.Done && st.State != journal.Pending && st.State != journal.Undone {
 			s.g.printf("  %-36s %s %s\n", st.Name, st.State, redactText(st.Error))
 		}
 	}

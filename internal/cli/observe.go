@@ -43,24 +43,38 @@ func (s *session) liveView(ev engine.Event) {
 	if ev.Step == nil {
 		switch ev.Kind {
 		case "run-running":
-			s.g.printf("Run %s: %s %s/%s\n", ev.Run.ID, ev.Run.Operation, ev.Run.Namespace, ev.Run.App)
+			if ev.Run.Namespace == "" {
+				s.g.printf("Run %s: %s %s\n", ev.Run.ID, ev.Run.Operation, ev.Run.App)
+			} else {
+				s.g.printf("Run %s: %s %s/%s\n", ev.Run.ID, ev.Run.Operation, ev.Run.Namespace, ev.Run.App)
+			}
 		case "run-rolling-back":
 			s.g.printf("Rolling back: %s\n", ev.Run.Reason)
 		}
 		return
 	}
+	w := nameWidth(ev.Run)
 	switch ev.Kind {
 	case "step-started":
-		s.g.printf("  → %-16s %s\n", ev.Step.Name, ev.Step.Description)
+		s.g.printf("  → %-*s %s\n", w, ev.Step.Name, ev.Step.Description)
 	case "step-done":
-		s.g.printf("  ✓ %-16s %s\n", ev.Step.Name, round(ev.Elapsed))
+		s.g.printf("  ✓ %-*s %s\n", w, ev.Step.Name, round(ev.Elapsed))
 	case "step-failed":
-		s.g.printf("  ✗ %-16s %v\n", ev.Step.Name, ev.Err)
+		s.g.printf("  ✗ %-*s %v\n", w, ev.Step.Name, ev.Err)
 	case "step-undoing":
-		s.g.printf("  ↶ %-16s undoing\n", ev.Step.Name)
+		s.g.printf("  ↶ %-*s undoing\n", w, ev.Step.Name)
 	case "step-undone":
-		s.g.printf("  ↶ %-16s undone %s\n", ev.Step.Name, round(ev.Elapsed))
+		s.g.printf("  ↶ %-*s undone %s\n", w, ev.Step.Name, round(ev.Elapsed))
 	}
+}
+
+// nameWidth is the column width of a run's step names (at least 16).
+func nameWidth(r *journal.Run) int {
+	w := 16
+	for _, s := range r.Steps {
+		w = max(w, len(s.Name))
+	}
+	return w
 }
 
 func round(d time.Duration) string {

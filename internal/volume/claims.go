@@ -113,6 +113,11 @@ func (e Env) restoreClaims(ctx context.Context, p plan.HandoffParams, claims []c
 				return fmt.Errorf("free pv %s for its claim in %s: %w", pvName, e.SourceName, kerr(err))
 			}
 		}
+		// Let the PV controller see the freed PV (Available) before the
+		// claim appears, or the claim waits for its next resync (15 s).
+		if err := e.waitAvailablePV(ctx, pvName, p); err != nil {
+			return err
+		}
 		w := want
 		if _, err := core.PersistentVolumeClaims(p.Namespace).Create(ctx, &w, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
 			return fmt.Errorf("re-create pvc %s/%s in %s: %w", p.Namespace, want.Name, e.SourceName, kerr(err))
@@ -188,4 +193,18 @@ func claimFromPlan(p plan.HandoffParams, c plan.ClaimObserved) *corev1.Persisten
 		pvc.Spec.StorageClassName = &sc
 	}
 	return pvc
+}
+
+func (e Env) waitAvailablePV(ctx context.Context, name string, p plan.HandoffParams) error {
+	err := clock.Poll(ctx, e.poll(), p.Timeout.D(), func(ctx context.Context) (bool, error) {
+		pv, err := e.Source.CoreV1().PersistentVolumes().Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return false, kerr(err)
+		}
+		return pv.Status.Phase == corev1.VolumeAvailable || pv.Status.Phase == corev1.VolumeBound, nil
+	})
+	if err != nil {
+		return fmt.Errorf("wait for pv %s to be available for its claim in %s: %w", name, e.SourceName, err)
+	}
+	return nil
 }

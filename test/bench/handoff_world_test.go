@@ -49,7 +49,6 @@ func (d delays) String() string {
 // simulators) and the tool's side of it, built as `bluegreen migrate`
 // builds it, with every API call metered.
 type handoffWorld struct {
-	b      *testing.B
 	w      *migrationbed.World
 	env    migrate.Env
 	reg    *meters
@@ -78,8 +77,8 @@ func startHandoffWorld(ctx context.Context, b *testing.B, d delays) *handoffWorl
 	if err != nil {
 		b.Fatal(err)
 	}
-	hw := &handoffWorld{b: b, w: w, reg: newMeters(), store: &timedStore{Store: st}, aNodes: map[string]bool{}}
-	hw.env = hw.buildEnv()
+	hw := &handoffWorld{w: w, reg: newMeters(), store: &timedStore{Store: st}, aNodes: map[string]bool{}}
+	hw.env = hw.buildEnv(b)
 	nodes, err := w.A.Client.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
 	if err != nil {
 		b.Fatal(err)
@@ -94,17 +93,17 @@ func startHandoffWorld(ctx context.Context, b *testing.B, d delays) *handoffWorl
 // buildEnv does what the CLI's buildEnv does, without a router (the
 // benchmark runs no DNS shift) and without checks: kube.Connect's clients
 // (QPS 50, Burst 100), standby clients, and AWS clients on the fake.
-func (hw *handoffWorld) buildEnv() migrate.Env {
-	hw.b.Helper()
-	src, srcKube := hw.connect(hw.w.A.Kubeconfig, hw.w.ContextA, serverA)
-	dst, dstKube := hw.connect(hw.w.B.Kubeconfig, hw.w.ContextB, serverB)
+func (hw *handoffWorld) buildEnv(b *testing.B) migrate.Env {
+	b.Helper()
+	src, srcKube := hw.connect(b, hw.w.A.Kubeconfig, hw.w.ContextA, serverA)
+	dst, dstKube := hw.connect(b, hw.w.B.Kubeconfig, hw.w.ContextB, serverB)
 	srcObj, err := standby.NewCluster(src.Config)
 	if err != nil {
-		hw.b.Fatal(err)
+		b.Fatal(err)
 	}
 	dstObj, err := standby.NewCluster(dst.Config)
 	if err != nil {
-		hw.b.Fatal(err)
+		b.Fatal(err)
 	}
 	cfg := hw.w.AWS.AWSConfig()
 	cfg.HTTPClient = countingHTTP{inner: awshttp.NewBuildableClient(), reg: hw.reg}
@@ -117,11 +116,11 @@ func (hw *handoffWorld) buildEnv() migrate.Env {
 
 // connect builds a clientset as the CLI does, then the same clientset
 // again with its rate limiter timed and its transport counted.
-func (hw *handoffWorld) connect(kubeconfig, context string, server apiServer) (*kube.Clients, kubernetes.Interface) {
-	hw.b.Helper()
+func (hw *handoffWorld) connect(b *testing.B, kubeconfig, context string, server apiServer) (*kube.Clients, kubernetes.Interface) {
+	b.Helper()
 	c, err := kube.Connect(kube.ClientOptions{Kubeconfig: kubeconfig, Context: context, Namespace: "default"})
 	if err != nil {
-		hw.b.Fatal(err)
+		b.Fatal(err)
 	}
 	cfg := rest.CopyConfig(c.Config)
 	cfg.RateLimiter = timedLimiter{flowcontrol.NewTokenBucketRateLimiter(cfg.QPS, cfg.Burst)}
@@ -130,7 +129,7 @@ func (hw *handoffWorld) connect(kubeconfig, context string, server apiServer) (*
 	})
 	cs, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
-		hw.b.Fatal(err)
+		b.Fatal(err)
 	}
 	return c, cs
 }
@@ -144,6 +143,7 @@ type handoffRun struct {
 	rollback  time.Duration // engine.Rollback of it
 	run       *journal.Run
 	steps     map[string]meterSnap // by step name
+	undos     map[string]meterSnap // by step name, for steps with an undo
 	saves     sample               // journal writes of the forward run
 	undoSaves sample               // and of the rollback
 	runBytes  int                  // size of the run as journaled at the end
@@ -152,7 +152,7 @@ type handoffRun struct {
 
 // meterSnap is a meter's values once the step is over.
 type meterSnap struct {
-	kubeA, kubeB, aws             int64
+	kubeA, kubeB, aws           int64
 	roundTrip, throttle, action time.Duration
 }
 
@@ -163,8 +163,7 @@ func snap(m *meter) meterSnap {
 
 // handoff plans the migration of shop, runs only its hand-off lanes, then
 // rolls them back and waits until the shop runs in A again, as before.
-func (hw *handoffWorld) handoff(ctx context.Context, shop migrationbed.Shop) handoffRun {
-	b := hw.b
+func (hw *handoffWorld) handoff(ctx context.Context, b *testing.B, shop migrationbed.Shop) handoffRun {
 	b.Helper()
 	n := len(shop.StatefulSets)
 	res := handoffRun{n: n}
@@ -208,9 +207,13 @@ func (hw *handoffWorld) handoff(ctx context.Context, shop migrationbed.Shop) han
 		b.Fatalf("roll back the hand-off of %d StatefulSets: %v", n, err)
 	}
 	res.rollback = time.Since(t0)
+	res.undos = map[string]meterSnap{}
+	for name, m := range hw.reg.undo {
+		res.undos[name] = snap(m)
+	}
 	res.undoSaves = hw.store.take()
 	res.stray = hw.reg.stray.Load()
-	hw.settle(ctx, shop)
+	hw.settle(ctx, b, shop)
 	return res
 }
 
@@ -240,8 +243,8 @@ func newHandoffRun(env migrate.Env, m plan.Migration, steps []journal.Step) *jou
 // settle waits until every StatefulSet of shop is Ready in A with EC2
 // showing its volume attached to a node of A, and nothing of it is left in
 // B: the state the shop was installed in.
-func (hw *handoffWorld) settle(ctx context.Context, shop migrationbed.Shop) {
-	hw.b.Helper()
+func (hw *handoffWorld) settle(ctx context.Context, b *testing.B, shop migrationbed.Shop) {
+	b.Helper()
 	ctx, cancel := context.WithTimeout(ctx, handoffSettleTimeout)
 	defer cancel()
 	a, bc := hw.w.A.Client, hw.w.B.Client
@@ -285,6 +288,6 @@ func (hw *handoffWorld) settle(ctx context.Context, shop migrationbed.Shop) {
 		return ready == len(vols) && len(inB.Items) == 0 && len(pvs.Items) == 0 && onA == len(vols), nil
 	})
 	if err != nil {
-		hw.b.Fatalf("shop %s did not settle back in A after the rollback: %v (%s)", shop.Namespace, err, why)
+		b.Fatalf("shop %s did not settle back in A after the rollback: %v (%s)", shop.Namespace, err, why)
 	}
 }
