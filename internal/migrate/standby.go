@@ -4,16 +4,19 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/bluegreen/bluegreen/internal/engine"
 	"github.com/bluegreen/bluegreen/internal/journal"
 	"github.com/bluegreen/bluegreen/internal/plan"
 	"github.com/bluegreen/bluegreen/internal/standby"
+	"github.com/bluegreen/bluegreen/internal/traffic/externaldns"
 )
 
 func selection(w plan.Workloads) standby.Selection {
@@ -63,7 +66,7 @@ func (e Env) standbyCopy() engine.Action {
 			if err := x.Step.DecodeParams(&p); err != nil {
 				return nil, err
 			}
-			res, err := standby.Copy(ctx, e.SourceObjects, e.TargetObjects, selection(p.Workloads), standby.Options{Logger: e.Log})
+			res, err := standby.Copy(ctx, e.SourceObjects, e.TargetObjects, selection(p.Workloads), standby.Options{Logger: e.Log, Mutate: e.greenDNS()})
 			if err != nil {
 				return nil, fmt.Errorf("copy workloads to %s: %w", e.TargetName, err)
 			}
@@ -154,4 +157,38 @@ func (e Env) waitStandby(ctx context.Context, r *journal.Run, timeout time.Durat
 // within a few seconds.
 func (e Env) standbyReadyNow(ctx context.Context, r *journal.Run) error {
 	return e.waitStandby(ctx, r, 5*time.Second)
+}
+
+// greenDNS gives B's copy of an object that external-dns publishes B's own
+// set identifier at weight 0: copied as is, it would carry A's identifier
+// and weight, and B's external-dns would publish A's record set.
+func (e Env) greenDNS() func(*unstructured.Unstructured) error {
+	owned := map[string]string{} // "kind/ns/name" → green's set identifier
+	for _, t := range e.Records {
+		cfg, err := externaldns.ParseOptions(t)
+		if err != nil {
+			continue // not an external-dns target
+		}
+		if g, ok := cfg.Objects[string(plan.Green)]; ok {
+			owned[g.Object.String()] = g.SetIdentifier
+		}
+	}
+	if len(owned) == 0 {
+		return nil
+	}
+	return func(u *unstructured.Unstructured) error {
+		key := strings.ToLower(u.GetKind()) + "/" + u.GetNamespace() + "/" + u.GetName()
+		id, ok := owned[key]
+		if !ok {
+			return nil
+		}
+		a := u.GetAnnotations()
+		if a == nil {
+			a = map[string]string{}
+		}
+		a[externaldns.SetIdentifierAnnotation] = id
+		a[externaldns.WeightAnnotation] = "0"
+		u.SetAnnotations(a)
+		return nil
+	}
 }

@@ -37,6 +37,9 @@ type Options struct {
 	Logger *slog.Logger
 	// Clock times the copy; nil means the wall clock.
 	Clock clock.Clock
+	// Mutate, when set, adjusts each sanitized object before it is applied
+	// (e.g. to give B's copy its own DNS set identifier).
+	Mutate func(*unstructured.Unstructured) error
 }
 
 // Result is what a Copy applied.
@@ -105,7 +108,7 @@ func Copy(ctx context.Context, src, dst *Cluster, sel Selection, opts Options) (
 				return res, err
 			}
 		}
-		if err := applyItem(ctx, dst, it, so); err != nil {
+		if err := applyItem(ctx, dst, it, so, opts.Mutate); err != nil {
 			return res, err
 		}
 		res.Applied = append(res.Applied, it.ref)
@@ -182,10 +185,15 @@ func listAll(ctx context.Context, ri dynamic.ResourceInterface, labelSelector, f
 }
 
 // applyItem sanitizes it and applies it to dst.
-func applyItem(ctx context.Context, dst *Cluster, it item, so SanitizeOptions) error {
+func applyItem(ctx context.Context, dst *Cluster, it item, so SanitizeOptions, mutate func(*unstructured.Unstructured) error) error {
 	clean, err := SanitizeWith(it.obj, so)
 	if err != nil {
 		return err
+	}
+	if mutate != nil {
+		if err := mutate(clean); err != nil {
+			return fmt.Errorf("prepare %s for target: %w", it.ref, err)
+		}
 	}
 	m, err := dst.mappingFor(clean.GroupVersionKind())
 	if err != nil {

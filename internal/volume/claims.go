@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -115,15 +116,20 @@ func (e Env) restoreClaims(ctx context.Context, p plan.HandoffParams, claims []c
 		}
 		// Let the PV controller see the freed PV (Available) before the
 		// claim appears, or the claim waits for its next resync (15 s).
+		start := time.Now()
 		if err := e.waitAvailablePV(ctx, pvName, p); err != nil {
 			return err
 		}
+		e.Log.Info("pv available for its claim again", "pv", pvName, "elapsed", time.Since(start))
 		w := want
 		if _, err := core.PersistentVolumeClaims(p.Namespace).Create(ctx, &w, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
 			return fmt.Errorf("re-create pvc %s/%s in %s: %w", p.Namespace, want.Name, e.SourceName, kerr(err))
 		}
 	}
-	return e.waitBound(ctx, e.Source, e.SourceName, p)
+	start := time.Now()
+	err := e.waitBound(ctx, e.Source, e.SourceName, p)
+	e.Log.Info("claims re-bound", "statefulset", p.Namespace+"/"+p.Name, "elapsed", time.Since(start))
+	return err
 }
 
 // waitBound waits until every claim is Bound to the PV the plan names: the

@@ -44,12 +44,14 @@ import (
 func BenchmarkHandoff(b *testing.B) {
 	ctx := b.Context()
 	override := handoffRunsOverride(b)
+	diag := readHandoffDiag(b)
 	rep := &handoffReport{loadBefore: loadAvg()}
 	for _, p := range handoffPasses {
 		b.Run(p.name, func(b *testing.B) {
-			hw := startHandoffWorld(ctx, b, p.d)
+			hw := startHandoffWorld(ctx, b, p.d, diag)
 			if rep.kube == "" {
 				rep.kube = kubeVersion()
+				rep.setup, rep.qps, rep.burst = hw.setup(), hw.qps, hw.burst
 			}
 			pr := &passResult{name: p.name, d: p.d}
 			rep.passes = append(rep.passes, pr)

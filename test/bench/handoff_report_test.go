@@ -17,7 +17,11 @@ import (
 type handoffReport struct {
 	loadBefore string
 	kube       string
-	passes     []*passResult
+	setup      string
+	// qps and burst are the kube clients' rate limit, per cluster.
+	qps    float64
+	burst  int
+	passes []*passResult
 }
 
 func secs(d time.Duration) float64 { return d.Seconds() }
@@ -115,7 +119,7 @@ func (r handoffRun) lanes() runLanes {
 
 // print writes every table as Markdown, ready for docs/benchmarks.md.
 func (rep *handoffReport) print(w io.Writer) {
-	fmt.Fprintf(w, "\n## Hand-off results (%s)\n\n%s\n\n", time.Now().UTC().Format("2006-01-02"), rep.machine())
+	fmt.Fprintf(w, "\n## Hand-off results (%s)\n\n%s\n\nThe tool: %s.\n\n", time.Now().UTC().Format("2006-01-02"), rep.machine(), rep.setup)
 	for _, p := range rep.passes {
 		fmt.Fprintf(w, "Pass %s: %s.\n", p.name, p.d)
 	}
@@ -176,14 +180,16 @@ func (rep *handoffReport) printEngine(w io.Writer) {
 	fmt.Fprint(w, "\nThe engine and the journal, medians over all lanes (or runs) of a size. "+
 		"Lane start spread: last lane's start minus the first's. Engine time per lane: its span minus the time in its actions "+
 		"(journal writes and waiting for the lock the lanes share). API calls per lane: A / B / AWS. "+
-		"Throttled: time client-go's rate limiter (QPS 50, Burst 100 per cluster) held the lane's requests. "+
-		"Journal writes: every write of the forward run (the whole run, fsynced, under the engine's lock).\n\n")
-	fmt.Fprintln(w, "| pass | StatefulSets | lane start spread (s) | actions per lane (s) | engine time per lane (ms) | API calls per lane | throttled per lane (s) | journal writes per run | journal write median / p99 (ms) | journal writes in all (s) | run size (KB) | Observe + plan (s) | Observe API calls (A / B / AWS) |")
-	fmt.Fprintln(w, "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
+		"Throttled: time client-go's rate limiter held the lane's requests. "+
+		"Journal writes: every write of the forward run (the whole run, fsynced, under the engine's lock). "+
+		"Calls per run: every request of Observe and of the forward run to A / B; the QPS floor is the least time client-go's limiter "+
+		"lets the busier cluster's requests take: (calls − burst) ÷ QPS.\n\n")
+	fmt.Fprintln(w, "| pass | StatefulSets | lane start spread (s) | actions per lane (s) | engine time per lane (ms) | API calls per lane | throttled per lane (s) | journal writes per run | journal write median / p99 (ms) | journal writes in all (s) | run size (KB) | Observe + plan (s) | Observe API calls (A / B / AWS) | calls per run (A / B) | QPS floor (s) |")
+	fmt.Fprintln(w, "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
 	for _, p := range rep.passes {
 		for _, sz := range p.sizes {
 			var spread, engine, throttled, action, saves, saveTotal, plans sample
-			var callsA, callsB, callsAWS, writes, size, planA, planB, planAWS []float64
+			var callsA, callsB, callsAWS, writes, size, planA, planB, planAWS, runA, runB, floor []float64
 			for _, r := range sz.runs {
 				l := r.lanes()
 				spread = append(spread, l.spread)
@@ -205,14 +211,21 @@ func (rep *handoffReport) printEngine(w io.Writer) {
 				planA = append(planA, float64(r.planCost.kubeA))
 				planB = append(planB, float64(r.planCost.kubeB))
 				planAWS = append(planAWS, float64(r.planCost.aws))
+				a, bc := r.planCost.kubeA, r.planCost.kubeB
+				for _, m := range r.steps {
+					a += m.kubeA
+					bc += m.kubeB
+				}
+				runA, runB = append(runA, float64(a)), append(runB, float64(bc))
+				floor = append(floor, max(0, float64(max(a, bc))-float64(rep.burst))/rep.qps)
 			}
 			sv := saves.summary()
 			med := func(xs []float64) float64 { m, _ := quantiles(xs); return m }
-			fmt.Fprintf(w, "| %s | %d | %.2f | %.2f | %.0f | %.0f / %.0f / %.0f | %.2f | %.0f | %.1f / %.1f | %.2f | %.0f | %.2f | %.0f / %.0f / %.0f |\n",
+			fmt.Fprintf(w, "| %s | %d | %.2f | %.2f | %.0f | %.0f / %.0f / %.0f | %.2f | %.0f | %.1f / %.1f | %.2f | %.0f | %.2f | %.0f / %.0f / %.0f | %.0f / %.0f | %.1f |\n",
 				p.name, sz.n, secs(spread.summary().median), secs(action.summary().median), ms(engine.summary().median),
 				med(callsA), med(callsB), med(callsAWS), secs(throttled.summary().median),
 				med(writes), ms(sv.median), ms(sv.p99), secs(saveTotal.summary().median), med(size),
-				secs(plans.summary().median), med(planA), med(planB), med(planAWS))
+				secs(plans.summary().median), med(planA), med(planB), med(planAWS), med(runA), med(runB), med(floor))
 		}
 	}
 }

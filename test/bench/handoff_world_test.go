@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -49,14 +51,18 @@ func (d delays) String() string {
 // simulators) and the tool's side of it, built as `bluegreen migrate`
 // builds it, with every API call metered.
 type handoffWorld struct {
-	w      *migrationbed.World
+	w    *migrationbed.World
+	diag handoffDiag
+	// qps and burst are the kube clients' rate limit, per cluster.
+	qps    float64
+	burst  int
 	env    migrate.Env
 	reg    *meters
 	store  *timedStore
 	aNodes map[string]bool // instance IDs of A's nodes
 }
 
-func startHandoffWorld(ctx context.Context, b *testing.B, d delays) *handoffWorld {
+func startHandoffWorld(ctx context.Context, b *testing.B, d delays, diag handoffDiag) *handoffWorld {
 	b.Helper()
 	dir := b.TempDir()
 	sctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
@@ -77,7 +83,7 @@ func startHandoffWorld(ctx context.Context, b *testing.B, d delays) *handoffWorl
 	if err != nil {
 		b.Fatal(err)
 	}
-	hw := &handoffWorld{w: w, reg: newMeters(), store: &timedStore{Store: st}, aNodes: map[string]bool{}}
+	hw := &handoffWorld{w: w, diag: diag, reg: newMeters(), store: &timedStore{Store: st, encodeOnly: diag.noJournalFile}, aNodes: map[string]bool{}}
 	hw.env = hw.buildEnv(b)
 	nodes, err := w.A.Client.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
 	if err != nil {
@@ -123,6 +129,10 @@ func (hw *handoffWorld) connect(b *testing.B, kubeconfig, context string, server
 		b.Fatal(err)
 	}
 	cfg := rest.CopyConfig(c.Config)
+	if hw.diag.qps > 0 {
+		cfg.QPS, cfg.Burst = hw.diag.qps, 2*int(hw.diag.qps)
+	}
+	hw.qps, hw.burst = float64(cfg.QPS), cfg.Burst
 	cfg.RateLimiter = timedLimiter{flowcontrol.NewTokenBucketRateLimiter(cfg.QPS, cfg.Burst)}
 	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper {
 		return countingTransport{rt: rt, server: server, reg: hw.reg}
@@ -132,6 +142,50 @@ func (hw *handoffWorld) connect(b *testing.B, kubeconfig, context string, server
 		b.Fatal(err)
 	}
 	return c, cs
+}
+
+// handoffDiag are settings for diagnosis only, read from the environment;
+// the recorded results use none of them.
+type handoffDiag struct {
+	// qps replaces the CLI's client QPS (Burst becomes twice it):
+	// BENCH_HANDOFF_QPS.
+	qps float32
+	// noJournalFile encodes every journal write but leaves out the bbolt
+	// file and its fsync: BENCH_HANDOFF_JOURNAL=encode-only.
+	noJournalFile bool
+}
+
+func readHandoffDiag(b *testing.B) handoffDiag {
+	b.Helper()
+	var d handoffDiag
+	if v := os.Getenv("BENCH_HANDOFF_QPS"); v != "" {
+		q, err := strconv.ParseFloat(v, 32)
+		if err != nil || q < 1 {
+			b.Fatalf("BENCH_HANDOFF_QPS=%q: want the client QPS, e.g. 500", v)
+		}
+		d.qps = float32(q)
+	}
+	switch v := os.Getenv("BENCH_HANDOFF_JOURNAL"); v {
+	case "":
+	case "encode-only":
+		d.noJournalFile = true
+	default:
+		b.Fatalf("BENCH_HANDOFF_JOURNAL=%q: want encode-only or nothing", v)
+	}
+	return d
+}
+
+// setup says how the tool's side was set up, for the report.
+func (hw *handoffWorld) setup() string {
+	kube := fmt.Sprintf("the CLI's kube clients (kube.Connect: QPS %.0f, Burst %d per cluster)", hw.qps, hw.burst)
+	if hw.diag.qps > 0 {
+		kube = fmt.Sprintf("kube clients at QPS %.0f, Burst %d per cluster (a diagnosis setting, not the CLI's)", hw.qps, hw.burst)
+	}
+	store := "a bbolt journal file"
+	if hw.diag.noJournalFile {
+		store = "journal writes encoded but not written (a diagnosis setting, not the CLI's)"
+	}
+	return kube + "; " + store
 }
 
 // handoffRun is what one hand-off of a shop cost, forward and back.

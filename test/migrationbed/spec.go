@@ -23,6 +23,9 @@ type SpecOptions struct {
 	// NoStandby leaves the stateless workloads out.
 	NoStandby bool
 	Manifests []string
+	// ExternalDNS moves the weights through external-dns annotations on the
+	// web Service in each cluster instead of the Route 53 API.
+	ExternalDNS bool
 }
 
 // Spec returns the migration of shop from A to B.
@@ -47,6 +50,12 @@ func (w *World) Spec(shop Shop, o SpecOptions) plan.Migration {
 		}}},
 		Steps: o.Steps, Pause: plan.Duration(o.Pause), Checks: o.Checks, Manifests: o.Manifests,
 		Handoff: plan.Handoff{Parallelism: o.Parallelism, DetachTimeout: plan.Duration(o.DetachTimeout), ReadyTimeout: plan.Duration(o.ReadyTimeout)},
+	}
+	if o.ExternalDNS {
+		m.DNS = plan.DNS{Router: "external-dns", Records: []plan.Record{{Name: Record, Type: "CNAME", TTL: 60,
+			Blue:  plan.RecordTarget{SetIdentifier: "blue", Object: "service/" + shop.Namespace + "/web"},
+			Green: plan.RecordTarget{SetIdentifier: "green", Object: "service/" + shop.Namespace + "/web"},
+		}}}
 	}
 	if !o.NoStandby {
 		m.Workloads = plan.Workloads{Namespaces: []string{shop.Namespace}, Kinds: []string{"ConfigMap", "Service", "Deployment"}, Selector: "app=web"}
