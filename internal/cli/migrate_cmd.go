@@ -92,6 +92,10 @@ func newMigrateApplyCmd(g *Global) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if last, _ := s.lastMigration(ctx); last != nil && !last.State.Final() {
+				return fmt.Errorf("%w: migration %s has an unfinished run %s (%s): continue it with `bluegreen migrate resume -f %s` or undo it with `bluegreen migrate rollback -f %s`",
+					plan.ErrInvalid, s.m.Name, last.ID, last.State, f.file, f.file)
+			}
 			if !f.skipPreflight {
 				if err := s.preflight(ctx, false); err != nil {
 					return err
@@ -100,10 +104,6 @@ func newMigrateApplyCmd(g *Global) *cobra.Command {
 			r, err := s.planMigration(ctx)
 			if err != nil {
 				return err
-			}
-			if last, _ := s.lastMigration(ctx); last != nil && !last.State.Final() {
-				return fmt.Errorf("%w: migration %s has an unfinished run %s (%s): continue it with `bluegreen migrate resume -f %s` or undo it with `bluegreen migrate rollback -f %s`",
-					plan.ErrInvalid, s.m.Name, last.ID, last.State, f.file, f.file)
 			}
 			if err := g.printMigrationPlan(r); err != nil {
 				return err

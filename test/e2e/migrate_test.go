@@ -1,8 +1,17 @@
 package e2e
 
 import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/bluegreen/bluegreen/internal/check"
 
 	"github.com/bluegreen/bluegreen/test/migrationbed"
 )
@@ -11,8 +20,17 @@ import (
 // B, walks the weights to 0/100 and prints a verified checklist; rollback
 // brings everything back to A with the same volume.
 func TestMigrateFullAndRollback(t *testing.T) {
-	// Given a shop in A with one StatefulSet on an EBS volume whose PV is Delete
-	mg := givenMigration(t, 1, migrationbed.Options{}, migrationbed.SpecOptions{})
+	// Given a shop in A with one StatefulSet on an EBS volume whose PV is
+	// Delete, and a check that needs a bearer token
+	const token = "s3cr3t-bearer-token"
+	health := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer "+token {
+			http.Error(w, "no", http.StatusUnauthorized)
+		}
+	}))
+	t.Cleanup(health.Close)
+	mg := givenMigration(t, 1, migrationbed.Options{}, migrationbed.SpecOptions{Checks: []check.Spec{{Name: "shop-health",
+		HTTP: &check.HTTPConfig{URL: health.URL, Headers: map[string]string{"Authorization": "Bearer " + token}}}}})
 	db := mg.shop.StatefulSets[0]
 
 	// When the migration is applied
@@ -35,6 +53,22 @@ func TestMigrateFullAndRollback(t *testing.T) {
 	}
 	mg.thenRunsIn("B")
 	mg.thenNoVolumeDeleted()
+	pv, err := mg.w.A.Client.CoreV1().PersistentVolumes().Get(context.Background(), db.PV, metav1.GetOptions{})
+	if err != nil || pv.Spec.PersistentVolumeReclaimPolicy != corev1.PersistentVolumeReclaimRetain {
+		t.Fatalf("A's pv %s after the hand-off: %v %v, want kept and Retain", db.PV, pv.Spec.PersistentVolumeReclaimPolicy, err)
+	}
+	auditLog, err := os.ReadFile(mg.audit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	retained := strings.Index(string(auditLog), `step-done handoff/shop/db/retain`)
+	released := strings.Index(string(auditLog), `step-done handoff/shop/db/release-claims`)
+	if retained < 0 || released < 0 || retained > released {
+		t.Fatalf("audit log does not show Retain verified before the claim was deleted (retain at %d, release at %d)", retained, released)
+	}
+	if strings.Contains(string(auditLog)+r.stdout+r.stderr, token) {
+		t.Fatal("the check's bearer token reached the audit log or the output")
+	}
 
 	// When it is rolled back
 	mg.mustCLI("rollback")
