@@ -28,9 +28,10 @@ func (s *migrateSession) preflight(ctx context.Context, standalone bool) error {
 		return err
 	}
 	in := preflight.Input{
-		Source: preflight.Cluster{Name: s.m.Source.EKSCluster, Kube: s.src.Kube},
-		Target: preflight.Cluster{Name: s.m.Target.EKSCluster, Kube: s.dst.Kube},
-		AWS:    s.aws,
+		Source:        preflight.Cluster{Name: s.m.Source.EKSCluster, Kube: s.src.Kube},
+		Target:        preflight.Cluster{Name: s.m.Target.EKSCluster, Kube: s.dst.Kube},
+		AWS:           s.aws,
+		LoadBalancers: s.m.Target.LoadBalancers,
 	}
 	if s.m.DNS.Router == "route53" {
 		for _, r := range s.m.DNS.Records {

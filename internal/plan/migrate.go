@@ -75,7 +75,7 @@ func ValidateMigration(m Migration) error {
 	if m.Source.Context == "" || m.Target.Context == "" {
 		return invalid("source.context and target.context are required: the kubeconfig contexts of cluster A and cluster B")
 	}
-	if m.Source == m.Target {
+	if m.Source.Context == m.Target.Context && m.Source.Kubeconfig == m.Target.Kubeconfig {
 		return invalid("source and target are the same cluster (%s): a migration needs two clusters", m.Source.Context)
 	}
 	if err := validateSteps(m.Steps); err != nil {

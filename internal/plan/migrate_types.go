@@ -46,6 +46,9 @@ type ClusterRef struct {
 	// Version is the cluster's Kubernetes version for the removed-API scan
 	// (default: EKS DescribeCluster, then the API server's version).
 	Version string `json:"version,omitempty"`
+	// LoadBalancers are the names of the cluster's load balancers whose
+	// subnets must reach its nodes (preflight; default: the cluster's subnets).
+	LoadBalancers []string `json:"loadBalancers,omitempty"`
 }
 
 // Workloads selects the stateless objects copied to B as a warm standby.

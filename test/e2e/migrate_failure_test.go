@@ -52,6 +52,25 @@ func TestMigrateStuckVolumeDiagnosesMultiAttach(t *testing.T) {
 	}
 }
 
+// With --force-detach, a volume stuck attached at the timeout is
+// force-detached (recorded on the AWS side) and the hand-off completes.
+func TestMigrateForceDetachesAStuckVolume(t *testing.T) {
+	// Given a StatefulSet whose volume A's node will not release
+	mg := givenMigration(t, 1, migrationbed.Options{}, migrationbed.SpecOptions{NoStandby: true, Steps: []int{100}, DetachTimeout: 2 * time.Second})
+	db := mg.shop.StatefulSets[0]
+	mg.w.SimA.Hold(db.VolumeID, true)
+
+	// When the migration runs with --force-detach
+	mg.mustCLI("apply", "--force-detach")
+
+	// Then EC2 saw exactly that forced detach and the StatefulSet runs in B
+	if got := mg.w.AWS.ForcedDetaches(); len(got) != 1 || got[0] != db.VolumeID {
+		t.Fatalf("forced detaches = %v, want [%s]", got, db.VolumeID)
+	}
+	mg.thenRunsIn("B")
+	mg.thenNoVolumeDeleted()
+}
+
 // Checks that fail once 30% of traffic reaches B roll the whole migration
 // back automatically: weights 100/0 first, then the data back to A.
 func TestMigrateFailingChecksAt30RollBack(t *testing.T) {
@@ -125,8 +144,9 @@ func (mg *migration) setWeights(blue, green int64) {
 // Weights changed out of band between two shifts stop the run with a drift
 // report and change nothing; once put back, resume finishes the migration.
 func TestMigrateDetectsWeightDrift(t *testing.T) {
-	// Given a migration killed right after its 50% shift
-	mg := givenMigration(t, 1, migrationbed.Options{}, migrationbed.SpecOptions{NoStandby: true, Steps: []int{50, 100}})
+	// Given a migration of two StatefulSets (handed off side by side)
+	// killed right after its 50% shift
+	mg := givenMigration(t, 2, migrationbed.Options{}, migrationbed.SpecOptions{NoStandby: true, Steps: []int{50, 100}, Parallelism: 2})
 	if r := mg.cli([]string{"BLUEGREEN_TEST_CRASH_AT=shift-50/done"}, "apply"); r.code != -1 {
 		t.Fatalf("want the CLI killed at shift-50/done, got %s", r)
 	}
