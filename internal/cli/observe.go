@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/bluegreen/bluegreen/internal/engine"
@@ -105,9 +106,7 @@ func (s *session) kubeEvents(ctx context.Context) (func(engine.Event), func()) {
 	}()
 	return func(ev engine.Event) {
 			reason, ok := eventReasons[ev.Kind]
-			// Cluster-scope steps touch objects in two clusters and in AWS;
-			// their trail is the journal and the audit log.
-			if !ok || ev.Step == nil || ev.Run.Scope == "cluster" {
+			if !ok || ev.Step == nil {
 				return
 			}
 			typ, msg := "Normal", fmt.Sprintf("run %s step %s: %s", ev.Run.ID, ev.Step.Name, ev.Step.Description)
@@ -117,15 +116,9 @@ func (s *session) kubeEvents(ctx context.Context) (func(engine.Event), func()) {
 			if ev.Err != nil {
 				typ, msg = "Warning", fmt.Sprintf("run %s step %s failed: %s", ev.Run.ID, ev.Step.Name, redactErr(ev.Err))
 			}
-			seen := map[string]bool{}
-			for _, m := range ev.Step.Mutations {
-				if seen[m.Object] {
-					continue
-				}
-				seen[m.Object] = true
-				ns, object := ev.Run.Namespace, m.Object
+			for _, o := range eventObjects(ev) {
 				queue <- func() {
-					if err := kube.Event(context.WithoutCancel(ctx), s.clients.Kube, ns, object, reason, msg, typ); err != nil {
+					if err := kube.Event(context.WithoutCancel(ctx), s.clients.Kube, o.ns, o.object, reason, msg, typ); err != nil {
 						s.g.log.Debug("record event", "error", err)
 					}
 				}
@@ -134,4 +127,29 @@ func (s *session) kubeEvents(ctx context.Context) (func(engine.Event), func()) {
 			close(queue)
 			<-done
 		}
+}
+
+type eventObject struct{ ns, object string }
+
+// eventObjects are the objects an Event about a step goes on: at service
+// scope every object the step changed; at cluster scope the StatefulSet of
+// a hand-off lane, in the source cluster (the other steps touch DNS and
+// AWS, whose trail is the journal and the audit log).
+func eventObjects(ev engine.Event) []eventObject {
+	if ev.Run.Scope == "cluster" {
+		ns, name, ok := strings.Cut(ev.Step.Lane, "/")
+		if !ok {
+			return nil
+		}
+		return []eventObject{{ns, "statefulset/" + name}}
+	}
+	var out []eventObject
+	seen := map[string]bool{}
+	for _, m := range ev.Step.Mutations {
+		if !seen[m.Object] {
+			seen[m.Object] = true
+			out = append(out, eventObject{ev.Run.Namespace, m.Object})
+		}
+	}
+	return out
 }

@@ -16,6 +16,7 @@ var kinds = map[string]struct{ kind, apiVersion string }{
 	"deployment":              {"Deployment", "apps/v1"},
 	"service":                 {"Service", "v1"},
 	"horizontalpodautoscaler": {"HorizontalPodAutoscaler", "autoscaling/v2"},
+	"statefulset":             {"StatefulSet", "apps/v1"},
 }
 
 // Event records a Kubernetes Event on object ("deployment/shop-green") so

@@ -69,6 +69,10 @@ func TestMigrateFullAndRollback(t *testing.T) {
 	if strings.Contains(string(auditLog)+r.stdout+r.stderr, token) {
 		t.Fatal("the check's bearer token reached the audit log or the output")
 	}
+	events, err := mg.w.A.Client.CoreV1().Events("shop").List(context.Background(), metav1.ListOptions{FieldSelector: "involvedObject.kind=StatefulSet,involvedObject.name=db"})
+	if err != nil || len(events.Items) < 5 {
+		t.Fatalf("events on statefulset shop/db in A: %d, %v; want one per hand-off step", len(events.Items), err)
+	}
 
 	// When it is rolled back
 	mg.mustCLI("rollback")
