@@ -212,8 +212,12 @@ func MigrationPlan(obs MigrationObserved, m Migration) ([]journal.Step, error) {
 		for _, r := range m.DNS.Records {
 			muts = append(muts, mut("record/"+r.Name, "weights %s %d → %d, %s %d → %d", r.Blue.SetIdentifier, 100-prev, 100-g, r.Green.SetIdentifier, prev, g))
 		}
+		gate := "no checks configured"
+		if n := len(m.Checks); n > 0 {
+			gate = fmt.Sprintf("run %d %s", n, plural(n, "check", "checks"))
+		}
 		steps = append(steps, step(fmt.Sprintf("shift-%d", g), KindShift,
-			fmt.Sprintf("Send %d%% of traffic to %s, wait %s, run %d checks", g, m.Target.Context, m.Pause, len(m.Checks)),
+			fmt.Sprintf("Send %d%% of traffic to %s, wait %s, %s", g, m.Target.Context, m.Pause, gate),
 			ShiftParams{Green: g, Previous: prev, Pause: m.Pause}, muts...))
 		prev = g
 	}
@@ -227,4 +231,11 @@ func standbyMuts(objs []string, target string) []journal.Mutation {
 		out = append(out, mut(o, "server-side apply into %s", target))
 	}
 	return out
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }

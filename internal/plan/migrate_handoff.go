@@ -80,7 +80,7 @@ func handoffSteps(obs MigrationObserved, m Migration, ref StatefulSetRef, o Stat
 	}
 	add(step(name("release-claims"), KindReleaseClaims, fmt.Sprintf("Delete %s's claims in %s once their PVs are verified Retain", key, m.Source.Context), p, relMuts...))
 	add(step(name("static-pv"), KindStaticPV, fmt.Sprintf("Create static PVs for %s in %s", volList, m.Target.Context), p, pvMuts...))
-	add(step(name("apply-target"), KindApplyTarget, fmt.Sprintf("Create %s in %s with %d replicas and wait until Ready", key, m.Target.Context, o.Replicas), p,
+	add(step(name("apply-target"), KindApplyTarget, fmt.Sprintf("Create %s in %s with %d %s and wait until Ready", key, m.Target.Context, o.Replicas, plural(int(o.Replicas), "replica", "replicas")), p,
 		mut(sts, "create in %s, replicas %d", m.Target.Context, o.Replicas)))
 	add(step(name("verify-attached"), KindVerifyAttached, fmt.Sprintf("Verify EC2 shows %s in-use by nodes of %s", volList, m.Target.Context), p))
 	if c := ref.CNAME; c != nil {

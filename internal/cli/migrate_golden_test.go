@@ -1,0 +1,70 @@
+package cli
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/bluegreen/bluegreen/internal/journal"
+	"github.com/bluegreen/bluegreen/internal/plan"
+)
+
+// TestMigratePlanGolden pins the text and JSON of `bluegreen migrate plan`:
+// the runbook a platform engineer reviews before moving a cluster. Refresh
+// with `go test ./internal/cli -update`.
+func TestMigratePlanGolden(t *testing.T) {
+	m := plan.Migration{
+		APIVersion: plan.MigrationAPIVersion, Kind: plan.MigrationKind, Name: "shop-1-34",
+		Source: plan.ClusterRef{Context: "prod-129"}, Target: plan.ClusterRef{Context: "prod-134"},
+		Workloads: plan.Workloads{Namespaces: []string{"shop"}},
+		StatefulSets: []plan.StatefulSetRef{
+			{Namespace: "shop", Name: "db", CNAME: &plan.CNAME{ZoneID: "ZINT", Name: "db.shop.internal.example.com",
+				Blue: "db.blue.internal.example.com", Green: "db.green.internal.example.com"}},
+			{Namespace: "shop", Name: "cache", StorageClass: "gp3"},
+		},
+		DNS: plan.DNS{ZoneID: "Z0123456789ABC", Records: []plan.Record{{Name: "shop.example.com",
+			Blue:  plan.RecordTarget{SetIdentifier: "blue", Value: "a-lb.elb.amazonaws.com"},
+			Green: plan.RecordTarget{SetIdentifier: "green", Value: "b-lb.elb.amazonaws.com"}}}},
+		Steps: []int{50, 100}, Pause: plan.Duration(120e9),
+	}
+	m.Defaults()
+	claim := func(pvc, pv, vol string) plan.ClaimObserved {
+		return plan.ClaimObserved{PVC: pvc, PV: pv, VolumeID: vol, Zone: "us-east-1a", StorageClass: "gp2", Capacity: "20Gi",
+			FSType: "ext4", AccessModes: []string{"ReadWriteOnce"}, ReclaimPolicy: "Delete"}
+	}
+	obs := plan.MigrationObserved{TargetZones: []string{"us-east-1a", "us-east-1b"},
+		Standby: []string{"Namespace shop", "Service shop/web", "Deployment shop/web"},
+		StatefulSets: []plan.StatefulSetObserved{
+			{Namespace: "shop", Name: "db", Replicas: 1, Claims: []plan.ClaimObserved{claim("data-db-0", "pvc-0a1", "vol-0123456789abcdef0")}},
+			{Namespace: "shop", Name: "cache", Replicas: 2, Claims: []plan.ClaimObserved{
+				claim("data-cache-0", "pvc-0b1", "vol-0123456789abcdef1"), claim("data-cache-1", "pvc-0b2", "vol-0123456789abcdef2")}},
+		}}
+	steps, err := plan.MigrationPlan(obs, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &journal.Run{Operation: "migrate", Context: "prod-129", App: "shop-1-34", Steps: steps}
+	for _, output := range []string{"text", "json"} {
+		t.Run(output, func(t *testing.T) {
+			var out bytes.Buffer
+			g := &Global{Output: output, out: &out}
+			if err := g.printMigrationPlan(r); err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join("testdata", "plan-migrate."+output)
+			if *update {
+				if err := os.WriteFile(path, out.Bytes(), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (create it with -update)", err)
+			}
+			if !bytes.Equal(out.Bytes(), want) {
+				t.Fatalf("plan output differs from %s (refresh with -update if intended):\n%s", path, out.String())
+			}
+		})
+	}
+}
