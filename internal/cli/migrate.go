@@ -215,31 +215,14 @@ func (s *migrateSession) newMigration(steps []journal.Step) (*journal.Run, error
 // an engine with every cluster-scope action, the live view and the audit
 // log.
 func (s *migrateSession) executeMigration(ctx context.Context, r *journal.Run, fn func(context.Context, *engine.Engine) error) error {
-	lease, err := kube.Acquire(ctx, s.src.Kube, kube.LeaseOptions{
-		Namespace: "default", Name: "bluegreen-migrate-" + s.m.Name, Holder: kube.Self(r.ID), Log: s.g.log,
+	lease := kube.LeaseOptions{Namespace: "default", Name: "bluegreen-migrate-" + s.m.Name, Holder: kube.Self(r.ID)}
+	return s.g.withLease(ctx, s.src.Kube, lease, func(ctx context.Context) error {
+		obs, closeObs := s.observer(ctx, r)
+		defer closeObs()
+		e := &engine.Engine{
+			Store: s.store, Actions: migrate.Actions(s.env), Clock: s.g.clock, Log: s.g.log,
+			Observe: obs, CrashAt: crashHook(), Parallelism: s.m.Handoff.Parallelism,
+		}
+		return fn(ctx, e)
 	})
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err := lease.Release(context.WithoutCancel(ctx)); err != nil {
-			s.g.log.Warn("release lease", "error", err)
-		}
-	}()
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	go func() {
-		select {
-		case <-lease.AbortRequested():
-			cancel(engine.ErrAbortRequested)
-		case <-ctx.Done():
-		}
-	}()
-	obs, closeObs := s.observer(ctx, r)
-	defer closeObs()
-	e := &engine.Engine{
-		Store: s.store, Actions: migrate.Actions(s.env), Clock: s.g.clock, Log: s.g.log,
-		Observe: obs, CrashAt: crashHook(), Parallelism: s.m.Handoff.Parallelism,
-	}
-	return fn(ctx, e)
 }

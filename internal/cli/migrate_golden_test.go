@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bytes"
-	"os"
 	"path/filepath"
 	"testing"
 
@@ -52,19 +51,7 @@ func TestMigratePlanGolden(t *testing.T) {
 			if err := g.printMigrationPlan(r); err != nil {
 				t.Fatal(err)
 			}
-			path := filepath.Join("testdata", "plan-migrate."+output)
-			if *update {
-				if err := os.WriteFile(path, out.Bytes(), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (create it with -update)", err)
-			}
-			if !bytes.Equal(out.Bytes(), want) {
-				t.Fatalf("plan output differs from %s (refresh with -update if intended):\n%s", path, out.String())
-			}
+			assertGolden(t, filepath.Join("testdata", "plan-migrate."+output), out.Bytes())
 		})
 	}
 }

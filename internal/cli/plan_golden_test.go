@@ -45,19 +45,25 @@ func TestPlanGolden(t *testing.T) {
 			if err := g.printPlan(r); err != nil {
 				t.Fatal(err)
 			}
-			path := filepath.Join("testdata", "plan-deploy."+output)
-			if *update {
-				if err := os.WriteFile(path, out.Bytes(), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (create it with -update)", err)
-			}
-			if !bytes.Equal(out.Bytes(), want) {
-				t.Fatalf("plan output differs from %s (refresh with -update if intended):\n%s", path, out.String())
-			}
+			assertGolden(t, filepath.Join("testdata", "plan-deploy."+output), out.Bytes())
 		})
+	}
+}
+
+// assertGolden compares got with the golden file at path, rewriting it
+// first under -update.
+func assertGolden(t *testing.T, path string, got []byte) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (create it with -update)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("output differs from %s (refresh with -update if intended):\n%s", path, got)
 	}
 }

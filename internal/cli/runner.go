@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"golang.org/x/term"
+	"k8s.io/client-go/kubernetes"
 
 	"github.com/bluegreen/bluegreen/internal/check"
 	"github.com/bluegreen/bluegreen/internal/engine"
@@ -59,15 +60,41 @@ func (s *session) execute(ctx context.Context, r *journal.Run, approver service.
 	if r.Operation == "init" {
 		actions = service.InitActions
 	}
-	lease, err := kube.Acquire(ctx, s.clients.Kube, kube.LeaseOptions{
-		Namespace: r.Namespace, Name: leaseName(r.App), Holder: kube.Self(r.ID), Log: s.g.log,
-	})
+	return s.g.withLease(ctx, s.clients.Kube, kube.LeaseOptions{Namespace: r.Namespace, Name: leaseName(r.App), Holder: kube.Self(r.ID)},
+		func(ctx context.Context) error {
+			router, err := traffic.New(selector.Name, traffic.Deps{Kube: s.clients.Kube})
+			if err != nil {
+				return err
+			}
+			obs, closeObs := s.observer(ctx, r)
+			defer closeObs()
+			e := &engine.Engine{
+				Store: s.store,
+				Actions: actions(service.Deps{
+					Client: s.clients.Kube, Router: router, Clock: s.g.clock, Log: s.g.log,
+					CheckDefaults: s.checkDefaults, CheckOptions: []check.Option{check.WithLogger(s.g.log)}, Approver: approver,
+				}),
+				Clock:   s.g.clock,
+				Log:     s.g.log,
+				Observe: obs,
+				CrashAt: crashHook(),
+			}
+			return fn(ctx, e)
+		})
+}
+
+// withLease runs fn while holding the Lease o names, with a context that is
+// cancelled (cause engine.ErrAbortRequested) when someone asks the holder
+// to abort; the Lease is released when fn returns.
+func (g *Global) withLease(ctx context.Context, c kubernetes.Interface, o kube.LeaseOptions, fn func(context.Context) error) error {
+	o.Log = g.log
+	lease, err := kube.Acquire(ctx, c, o)
 	if err != nil {
 		return err
 	}
 	defer func() {
 		if err := lease.Release(context.WithoutCancel(ctx)); err != nil {
-			s.g.log.Warn("release lease", "error", err)
+			g.log.Warn("release lease", "error", err)
 		}
 	}()
 	ctx, cancel := context.WithCancelCause(ctx)
@@ -79,24 +106,7 @@ func (s *session) execute(ctx context.Context, r *journal.Run, approver service.
 		case <-ctx.Done():
 		}
 	}()
-	router, err := traffic.New(selector.Name, traffic.Deps{Kube: s.clients.Kube})
-	if err != nil {
-		return err
-	}
-	obs, closeObs := s.observer(ctx, r)
-	defer closeObs()
-	e := &engine.Engine{
-		Store: s.store,
-		Actions: actions(service.Deps{
-			Client: s.clients.Kube, Router: router, Clock: s.g.clock, Log: s.g.log,
-			CheckDefaults: s.checkDefaults, CheckOptions: []check.Option{check.WithLogger(s.g.log)}, Approver: approver,
-		}),
-		Clock:   s.g.clock,
-		Log:     s.g.log,
-		Observe: obs,
-		CrashAt: crashHook(),
-	}
-	return fn(ctx, e)
+	return fn(ctx)
 }
 
 // crashHook reads BLUEGREEN_TEST_CRASH_AT=step/phase and kills the process
