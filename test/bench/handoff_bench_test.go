@@ -38,9 +38,11 @@ import (
 // HTTP client for AWS), and every journal write is timed.
 //
 // Run it alone with `go test ./test/bench -run '^$' -bench Handoff
-// -benchtime 1x -timeout 60m`; BENCH_HANDOFF_RUNS=k runs every size k
-// times instead of 10, 5 and 3. docs/benchmarks.md has the results. Only
-// functional errors fail it.
+// -benchtime 1x -timeout 30m`; BENCH_HANDOFF_RUNS=k runs every size k
+// times instead of 10, 5 and 3. For diagnosis only, BENCH_HANDOFF_QPS,
+// BENCH_HANDOFF_JOURNAL=encode-only and BENCH_HANDOFF_EVENTS=cli change
+// the tool's side (see handoffDiag); the report says when they were set.
+// docs/benchmarks.md has the results. Only functional errors fail it.
 func BenchmarkHandoff(b *testing.B) {
 	ctx := b.Context()
 	override := handoffRunsOverride(b)

@@ -158,6 +158,7 @@ func (rep *handoffReport) print(w io.Writer) {
 		}
 	}
 	rep.printEngine(w)
+	rep.printEvents(w)
 	for _, p := range rep.passes {
 		for _, sz := range p.sizes {
 			printSteps(w, p.name, sz)
@@ -182,8 +183,8 @@ func (rep *handoffReport) printEngine(w io.Writer) {
 		"(journal writes and waiting for the lock the lanes share). API calls per lane: A / B / AWS. "+
 		"Throttled: time client-go's rate limiter held the lane's requests. "+
 		"Journal writes: every write of the forward run (the whole run, fsynced, under the engine's lock). "+
-		"Calls per run: every request of Observe and of the forward run to A / B; the QPS floor is the least time client-go's limiter "+
-		"lets the busier cluster's requests take: (calls − burst) ÷ QPS.\n\n")
+		"Calls per run: every request of Observe and of the forward run to A / B (with the CLI's Events when recorded); the QPS floor is the least time client-go's limiter "+
+		"lets the busier cluster's requests of Observe and the run take together: (calls − burst) ÷ QPS.\n\n")
 	fmt.Fprintln(w, "| pass | StatefulSets | lane start spread (s) | actions per lane (s) | engine time per lane (ms) | API calls per lane | throttled per lane (s) | journal writes per run | journal write median / p99 (ms) | journal writes in all (s) | run size (KB) | Observe + plan (s) | Observe API calls (A / B / AWS) | calls per run (A / B) | QPS floor (s) |")
 	fmt.Fprintln(w, "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
 	for _, p := range rep.passes {
@@ -211,7 +212,7 @@ func (rep *handoffReport) printEngine(w io.Writer) {
 				planA = append(planA, float64(r.planCost.kubeA))
 				planB = append(planB, float64(r.planCost.kubeB))
 				planAWS = append(planAWS, float64(r.planCost.aws))
-				a, bc := r.planCost.kubeA, r.planCost.kubeB
+				a, bc := r.planCost.kubeA+r.events.kubeA, r.planCost.kubeB
 				for _, m := range r.steps {
 					a += m.kubeA
 					bc += m.kubeB
@@ -226,6 +227,36 @@ func (rep *handoffReport) printEngine(w io.Writer) {
 				med(callsA), med(callsB), med(callsAWS), secs(throttled.summary().median),
 				med(writes), ms(sv.median), ms(sv.p99), secs(saveTotal.summary().median), med(size),
 				secs(plans.summary().median), med(planA), med(planB), med(planAWS), med(runA), med(runB), med(floor))
+		}
+	}
+}
+
+// printEvents writes what the CLI's Kubernetes Events cost, when the run
+// recorded them.
+func (rep *handoffReport) printEvents(w io.Writer) {
+	header := false
+	for _, p := range rep.passes {
+		for _, sz := range p.sizes {
+			var count []float64
+			var drain, rtt, throttled sample
+			for _, r := range sz.runs {
+				count = append(count, float64(r.events.kubeA))
+				drain = append(drain, r.eventDrain)
+				rtt = append(rtt, r.events.roundTrip)
+				throttled = append(throttled, r.events.throttle)
+			}
+			if m, _ := quantiles(count); !(m > 0) {
+				continue
+			}
+			if !header {
+				fmt.Fprint(w, "\nThe CLI's Kubernetes Events (one per finished step, on A, through A's client), medians per run.\n\n")
+				fmt.Fprintln(w, "| pass | StatefulSets | Events | in API round trips (s) | throttled (s) | still being written after the run (s) |")
+				fmt.Fprintln(w, "|---|--:|--:|--:|--:|--:|")
+				header = true
+			}
+			m, _ := quantiles(count)
+			fmt.Fprintf(w, "| %s | %d | %.0f | %.2f | %.2f | %.2f |\n", p.name, sz.n, m,
+				secs(rtt.summary().median), secs(throttled.summary().median), secs(drain.summary().median))
 		}
 	}
 }
@@ -268,8 +299,12 @@ func printSteps(w io.Writer, pass string, sz *sizeResult) {
 			}
 		}
 	}
-	fmt.Fprintf(w, "\nPer step, pass %s, %d StatefulSets (%d steps of each kind): API calls as median / p99 (undo: all APIs), times in ms.\n\n",
-		pass, sz.n, len(stats[order[0]].span))
+	what := fmt.Sprintf("%d StatefulSets", sz.n)
+	if sz.n == 1 {
+		what = "1 StatefulSet"
+	}
+	fmt.Fprintf(w, "\nPer step, pass %s, %s (%d steps of each kind): API calls as median / p99 (undo: all APIs), times in ms.\n\n",
+		pass, what, len(stats[order[0]].span))
 	fmt.Fprintln(w, "| step | A calls | B calls | AWS calls | step median | step p99 | in the action, median | in API round trips, median | throttled median | throttled p99 | undo median | undo p99 | undo API calls |")
 	fmt.Fprintln(w, "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
 	calls := func(xs []float64) string { m, p := quantiles(xs); return fmt.Sprintf("%.0f / %.0f", m, p) }

@@ -18,6 +18,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	"k8s.io/client-go/util/flowcontrol"
 
 	bgaws "github.com/bluegreen/bluegreen/internal/aws"
@@ -84,7 +86,7 @@ func startHandoffWorld(ctx context.Context, b *testing.B, d delays, diag handoff
 		b.Fatal(err)
 	}
 	hw := &handoffWorld{w: w, diag: diag, reg: newMeters(), store: &timedStore{Store: st, encodeOnly: diag.noJournalFile}, aNodes: map[string]bool{}}
-	hw.env = hw.buildEnv(b)
+	hw.env = hw.buildEnv(b, dir)
 	nodes, err := w.A.Client.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
 	if err != nil {
 		b.Fatal(err)
@@ -99,10 +101,10 @@ func startHandoffWorld(ctx context.Context, b *testing.B, d delays, diag handoff
 // buildEnv does what the CLI's buildEnv does, without a router (the
 // benchmark runs no DNS shift) and without checks: kube.Connect's clients
 // (QPS 50, Burst 100), standby clients, and AWS clients on the fake.
-func (hw *handoffWorld) buildEnv(b *testing.B) migrate.Env {
+func (hw *handoffWorld) buildEnv(b *testing.B, dir string) migrate.Env {
 	b.Helper()
-	src, srcKube := hw.connect(b, hw.w.A.Kubeconfig, hw.w.ContextA, serverA)
-	dst, dstKube := hw.connect(b, hw.w.B.Kubeconfig, hw.w.ContextB, serverB)
+	src, srcKube := hw.connect(b, inlineKubeconfig(b, hw.w.A.Kubeconfig, filepath.Join(dir, "a.kubeconfig")), hw.w.ContextA, serverA)
+	dst, dstKube := hw.connect(b, inlineKubeconfig(b, hw.w.B.Kubeconfig, filepath.Join(dir, "b.kubeconfig")), hw.w.ContextB, serverB)
 	srcObj, err := standby.NewCluster(src.Config)
 	if err != nil {
 		b.Fatal(err)
@@ -118,6 +120,26 @@ func (hw *handoffWorld) buildEnv(b *testing.B) migrate.Env {
 		SourceName: src.Context, TargetName: dst.Context, AWS: bgaws.FromConfig(cfg),
 		Log: slog.New(slog.DiscardHandler), Clock: clock.Real{},
 	}
+}
+
+// inlineKubeconfig writes a copy of a kubeconfig with the certificates and
+// keys inlined. client-go reloads certificate files in a goroutine that
+// outlives the clients; with the files gone at the end of a pass, it would
+// log errors for the rest of the benchmark. The CLI is a process that
+// exits, so it never sees that.
+func inlineKubeconfig(b *testing.B, from, to string) string {
+	b.Helper()
+	cfg, err := clientcmd.LoadFromFile(from)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := clientcmdapi.FlattenConfig(cfg); err != nil {
+		b.Fatal(err)
+	}
+	if err := clientcmd.WriteToFile(*cfg, to); err != nil {
+		b.Fatal(err)
+	}
+	return to
 }
 
 // connect builds a clientset as the CLI does, then the same clientset
@@ -153,6 +175,10 @@ type handoffDiag struct {
 	// noJournalFile encodes every journal write but leaves out the bbolt
 	// file and its fsync: BENCH_HANDOFF_JOURNAL=encode-only.
 	noJournalFile bool
+	// cliEvents records a Kubernetes Event per finished or undone step on
+	// the lane's StatefulSet in A, through A's client, as the CLI's
+	// observer does: BENCH_HANDOFF_EVENTS=cli.
+	cliEvents bool
 }
 
 func readHandoffDiag(b *testing.B) handoffDiag {
@@ -172,6 +198,13 @@ func readHandoffDiag(b *testing.B) handoffDiag {
 	default:
 		b.Fatalf("BENCH_HANDOFF_JOURNAL=%q: want encode-only or nothing", v)
 	}
+	switch v := os.Getenv("BENCH_HANDOFF_EVENTS"); v {
+	case "":
+	case "cli":
+		d.cliEvents = true
+	default:
+		b.Fatalf("BENCH_HANDOFF_EVENTS=%q: want cli or nothing", v)
+	}
 	return d
 }
 
@@ -185,7 +218,11 @@ func (hw *handoffWorld) setup() string {
 	if hw.diag.noJournalFile {
 		store = "journal writes encoded but not written (a diagnosis setting, not the CLI's)"
 	}
-	return kube + "; " + store
+	events := "no engine observer (the CLI's live view, audit log and Kubernetes Events are left out)"
+	if hw.diag.cliEvents {
+		events = "a Kubernetes Event per finished step on A, as the CLI's observer records them (a diagnosis setting)"
+	}
+	return kube + "; " + store + "; " + events
 }
 
 // handoffRun is what one hand-off of a shop cost, forward and back.
@@ -202,6 +239,10 @@ type handoffRun struct {
 	undoSaves sample               // and of the rollback
 	runBytes  int                  // size of the run as journaled at the end
 	stray     int64
+	// events are the CLI's Kubernetes Events of the forward run, and
+	// eventDrain the wait after it until the last one was written.
+	events     meterSnap
+	eventDrain time.Duration
 }
 
 // meterSnap is a meter's values once the step is over.
@@ -240,9 +281,17 @@ func (hw *handoffWorld) handoff(ctx context.Context, b *testing.B, shop migratio
 	e := &engine.Engine{Store: hw.store, Actions: metered(migrate.Actions(hw.env), hw.reg), Clock: clock.Real{},
 		Log: slog.New(slog.DiscardHandler), Parallelism: m.Handoff.Parallelism}
 
+	em := &meter{}
+	closeEvents := func() {}
+	if hw.diag.cliEvents {
+		e.Observe, closeEvents = hw.cliEvents(ctx, em)
+	}
 	t0 = time.Now()
 	err = e.Run(ctx, r)
 	res.wall = time.Since(t0)
+	t0 = time.Now()
+	closeEvents()
+	res.eventDrain, res.events = time.Since(t0), snap(em)
 	if err != nil {
 		b.Fatalf("hand-off of %d StatefulSets: %v", n, err)
 	}
@@ -256,11 +305,16 @@ func (hw *handoffWorld) handoff(ctx context.Context, b *testing.B, shop migratio
 		res.runBytes = len(data)
 	}
 
+	if hw.diag.cliEvents {
+		e.Observe, closeEvents = hw.cliEvents(ctx, &meter{})
+	}
 	t0 = time.Now()
-	if err := e.Rollback(ctx, r, "benchmark: hand the volumes back to A for the next run"); err != nil {
+	err = e.Rollback(ctx, r, "benchmark: hand the volumes back to A for the next run")
+	res.rollback = time.Since(t0)
+	closeEvents()
+	if err != nil {
 		b.Fatalf("roll back the hand-off of %d StatefulSets: %v", n, err)
 	}
-	res.rollback = time.Since(t0)
 	res.undos = map[string]meterSnap{}
 	for name, m := range hw.reg.undo {
 		res.undos[name] = snap(m)
@@ -269,6 +323,45 @@ func (hw *handoffWorld) handoff(ctx context.Context, b *testing.B, shop migratio
 	res.stray = hw.reg.stray.Load()
 	hw.settle(ctx, b, shop)
 	return res
+}
+
+// cliEvents is the CLI's Kubernetes Event recording at cluster scope
+// (internal/cli's kubeEvents and eventObjects): one Event per finished,
+// undone or failed step on the lane's StatefulSet in A, written in the
+// background through A's client. The engine calls the observer under the
+// lock its lanes share, so a full queue holds every lane, as in the CLI.
+// The returned func waits until every Event is written.
+func (hw *handoffWorld) cliEvents(ctx context.Context, m *meter) (func(engine.Event), func()) {
+	reasons := map[string]string{"step-done": "BlueGreenStep", "step-undone": "BlueGreenUndo", "step-failed": "BlueGreenStepFailed"}
+	queue := make(chan func(), 256)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for record := range queue {
+			record()
+		}
+	}()
+	ectx := withMeter(context.WithoutCancel(ctx), m)
+	return func(ev engine.Event) {
+			reason, ok := reasons[ev.Kind]
+			if !ok || ev.Step == nil {
+				return
+			}
+			ns, name, ok := strings.Cut(ev.Step.Lane, "/")
+			if !ok {
+				return
+			}
+			typ, msg := "Normal", fmt.Sprintf("run %s step %s: %s", ev.Run.ID, ev.Step.Name, ev.Step.Description)
+			if ev.Err != nil {
+				typ = "Warning"
+			}
+			queue <- func() {
+				_ = kube.Event(ectx, hw.env.Source, ns, "statefulset/"+name, reason, msg, typ)
+			}
+		}, func() {
+			close(queue)
+			<-done
+		}
 }
 
 // laneSteps keeps the hand-off lanes of a migration plan: the DNS shift and
