@@ -116,11 +116,11 @@ func (g *Global) migrateSession(ctx context.Context, f *migrateFlags) (*migrateS
 	if err != nil {
 		return nil, err
 	}
-	src, err := g.connectCluster(ctx, "source", m.Source)
+	src, err := g.connectCluster(ctx, "source", m.Source, m.Handoff.Parallelism)
 	if err != nil {
 		return nil, err
 	}
-	dst, err := g.connectCluster(ctx, "target", m.Target)
+	dst, err := g.connectCluster(ctx, "target", m.Target, m.Handoff.Parallelism)
 	if err != nil {
 		return nil, err
 	}
@@ -143,12 +143,13 @@ func (g *Global) migrateSession(ctx context.Context, f *migrateFlags) (*migrateS
 	return s, nil
 }
 
-func (g *Global) connectCluster(ctx context.Context, role string, ref plan.ClusterRef) (*kube.Clients, error) {
+func (g *Global) connectCluster(ctx context.Context, role string, ref plan.ClusterRef, parallelism int) (*kube.Clients, error) {
 	kc := ref.Kubeconfig
 	if kc == "" {
 		kc = g.Kubeconfig
 	}
-	c, err := kube.Connect(kube.ClientOptions{Kubeconfig: kc, Context: ref.Context, Namespace: "default"})
+	qps := migrate.ClientQPS(parallelism)
+	c, err := kube.Connect(kube.ClientOptions{Kubeconfig: kc, Context: ref.Context, Namespace: "default", QPS: qps, Burst: 2 * int(qps)})
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s cluster: %v (fix %s.context in the spec)", plan.ErrInvalid, role, err, role)
 	}

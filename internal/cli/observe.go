@@ -96,7 +96,7 @@ var eventReasons = map[string]string{
 // next (a rollback's switch back must not wait for an Event); the returned
 // func waits until every Event is written.
 func (s *session) kubeEvents(ctx context.Context) (func(engine.Event), func()) {
-	queue := make(chan func(), 256)
+	queue := make(chan func(), 4096)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)

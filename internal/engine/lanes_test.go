@@ -175,3 +175,62 @@ func TestLaneFailureRollsBackEveryLane(t *testing.T) {
 		t.Fatal("failed step's error not journaled")
 	}
 }
+
+// countingStore counts journal writes and lets a test read what is on disk.
+type countingStore struct {
+	journal.Store
+	mu     sync.Mutex
+	writes int
+}
+
+func (c *countingStore) Save(ctx context.Context, r *journal.Run) error {
+	c.mu.Lock()
+	c.writes++
+	c.mu.Unlock()
+	return c.Store.Save(ctx, r)
+}
+
+// Every step's started state is on disk before its action runs, even when
+// lanes share journal writes.
+func TestLanesJournalBeforeActing(t *testing.T) {
+	w := &laneWorld{vals: map[string]string{}}
+	e := laneEngine(t, w, 8)
+	store := &countingStore{Store: e.Store}
+	e.Store = store
+	act := e.Actions["set"]
+	var mu sync.Mutex
+	var notOnDisk []string
+	do := act.Do
+	act.Do = func(ctx context.Context, x Exec) (any, error) {
+		saved, err := store.Get(ctx, x.Run.ID)
+		if err != nil {
+			return nil, err
+		}
+		if s := saved.Step(x.Step.Name); s == nil || s.State != journal.Started {
+			mu.Lock()
+			notOnDisk = append(notOnDisk, x.Step.Name)
+			mu.Unlock()
+		}
+		return do(ctx, x)
+	}
+	e.Actions["set"] = act
+	r := laneRun(8)
+	if err := e.Run(context.Background(), r); err != nil {
+		t.Fatal(err)
+	}
+	if len(notOnDisk) > 0 {
+		t.Fatalf("steps acted before their start was journaled: %v", notOnDisk)
+	}
+	saved, err := store.Get(context.Background(), r.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range saved.Steps {
+		if s.State != journal.Done {
+			t.Fatalf("journal: step %s is %s after the run", s.Name, s.State)
+		}
+	}
+	if commits := 2*len(r.Steps) + 2; store.writes > commits {
+		t.Fatalf("%d journal writes for %d commits", store.writes, commits)
+	}
+}

@@ -122,8 +122,20 @@ func (b *Bolt) Save(ctx context.Context, r *Run) error {
 	if err != nil {
 		return fmt.Errorf("save run %s: %w", r.ID, err)
 	}
+	return b.SaveJSON(ctx, r.ID, data)
+}
+
+// SaveJSON writes a run already encoded as JSON (see Save); the engine
+// encodes under its own lock and writes outside it.
+func (b *Bolt) SaveJSON(ctx context.Context, id string, data []byte) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if id == "" {
+		return errors.New("save run: empty ID")
+	}
 	return b.update(func(tx *bolt.Tx) error {
-		return tx.Bucket(runsBucket).Put([]byte(r.ID), data)
+		return tx.Bucket(runsBucket).Put([]byte(id), data)
 	})
 }
 

@@ -18,6 +18,9 @@ type ClientOptions struct {
 	Kubeconfig string // empty: $KUBECONFIG, then ~/.kube/config
 	Context    string // empty: the kubeconfig's current context
 	Namespace  string // empty: the context's namespace, then "default"
+	// QPS and Burst bound the client's request rate (default 50 and 100).
+	QPS   float32
+	Burst int
 }
 
 // Clients bundles what the scopes talk to.
@@ -58,6 +61,9 @@ func Connect(o ClientOptions) (*Clients, error) {
 		}
 	}
 	cfg.QPS, cfg.Burst = 50, 100
+	if o.QPS > 0 {
+		cfg.QPS, cfg.Burst = o.QPS, max(o.Burst, int(o.QPS))
+	}
 	cfg.Timeout = 30 * time.Second
 	cs, err := kubernetes.NewForConfig(cfg)
 	if err != nil {

@@ -59,3 +59,8 @@ func Actions(e Env) map[string]engine.Action {
 // defaultSyncTimeout bounds the wait for an internal CNAME change to be
 // INSYNC (Route 53 usually takes well under a minute).
 const defaultSyncTimeout = 2 * time.Minute
+
+// ClientQPS is the Kubernetes client rate limit for a migration whose
+// hand-off runs parallelism lanes: every lane polls, so a fixed limit
+// would queue fifty hand-offs behind one client-side limiter.
+func ClientQPS(parallelism int) float32 { return float32(50 + 10*parallelism) }

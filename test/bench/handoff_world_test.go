@@ -100,7 +100,8 @@ func startHandoffWorld(ctx context.Context, b *testing.B, d delays, diag handoff
 
 // buildEnv does what the CLI's buildEnv does, without a router (the
 // benchmark runs no DNS shift) and without checks: kube.Connect's clients
-// (QPS 50, Burst 100), standby clients, and AWS clients on the fake.
+// with the CLI's rate limit (migrate.ClientQPS), standby clients, and AWS
+// clients on the fake.
 func (hw *handoffWorld) buildEnv(b *testing.B, dir string) migrate.Env {
 	b.Helper()
 	src, srcKube := hw.connect(b, inlineKubeconfig(b, hw.w.A.Kubeconfig, filepath.Join(dir, "a.kubeconfig")), hw.w.ContextA, serverA)
@@ -146,7 +147,10 @@ func inlineKubeconfig(b *testing.B, from, to string) string {
 // again with its rate limiter timed and its transport counted.
 func (hw *handoffWorld) connect(b *testing.B, kubeconfig, context string, server apiServer) (*kube.Clients, kubernetes.Interface) {
 	b.Helper()
-	c, err := kube.Connect(kube.ClientOptions{Kubeconfig: kubeconfig, Context: context, Namespace: "default"})
+	// The CLI's rate limit for the largest size's parallelism (the limit
+	// only binds at that size).
+	qps := migrate.ClientQPS(handoffSizes[len(handoffSizes)-1].n)
+	c, err := kube.Connect(kube.ClientOptions{Kubeconfig: kubeconfig, Context: context, Namespace: "default", QPS: qps, Burst: 2 * int(qps)})
 	if err != nil {
 		b.Fatal(err)
 	}
