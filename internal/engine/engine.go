@@ -157,7 +157,6 @@ func (e *Engine) flush(ctx context.Context, r *journal.Run, mine uint64) error {
 	return nil
 }
 
-
 func (e *Engine) crash(step string, p Phase) {
 	if e.CrashAt != nil {
 		e.CrashAt(step, p)
