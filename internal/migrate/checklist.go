@@ -126,7 +126,10 @@ func (e Env) verifyHandoff(ctx context.Context, r *journal.Run, p plan.HandoffPa
 	for _, c := range p.Claims {
 		vols = append(vols, c.VolumeID)
 		pvc, err := e.Target.CoreV1().PersistentVolumeClaims(p.Namespace).Get(ctx, c.PVC, metav1.GetOptions{})
-		bound := err == nil && pvc.Status.Phase == corev1.ClaimBound && pvc.Spec.VolumeName == c.PV
+		bound := false
+		if err == nil {
+			bound, err = volume.BoundTo(ctx, e.Target, c.PV, pvc)
+		}
 		add("claim "+c.PVC+" bound to "+c.PV+" in "+e.TargetName, bound, "%s", claimDetail(pvc, err))
 		pv, err := e.Target.CoreV1().PersistentVolumes().Get(ctx, c.PV, metav1.GetOptions{})
 		ok := err == nil && pv.Spec.PersistentVolumeReclaimPolicy == corev1.PersistentVolumeReclaimRetain &&

@@ -147,8 +147,8 @@ func (e Env) waitBound(ctx context.Context, c kubernetes.Interface, cluster stri
 			if pvc.Spec.VolumeName != "" && pvc.Spec.VolumeName != cl.PV {
 				return false, fmt.Errorf("pvc %s/%s in %s bound to pv %s, want %s", p.Namespace, cl.PVC, cluster, pvc.Spec.VolumeName, cl.PV)
 			}
-			if pvc.Status.Phase != corev1.ClaimBound {
-				return false, nil
+			if bound, err := BoundTo(ctx, c, cl.PV, pvc); err != nil || !bound {
+				return false, err
 			}
 		}
 		return true, nil
@@ -213,4 +213,24 @@ func (e Env) waitAvailablePV(ctx context.Context, name string, p plan.HandoffPar
 		return fmt.Errorf("wait for pv %s to be available for its claim in %s: %w", name, e.SourceName, err)
 	}
 	return nil
+}
+
+// BoundTo reports whether claim pvc is bound to PV name. The PV controller
+// binds the PV to the claim at once but may write the claim's own status a
+// resync later (seconds), so the PV's side of the binding — Bound, to this
+// claim's UID — counts as the same fact.
+func BoundTo(ctx context.Context, c kubernetes.Interface, name string, pvc *corev1.PersistentVolumeClaim) (bool, error) {
+	if pvc.Spec.VolumeName != name {
+		return false, nil
+	}
+	if pvc.Status.Phase == corev1.ClaimBound {
+		return true, nil
+	}
+	pv, err := c.CoreV1().PersistentVolumes().Get(ctx, name, metav1.GetOptions{})
+	if err != nil {
+		return false, kerr(err)
+	}
+	ref := pv.Spec.ClaimRef
+	return pv.Status.Phase == corev1.VolumeBound && ref != nil && ref.UID == pvc.UID &&
+		ref.Namespace == pvc.Namespace && ref.Name == pvc.Name, nil
 }
