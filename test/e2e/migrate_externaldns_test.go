@@ -2,9 +2,11 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/bluegreen/bluegreen/internal/traffic/externaldns"
@@ -19,13 +21,12 @@ func TestMigrateThroughExternalDNSAnnotations(t *testing.T) {
 	// Given A's web Service published by external-dns as the "blue" weighted record
 	mg := givenMigration(t, 1, migrationbed.Options{}, migrationbed.SpecOptions{ExternalDNS: true, Steps: []int{50, 100}})
 	ctx := context.Background()
-	svc, err := mg.w.A.Client.CoreV1().Services("shop").Get(ctx, "web", metav1.GetOptions{})
+	patch, err := json.Marshal(map[string]any{"metadata": map[string]any{"annotations": map[string]string{
+		externaldns.HostnameAnnotation: migrationbed.Record, externaldns.SetIdentifierAnnotation: "blue", externaldns.WeightAnnotation: "100"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc.Annotations = map[string]string{externaldns.HostnameAnnotation: migrationbed.Record,
-		externaldns.SetIdentifierAnnotation: "blue", externaldns.WeightAnnotation: "100"}
-	if _, err := mg.w.A.Client.CoreV1().Services("shop").Update(ctx, svc, metav1.UpdateOptions{}); err != nil {
+	if _, err := mg.w.A.Client.CoreV1().Services("shop").Patch(ctx, "web", types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
 		t.Fatal(err)
 	}
 

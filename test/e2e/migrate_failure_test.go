@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/route53"
 	r53types "github.com/aws/aws-sdk-go-v2/service/route53/types"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/bluegreen/bluegreen/internal/check"
 	"github.com/bluegreen/bluegreen/test/migrationbed"
@@ -187,12 +188,10 @@ func TestMigratePreflightStopsBeforeAnyWrite(t *testing.T) {
 	mg.writeSpec(migrationbed.SpecOptions{NoStandby: true, Manifests: []string{manifest}})
 	mg.setTTL(300)
 	ctx := context.Background()
-	dep, err := mg.w.A.Client.AppsV1().Deployments("shop").Get(ctx, "web", metav1.GetOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	dep.Annotations = map[string]string{"kubectl.kubernetes.io/last-applied-configuration": `{"apiVersion":"extensions/v1beta1","kind":"Deployment","metadata":{"name":"web","namespace":"shop"}}`}
-	if _, err := mg.w.A.Client.AppsV1().Deployments("shop").Update(ctx, dep, metav1.UpdateOptions{}); err != nil {
+	// A merge patch: the Deployment controller writes web's status meanwhile.
+	patch := []byte(`{"metadata":{"annotations":{"kubectl.kubernetes.io/last-applied-configuration":` +
+		`"{\"apiVersion\":\"extensions/v1beta1\",\"kind\":\"Deployment\",\"metadata\":{\"name\":\"web\",\"namespace\":\"shop\"}}"}}}`)
+	if _, err := mg.w.A.Client.AppsV1().Deployments("shop").Patch(ctx, "web", types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	before := mg.snapshotA()
