@@ -12,6 +12,8 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
+
+	"github.com/bluegreen/bluegreen/internal/kube"
 )
 
 // LastAppliedAnnotation is where `kubectl apply` (client-side) records the
@@ -149,19 +151,7 @@ func listServed(ctx context.Context, dyn dynamic.Interface, res resource, ns str
 
 // listAll pages through a list.
 func listAll(ctx context.Context, ri dynamic.ResourceInterface, visit func(*unstructured.Unstructured)) error {
-	opts := metav1.ListOptions{Limit: listPageSize}
-	for {
-		list, err := ri.List(ctx, opts)
-		if err != nil {
-			return err
-		}
-		for i := range list.Items {
-			visit(&list.Items[i])
-		}
-		if opts.Continue = list.GetContinue(); opts.Continue == "" {
-			return nil
-		}
-	}
+	return kube.ListAll(ctx, ri, metav1.ListOptions{Limit: listPageSize}, visit)
 }
 
 // liveFindings returns the evidence that obj was written with a removed

@@ -44,7 +44,11 @@ func newMigratePreflightCmd(g *Global) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return s.preflight(ctx, true)
+			obs, err := migrate.Observe(ctx, s.env, s.m)
+			if err != nil {
+				return err
+			}
+			return s.preflight(ctx, obs, true)
 		},
 	}
 	f.bindSpec(cmd)
@@ -96,12 +100,17 @@ func newMigrateApplyCmd(g *Global) *cobra.Command {
 				return fmt.Errorf("%w: migration %s has an unfinished run %s (%s): continue it with `bluegreen migrate resume -f %s` or undo it with `bluegreen migrate rollback -f %s`",
 					plan.ErrInvalid, s.m.Name, last.ID, last.State, f.file, f.file)
 			}
+			// One read of both clusters serves preflight and the plan.
+			obs, err := migrate.Observe(ctx, s.env, s.m)
+			if err != nil {
+				return err
+			}
 			if !f.skipPreflight {
-				if err := s.preflight(ctx, false); err != nil {
+				if err := s.preflight(ctx, obs, false); err != nil {
 					return err
 				}
 			}
-			r, err := s.planMigration(ctx)
+			r, err := s.planFrom(obs)
 			if err != nil {
 				return err
 			}
@@ -222,6 +231,11 @@ func (s *migrateSession) planMigration(ctx context.Context) (*journal.Run, error
 	if err != nil {
 		return nil, err
 	}
+	return s.planFrom(obs)
+}
+
+// planFrom compiles the run from what was observed.
+func (s *migrateSession) planFrom(obs plan.MigrationObserved) (*journal.Run, error) {
 	steps, err := plan.MigrationPlan(obs, s.m)
 	if err != nil {
 		return nil, err

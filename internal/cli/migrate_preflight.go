@@ -13,7 +13,7 @@ import (
 	"k8s.io/client-go/dynamic"
 
 	"github.com/bluegreen/bluegreen/internal/apiscan"
-	"github.com/bluegreen/bluegreen/internal/migrate"
+	"github.com/bluegreen/bluegreen/internal/plan"
 	"github.com/bluegreen/bluegreen/internal/preflight"
 )
 
@@ -22,11 +22,7 @@ var ErrPreflight = errors.New("preflight failed")
 
 // preflight runs the worksheet checks and the removed-API scan, prints
 // them, and fails if any check failed. It writes nothing.
-func (s *migrateSession) preflight(ctx context.Context, standalone bool) error {
-	obs, err := migrate.Observe(ctx, s.env, s.m)
-	if err != nil {
-		return err
-	}
+func (s *migrateSession) preflight(ctx context.Context, obs plan.MigrationObserved, standalone bool) error {
 	in := preflight.Input{
 		Source:        preflight.Cluster{Name: s.m.Source.EKSCluster, Kube: s.src.Kube},
 		Target:        preflight.Cluster{Name: s.m.Target.EKSCluster, Kube: s.dst.Kube},

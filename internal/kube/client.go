@@ -8,6 +8,9 @@ import (
 	"net/url"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
@@ -87,4 +90,21 @@ func (c *Clients) Ping(ctx context.Context) error {
 		return fmt.Errorf("cluster %s (context %q) is unreachable: %w (check the cluster is up and --context)", c.Config.Host, c.Context, err)
 	}
 	return fmt.Errorf("cluster %s (context %q): %w", c.Config.Host, c.Context, err)
+}
+
+// ListAll pages through a dynamic list (opts.Limit per page) and calls
+// visit for every object.
+func ListAll(ctx context.Context, ri dynamic.ResourceInterface, opts metav1.ListOptions, visit func(*unstructured.Unstructured)) error {
+	for {
+		list, err := ri.List(ctx, opts)
+		if err != nil {
+			return err
+		}
+		for i := range list.Items {
+			visit(&list.Items[i])
+		}
+		if opts.Continue = list.GetContinue(); opts.Continue == "" {
+			return nil
+		}
+	}
 }

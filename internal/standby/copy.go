@@ -18,6 +18,7 @@ import (
 	"k8s.io/client-go/dynamic"
 
 	"github.com/bluegreen/bluegreen/internal/clock"
+	"github.com/bluegreen/bluegreen/internal/kube"
 	"github.com/bluegreen/bluegreen/internal/redact"
 )
 
@@ -169,19 +170,7 @@ func collect(ctx context.Context, src *Cluster, sel Selection) ([]item, []Skippe
 
 // listAll pages through a list and calls visit for every object.
 func listAll(ctx context.Context, ri dynamic.ResourceInterface, labelSelector, fieldSelector string, visit func(*unstructured.Unstructured)) error {
-	opts := metav1.ListOptions{LabelSelector: labelSelector, FieldSelector: fieldSelector, Limit: listPageSize}
-	for {
-		list, err := ri.List(ctx, opts)
-		if err != nil {
-			return err
-		}
-		for i := range list.Items {
-			visit(&list.Items[i])
-		}
-		if opts.Continue = list.GetContinue(); opts.Continue == "" {
-			return nil
-		}
-	}
+	return kube.ListAll(ctx, ri, metav1.ListOptions{LabelSelector: labelSelector, FieldSelector: fieldSelector, Limit: listPageSize}, visit)
 }
 
 // applyItem sanitizes it and applies it to dst.
