@@ -33,8 +33,9 @@ type Exec struct {
 	Step *journal.Step
 }
 
-// Action executes the steps of one kind. Nil funcs are skipped. Do and Undo
-// must be idempotent: a resumed run repeats the action of a step that was
+// Action executes the steps of one kind. Nil funcs are skipped. An action
+// must not change the run's steps itself: the engine records every change
+// of a step (and encodes only those). Do and Undo must be idempotent: a resumed run repeats the action of a step that was
 // started but not recorded done, and a resumed rollback repeats an undo.
 type Action struct {
 	// Precondition must hold before the step starts.
@@ -71,6 +72,8 @@ type Engine struct {
 	// the observer calls that read them; seq counts those changes.
 	mu  sync.Mutex
 	seq uint64
+	// enc encodes the run for the journal, under mu.
+	enc journal.Encoder
 	// wmu lets one journal write run at a time; written is the last change
 	// on disk.
 	wmu     sync.Mutex
@@ -110,10 +113,16 @@ func (e *Engine) emit(ev Event) {
 // the first to get the writer lock encodes everything changed so far, and
 // the others find their change already written. A journal write therefore
 // costs one encode and one fsync per batch, not per lane.
-func (e *Engine) commit(ctx context.Context, r *journal.Run, change func()) error {
+//
+// s is the step change touches, nil when it touches only the run's own
+// fields: the journal encoder re-encodes only the steps marked so.
+func (e *Engine) commit(ctx context.Context, r *journal.Run, s *journal.Step, change func()) error {
 	e.mu.Lock()
 	if change != nil {
 		change()
+	}
+	if s != nil {
+		e.enc.Changed(r, s)
 	}
 	r.UpdatedAt = e.Clock.Now().UTC()
 	e.seq++
@@ -135,10 +144,10 @@ func (e *Engine) flush(ctx context.Context, r *journal.Run, mine uint64) error {
 	}
 	e.mu.Lock()
 	upto := e.seq
-	data, err := json.Marshal(r)
+	data, err := e.enc.Encode(r)
 	e.mu.Unlock()
 	if err != nil {
-		return fmt.Errorf("encode run %s: %w", r.ID, err)
+		return err
 	}
 	// A cancelled run context must not stop the journal from recording why.
 	ctx = context.WithoutCancel(ctx)
@@ -155,6 +164,14 @@ func (e *Engine) flush(ctx context.Context, r *journal.Run, mine uint64) error {
 	}
 	e.written = upto
 	return nil
+}
+
+// forget drops the journal encoder's cache: a caller may have changed the
+// run's steps between two calls of Run or Rollback (approval, resume).
+func (e *Engine) forget() {
+	e.mu.Lock()
+	e.enc = journal.Encoder{}
+	e.mu.Unlock()
 }
 
 func (e *Engine) crash(step string, p Phase) {
@@ -174,7 +191,8 @@ func (e *Engine) Run(ctx context.Context, r *journal.Run) error {
 	if r.State.Final() {
 		return fmt.Errorf("run %s is %s: nothing to run", r.ID, r.State)
 	}
-	if err := e.commit(ctx, r, func() { r.State = journal.Running }); err != nil {
+	e.forget()
+	if err := e.commit(ctx, r, nil, func() { r.State = journal.Running }); err != nil {
 		return err
 	}
 	e.emit(Event{Run: r, Kind: "run-running"})
@@ -190,7 +208,7 @@ func (e *Engine) Run(ctx context.Context, r *journal.Run) error {
 			if err != ErrPaused {
 				reason = err.Error()
 			}
-			if serr := e.commit(ctx, r, func() { r.State = journal.Paused; r.Reason = reason }); serr != nil {
+			if serr := e.commit(ctx, r, nil, func() { r.State = journal.Paused; r.Reason = reason }); serr != nil {
 				return serr
 			}
 			e.emit(Event{Run: r, Step: s, Kind: "run-paused"})
@@ -211,7 +229,7 @@ func (e *Engine) Run(ctx context.Context, r *journal.Run) error {
 			return fmt.Errorf("%w: %s", ErrRolledBack, reason)
 		}
 	}
-	if err := e.commit(ctx, r, func() { r.State = journal.Succeeded; r.Reason = "" }); err != nil {
+	if err := e.commit(ctx, r, nil, func() { r.State = journal.Succeeded; r.Reason = "" }); err != nil {
 		return err
 	}
 	e.emit(Event{Run: r, Kind: "run-succeeded"})
@@ -222,7 +240,7 @@ func (e *Engine) abort(ctx context.Context, r *journal.Run) error {
 	if err := e.Rollback(context.WithoutCancel(ctx), r, "aborted on request"); err != nil {
 		return err
 	}
-	if err := e.commit(ctx, r, func() { r.State = journal.Aborted }); err != nil {
+	if err := e.commit(ctx, r, nil, func() { r.State = journal.Aborted }); err != nil {
 		return err
 	}
 	e.emit(Event{Run: r, Kind: "run-aborted"})
@@ -279,7 +297,7 @@ func (e *Engine) step(ctx context.Context, r *journal.Run, s *journal.Step) erro
 			return e.fail(ctx, r, s, fmt.Errorf("encode output: %w", err))
 		}
 	}
-	if err := e.commit(ctx, r, func() {
+	if err := e.commit(ctx, r, s, func() {
 		if raw != nil {
 			s.Output = raw
 		}
@@ -314,7 +332,7 @@ func (e *Engine) start(ctx context.Context, a Action, x Exec) error {
 			return fmt.Errorf("encode before-state: %w", err)
 		}
 	}
-	return e.commit(ctx, x.Run, func() {
+	return e.commit(ctx, x.Run, x.Step, func() {
 		if raw != nil {
 			x.Step.Before = raw
 		}
@@ -328,7 +346,7 @@ func (e *Engine) fail(ctx context.Context, r *journal.Run, s *journal.Step, err 
 	if errors.Is(err, ErrPaused) || ctx.Err() != nil {
 		return err
 	}
-	if serr := e.commit(ctx, r, func() {
+	if serr := e.commit(ctx, r, s, func() {
 		// A pending step stays pending: nothing reached the system, nothing to undo.
 		if s.State != journal.Pending {
 			s.State = journal.Errored

@@ -1,7 +1,9 @@
 package engine
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -133,6 +135,23 @@ func TestLanesRunSideBySide(t *testing.T) {
 	if w.peak < n {
 		t.Fatalf("at most %d steps ran at once, want %d", w.peak, n)
 	}
+	assertJournaled(t, e, r)
+}
+
+// assertJournaled checks that the journal holds the run exactly as it is
+// in memory: the encoder re-encodes only the steps the engine marked, so a
+// change it missed would show here.
+func assertJournaled(t *testing.T, e *Engine, r *journal.Run) {
+	t.Helper()
+	saved, err := e.Store.Get(context.Background(), r.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := json.Marshal(saved)
+	want, _ := json.Marshal(r)
+	if !bytes.Equal(got, want) {
+		t.Fatalf("journal differs from the run:\n got %s\nwant %s", got, want)
+	}
 }
 
 func TestLanesRespectParallelism(t *testing.T) {
@@ -174,6 +193,7 @@ func TestLaneFailureRollsBackEveryLane(t *testing.T) {
 	if r.Step("l1-b").Error == "" {
 		t.Fatal("failed step's error not journaled")
 	}
+	assertJournaled(t, e, r)
 }
 
 // countingStore counts journal writes and lets a test read what is on disk.

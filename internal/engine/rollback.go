@@ -16,7 +16,8 @@ func (e *Engine) Rollback(ctx context.Context, r *journal.Run, reason string) er
 	if r.State == journal.RolledBack || r.State == journal.Aborted {
 		return fmt.Errorf("run %s is already %s", r.ID, r.State)
 	}
-	if err := e.commit(ctx, r, func() {
+	e.forget()
+	if err := e.commit(ctx, r, nil, func() {
 		r.State = journal.RollingBack
 		if reason != "" {
 			r.Reason = reason
@@ -31,7 +32,7 @@ func (e *Engine) Rollback(ctx context.Context, r *journal.Run, reason string) er
 			return fmt.Errorf("undo step %s: %w (the run stays rolling-back; `bluegreen resume` continues it)", s.Name, err)
 		}
 	}
-	if err := e.commit(ctx, r, func() { r.State = journal.RolledBack }); err != nil {
+	if err := e.commit(ctx, r, nil, func() { r.State = journal.RolledBack }); err != nil {
 		return err
 	}
 	e.emit(Event{Run: r, Kind: "run-rolled-back"})
@@ -49,21 +50,21 @@ func (e *Engine) undo(ctx context.Context, r *journal.Run, s *journal.Step) erro
 		return err
 	}
 	if a.Undo == nil {
-		return e.commit(ctx, r, func() { s.State = journal.Undone })
+		return e.commit(ctx, r, s, func() { s.State = journal.Undone })
 	}
 	start := e.Clock.Now()
-	if err := e.commit(ctx, r, func() { s.State = journal.Undoing }); err != nil {
+	if err := e.commit(ctx, r, s, func() { s.State = journal.Undoing }); err != nil {
 		return err
 	}
 	e.emit(Event{Run: r, Step: s, Kind: "step-undoing"})
 	e.crash(s.Name, "undoing")
 	x := Exec{Run: r, Step: s}
 	if _, err := e.retry(ctx, func() (any, error) { return nil, a.Undo(ctx, x) }); err != nil {
-		_ = e.commit(ctx, r, func() { s.Error = err.Error() })
+		_ = e.commit(ctx, r, s, func() { s.Error = err.Error() })
 		e.emit(Event{Run: r, Step: s, Kind: "step-failed", Err: err})
 		return err
 	}
-	if err := e.commit(ctx, r, func() { s.State = journal.Undone }); err != nil {
+	if err := e.commit(ctx, r, s, func() { s.State = journal.Undone }); err != nil {
 		return err
 	}
 	elapsed := e.Clock.Now().Sub(start)
