@@ -13,7 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/bluegreen/bluegreen/internal/clock"
+	"github.com/bluegreen/bluegreen/internal/kube"
 	"github.com/bluegreen/bluegreen/internal/plan"
 )
 
@@ -27,7 +27,11 @@ func (e Env) scale(ctx context.Context, c kubernetes.Interface, cluster string, 
 		return fmt.Errorf("scale statefulset %s/%s to %d in %s: %w", p.Namespace, p.Name, n, cluster, kerr(err))
 	}
 	sel := metav1.FormatLabelSelector(sts.Spec.Selector)
-	err = clock.Poll(ctx, e.poll(), p.Timeout.D(), func(ctx context.Context) (bool, error) {
+	watches := []kube.Watcher{kube.Named(c.AppsV1().StatefulSets(p.Namespace).Watch, p.Name)}
+	if n == 0 {
+		watches = []kube.Watcher{kube.Selected(c.CoreV1().Pods(p.Namespace).Watch, sel)}
+	}
+	err = kube.WaitWatched(ctx, e.poll(), p.Timeout.D(), watches, func(ctx context.Context) (bool, error) {
 		if n == 0 {
 			pods, err := c.CoreV1().Pods(p.Namespace).List(ctx, metav1.ListOptions{LabelSelector: sel})
 			if err != nil {
@@ -77,7 +81,7 @@ func (e Env) deleteClaims(ctx context.Context, c kubernetes.Interface, cluster s
 			return fmt.Errorf("delete pvc %s/%s in %s: %w", p.Namespace, cl.PVC, cluster, kerr(err))
 		}
 	}
-	return clock.Poll(ctx, e.poll(), p.Timeout.D(), func(ctx context.Context) (bool, error) {
+	return kube.WaitWatched(ctx, e.poll(), p.Timeout.D(), claimWatches(c, p, false), func(ctx context.Context) (bool, error) {
 		for _, cl := range p.Claims {
 			_, err := c.CoreV1().PersistentVolumeClaims(p.Namespace).Get(ctx, cl.PVC, metav1.GetOptions{})
 			if err == nil {
@@ -135,7 +139,7 @@ func (e Env) restoreClaims(ctx context.Context, p plan.HandoffParams, claims []c
 // waitBound waits until every claim is Bound to the PV the plan names: the
 // data reference is intact.
 func (e Env) waitBound(ctx context.Context, c kubernetes.Interface, cluster string, p plan.HandoffParams) error {
-	err := clock.Poll(ctx, e.poll(), p.Timeout.D(), func(ctx context.Context) (bool, error) {
+	err := kube.WaitWatched(ctx, e.poll(), p.Timeout.D(), claimWatches(c, p, true), func(ctx context.Context) (bool, error) {
 		for _, cl := range p.Claims {
 			pvc, err := c.CoreV1().PersistentVolumeClaims(p.Namespace).Get(ctx, cl.PVC, metav1.GetOptions{})
 			if apierrors.IsNotFound(err) {
@@ -157,6 +161,20 @@ func (e Env) waitBound(ctx context.Context, c kubernetes.Interface, cluster stri
 		return fmt.Errorf("wait for %s/%s's claims to bind in %s: %w", p.Namespace, p.Name, cluster, err)
 	}
 	return nil
+}
+
+// claimWatches watch each of the StatefulSet's claims by name, and with
+// pvs their planned PVs too: what a wait on the claims looks at again when
+// it changes.
+func claimWatches(c kubernetes.Interface, p plan.HandoffParams, pvs bool) []kube.Watcher {
+	var out []kube.Watcher
+	for _, cl := range p.Claims {
+		out = append(out, kube.Named(c.CoreV1().PersistentVolumeClaims(p.Namespace).Watch, cl.PVC))
+		if pvs {
+			out = append(out, kube.Named(c.CoreV1().PersistentVolumes().Watch, cl.PV))
+		}
+	}
+	return out
 }
 
 // portableClaim keeps what re-creates the claim on the same PV.
@@ -202,7 +220,8 @@ func claimFromPlan(p plan.HandoffParams, c plan.ClaimObserved) *corev1.Persisten
 }
 
 func (e Env) waitAvailablePV(ctx context.Context, name string, p plan.HandoffParams) error {
-	err := clock.Poll(ctx, e.poll(), p.Timeout.D(), func(ctx context.Context) (bool, error) {
+	watches := []kube.Watcher{kube.Named(e.Source.CoreV1().PersistentVolumes().Watch, name)}
+	err := kube.WaitWatched(ctx, e.poll(), p.Timeout.D(), watches, func(ctx context.Context) (bool, error) {
 		pv, err := e.Source.CoreV1().PersistentVolumes().Get(ctx, name, metav1.GetOptions{})
 		if err != nil {
 			return false, kerr(err)
