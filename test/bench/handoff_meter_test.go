@@ -2,7 +2,6 @@ package bench
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -191,23 +190,23 @@ func (c countingHTTP) Do(req *http.Request) (*http.Response, error) {
 }
 
 // timedStore times every journal write. The engine writes the whole run,
-// under the lock its lanes share, at each step boundary.
+// under the lock its lanes share, at each step boundary. It writes through
+// SaveJSON, as the engine does with the CLI's bbolt journal: the run is
+// encoded once, by the engine.
 type timedStore struct {
-	journal.Store
-	// encodeOnly, for diagnosis, encodes the run as Save does but writes
-	// nothing: the file, its lock and the fsync are left out.
+	*journal.Bolt
+	// encodeOnly, for diagnosis, writes nothing: the file, its lock and the
+	// fsync are left out, only the engine's encoding is left.
 	encodeOnly bool
 	mu         sync.Mutex
 	saves      sample
 }
 
-func (s *timedStore) Save(ctx context.Context, r *journal.Run) error {
+func (s *timedStore) SaveJSON(ctx context.Context, id string, data []byte) error {
 	t0 := time.Now()
 	var err error
-	if s.encodeOnly {
-		_, err = json.Marshal(r)
-	} else {
-		err = s.Store.Save(ctx, r)
+	if !s.encodeOnly {
+		err = s.Bolt.SaveJSON(ctx, id, data)
 	}
 	d := time.Since(t0)
 	s.mu.Lock()

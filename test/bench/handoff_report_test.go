@@ -158,6 +158,7 @@ func (rep *handoffReport) print(w io.Writer) {
 		}
 	}
 	rep.printEngine(w)
+	rep.printCPU(w)
 	rep.printEvents(w)
 	for _, p := range rep.passes {
 		for _, sz := range p.sizes {
@@ -328,4 +329,38 @@ func (rep *handoffReport) machine() string {
 		"%d fake nodes each. Load average (1, 5, 15 min) before: %s; after: %s.",
 		runtime.NumCPU(), cpuModel(), memTotal(), runtime.Version(), runtime.GOOS, runtime.GOARCH, rep.kube, testbed.KwokVersion,
 		testbed.DefaultNodes, rep.loadBefore, loadAvg())
+}
+
+// printCPU writes where the machine's CPU went during the forward runs:
+// the test bed's control planes and nodes, and this process (the tool, the
+// simulators, the AWS fake). "busy" is the CPU time of all of them over
+// the wall time times the cores: near 100% the machine, not the tool's
+// waits, sets the pace.
+func (rep *handoffReport) printCPU(w io.Writer) {
+	fmt.Fprintf(w, "\nCPU time during the forward run, median over the runs of a size, in s (both clusters together; from /proc). "+
+		"busy: all of it ÷ (wall time × %d cores).\n\n", runtime.NumCPU())
+	fmt.Fprintln(w, "| pass | StatefulSets | wall | "+strings.Join(cpuComponents, " | ")+" | all | busy |")
+	fmt.Fprintln(w, "|---|--:|--:|"+strings.Repeat("--:|", len(cpuComponents)+2))
+	for _, p := range rep.passes {
+		for _, sz := range p.sizes {
+			cols := make([]sample, len(cpuComponents))
+			var all sample
+			var busy []float64
+			for _, r := range sz.runs {
+				var total time.Duration
+				for i, c := range cpuComponents {
+					cols[i] = append(cols[i], r.cpu[c])
+					total += r.cpu[c]
+				}
+				all = append(all, total)
+				busy = append(busy, 100*float64(total)/(float64(r.wall)*float64(runtime.NumCPU())))
+			}
+			fmt.Fprintf(w, "| %s | %d | %.2f |", p.name, sz.n, secs(wallsOf(sz).summary().median))
+			for _, c := range cols {
+				fmt.Fprintf(w, " %.2f |", secs(c.summary().median))
+			}
+			b, _ := quantiles(busy)
+			fmt.Fprintf(w, " %.2f | %.0f%% |\n", secs(all.summary().median), b)
+		}
+	}
 }

@@ -42,11 +42,11 @@ const handoffSettleTimeout = 5 * time.Minute
 // simulator's attach and detach (kubelet unmount plus ControllerUnpublish),
 // and how long EC2 keeps a detaching volume in-use.
 type delays struct {
-	attach, detach, ec2Detach time.Duration
+	attach, detach, ec2Detach, snapshot time.Duration
 }
 
 func (d delays) String() string {
-	return fmt.Sprintf("attach %s, detach %s, EC2 detach %s", d.attach, d.detach, d.ec2Detach)
+	return fmt.Sprintf("attach %s, detach %s, EC2 detach %s, snapshot %s", d.attach, d.detach, d.ec2Detach, d.snapshot)
 }
 
 // handoffWorld is one migration world (two clusters, the AWS fake, the
@@ -70,7 +70,7 @@ func startHandoffWorld(ctx context.Context, b *testing.B, d delays, diag handoff
 	sctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
 	w, err := migrationbed.Start(sctx, migrationbed.Options{
-		AttachDelay: d.attach, DetachDelay: d.detach, EC2DetachDelay: d.ec2Detach,
+		AttachDelay: d.attach, DetachDelay: d.detach, EC2DetachDelay: d.ec2Detach, SnapshotDelay: d.snapshot,
 		// Each StatefulSet has a headless Service, and the shop a web
 		// Service per size: a /16 leaves room to raise the sizes.
 		ServiceCIDR: "10.96.0.0/16",
@@ -85,7 +85,7 @@ func startHandoffWorld(ctx context.Context, b *testing.B, d delays, diag handoff
 	if err != nil {
 		b.Fatal(err)
 	}
-	hw := &handoffWorld{w: w, diag: diag, reg: newMeters(), store: &timedStore{Store: st, encodeOnly: diag.noJournalFile}, aNodes: map[string]bool{}}
+	hw := &handoffWorld{w: w, diag: diag, reg: newMeters(), store: &timedStore{Bolt: st, encodeOnly: diag.noJournalFile}, aNodes: map[string]bool{}}
 	hw.env = hw.buildEnv(b, dir)
 	nodes, err := w.A.Client.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
 	if err != nil {
@@ -247,6 +247,9 @@ type handoffRun struct {
 	// eventDrain the wait after it until the last one was written.
 	events     meterSnap
 	eventDrain time.Duration
+	// cpu is the CPU time each test-bed component used during the forward
+	// run (engine.Run), from /proc.
+	cpu map[string]time.Duration
 }
 
 // meterSnap is a meter's values once the step is over.
@@ -290,9 +293,11 @@ func (hw *handoffWorld) handoff(ctx context.Context, b *testing.B, shop migratio
 	if hw.diag.cliEvents {
 		e.Observe, closeEvents = hw.cliEvents(ctx, em)
 	}
+	cpu0 := takeCPU()
 	t0 = time.Now()
 	err = e.Run(ctx, r)
 	res.wall = time.Since(t0)
+	res.cpu = cpuSince(cpu0)
 	t0 = time.Now()
 	closeEvents()
 	res.eventDrain, res.events = time.Since(t0), snap(em)
