@@ -61,6 +61,8 @@ type Clients struct {
 	EKS     EKS
 	IAM     IAM
 	ELBv2   ELBv2
+
+	limits limiters
 }
 
 // Options say how to reach AWS.
@@ -102,14 +104,21 @@ func Load(ctx context.Context, o Options) (*Clients, error) {
 	return FromConfig(cfg), nil
 }
 
-// FromConfig builds the clients from an aws.Config.
+// FromConfig builds the clients from an aws.Config. The EC2 and Route 53
+// clients keep under those APIs' request quotas (see limiters).
 func FromConfig(cfg sdkaws.Config) *Clients {
+	l := newLimiters()
 	return &Clients{
-		Region:  cfg.Region,
-		EC2:     ec2.NewFromConfig(cfg),
-		Route53: route53.NewFromConfig(cfg),
-		EKS:     eks.NewFromConfig(cfg),
-		IAM:     iam.NewFromConfig(cfg),
-		ELBv2:   elbv2.NewFromConfig(cfg),
+		Region: cfg.Region,
+		limits: l,
+		EC2: ec2.NewFromConfig(cfg, func(o *ec2.Options) {
+			o.APIOptions = append(o.APIOptions, limitWith(l.EC2))
+		}),
+		Route53: route53.NewFromConfig(cfg, func(o *route53.Options) {
+			o.APIOptions = append(o.APIOptions, limitWith(l.Route53))
+		}),
+		EKS:   eks.NewFromConfig(cfg),
+		IAM:   iam.NewFromConfig(cfg),
+		ELBv2: elbv2.NewFromConfig(cfg),
 	}
 }

@@ -36,34 +36,32 @@ func (e Env) cname() engine.Action {
 }
 
 func (e Env) upsertCNAME(ctx context.Context, c plan.CNAME, value string) error {
-	out, err := e.AWS.Route53.ChangeResourceRecordSets(ctx, &route53.ChangeResourceRecordSetsInput{
-		HostedZoneId: aws.String(c.ZoneID),
-		ChangeBatch: &r53types.ChangeBatch{
-			Comment: aws.String("bluegreen: repoint " + c.Name),
-			Changes: []r53types.Change{{Action: r53types.ChangeActionUpsert, ResourceRecordSet: &r53types.ResourceRecordSet{
-				Name: aws.String(c.Name), Type: r53types.RRTypeCname, TTL: aws.Int64(c.TTL),
-				ResourceRecords: []r53types.ResourceRecord{{Value: aws.String(value)}},
-			}}},
-		},
-	})
+	id, err := e.cnames().upsert(ctx, c.ZoneID, r53types.Change{Action: r53types.ChangeActionUpsert, ResourceRecordSet: &r53types.ResourceRecordSet{
+		Name: aws.String(c.Name), Type: r53types.RRTypeCname, TTL: aws.Int64(c.TTL),
+		ResourceRecords: []r53types.ResourceRecord{{Value: aws.String(value)}},
+	}})
 	if err != nil {
 		return fmt.Errorf("point cname %s at %s: %w", c.Name, value, err)
 	}
-	return e.waitInsync(ctx, aws.ToString(out.ChangeInfo.Id), c.Name)
+	return e.waitInsync(ctx, id, c.Name)
 }
 
 func (e Env) waitInsync(ctx context.Context, id, what string) error {
-	err := clock.Poll(ctx, e.poll(), defaultSyncTimeout, func(ctx context.Context) (bool, error) {
-		out, err := e.AWS.Route53.GetChange(ctx, &route53.GetChangeInput{Id: aws.String(id)})
-		if err != nil {
-			return false, err
-		}
-		return out.ChangeInfo.Status == r53types.ChangeStatusInsync, nil
+	err := clock.Poll(ctx, min(e.poll(), route53Poll), defaultSyncTimeout, func(ctx context.Context) (bool, error) {
+		return e.cnames().insync(ctx, id)
 	})
 	if err != nil {
 		return fmt.Errorf("wait for change %s of %s to be INSYNC (the change still applies; Route 53 changes cannot be cancelled): %w", id, what, err)
 	}
 	return nil
+}
+
+// cnames is the CNAME change batcher the lanes share.
+func (e Env) cnames() *cnameChanges {
+	if e.cnameBatch == nil {
+		return newCNAMEChanges(e.AWS.Route53, e.poll())
+	}
+	return e.cnameBatch
 }
 
 // cnameValue reads the current value of a CNAME.

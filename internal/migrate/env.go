@@ -32,6 +32,9 @@ type Env struct {
 	Clock   clock.Clock
 	// Poll is how often waits re-read clusters and AWS (default 250ms).
 	Poll time.Duration
+
+	// cnameBatch batches the lanes' CNAME changes (set by Actions).
+	cnameBatch *cnameChanges
 }
 
 func (e Env) poll() time.Duration {
@@ -44,6 +47,7 @@ func (e Env) poll() time.Duration {
 // Actions returns every cluster-scope action: the hand-off's and this
 // package's.
 func Actions(e Env) map[string]engine.Action {
+	e.cnameBatch = newCNAMEChanges(e.AWS.Route53, e.poll())
 	acts := volume.Actions(volume.Env{
 		Source: e.Source, Target: e.Target, SourceName: e.SourceName, TargetName: e.TargetName,
 		EC2: e.AWS.EC2, Log: e.Log, Poll: e.Poll,

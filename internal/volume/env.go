@@ -34,6 +34,17 @@ type Env struct {
 	Log                    *slog.Logger
 	// Poll is how often waits re-read the clusters and EC2 (default 250ms).
 	Poll time.Duration
+
+	// reads batches the waits' EC2 reads across lanes (set by Actions).
+	reads *ec2Reads
+}
+
+// ec2 is the batched EC2 reader the actions share.
+func (e Env) ec2() *ec2Reads {
+	if e.reads == nil {
+		return newEC2Reads(e.EC2, e.poll())
+	}
+	return e.reads
 }
 
 func (e Env) poll() time.Duration {
@@ -45,6 +56,7 @@ func (e Env) poll() time.Duration {
 
 // Actions returns the engine actions of the hand-off step kinds.
 func Actions(e Env) map[string]engine.Action {
+	e.reads = newEC2Reads(e.EC2, e.poll())
 	return map[string]engine.Action{
 		plan.KindRetain:         e.retain(),
 		plan.KindSnapshot:       e.snapshot(),

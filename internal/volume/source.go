@@ -95,11 +95,11 @@ func (e Env) snapshot() engine.Action {
 			snaps[vol] = id
 		}
 		err = clock.Poll(ctx, e.poll(), p.Timeout.D(), func(ctx context.Context) (bool, error) {
-			out, err := e.EC2.DescribeSnapshots(ctx, &ec2.DescribeSnapshotsInput{SnapshotIds: values(snaps)})
+			got, err := e.ec2().snapshots.Get(ctx, values(snaps))
 			if err != nil {
-				return false, fmt.Errorf("describe snapshots: %w", err)
+				return false, err
 			}
-			for _, s := range out.Snapshots {
+			for _, s := range got {
 				if s.State == ec2types.SnapshotStateError {
 					return false, fmt.Errorf("snapshot %s of %s failed: %s", aws.ToString(s.SnapshotId), aws.ToString(s.VolumeId), aws.ToString(s.StateMessage))
 				}
@@ -107,7 +107,9 @@ func (e Env) snapshot() engine.Action {
 					return false, nil
 				}
 			}
-			return len(out.Snapshots) == len(snaps), nil
+			// A snapshot just created may not be listed yet (EC2 is
+			// eventually consistent): not done.
+			return len(got) == len(snaps), nil
 		})
 		if err != nil {
 			return nil, fmt.Errorf("wait for snapshots %v: %w", snaps, err)
@@ -219,16 +221,19 @@ func (e Env) waitDetached() engine.Action {
 
 func (e Env) waitAvailable(ctx context.Context, vols []string, timeout time.Duration) error {
 	return clock.Poll(ctx, e.poll(), timeout, func(ctx context.Context) (bool, error) {
-		out, err := e.EC2.DescribeVolumes(ctx, &ec2.DescribeVolumesInput{VolumeIds: vols})
+		got, err := e.ec2().volumes.Get(ctx, vols)
 		if err != nil {
-			return false, fmt.Errorf("describe volumes %s: %w", strings.Join(vols, ", "), err)
+			return false, err
 		}
-		for _, v := range out.Volumes {
+		if err := allFound(got, vols); err != nil {
+			return false, err
+		}
+		for _, v := range got {
 			if v.State != ec2types.VolumeStateAvailable {
 				return false, nil
 			}
 		}
-		return len(out.Volumes) == len(vols), nil
+		return true, nil
 	})
 }
 

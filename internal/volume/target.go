@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -268,12 +267,15 @@ func (e Env) verifyAttached() engine.Action {
 			if err != nil {
 				return false, err
 			}
-			out, err := e.EC2.DescribeVolumes(ctx, &ec2.DescribeVolumesInput{VolumeIds: vols})
+			got, err := e.ec2().volumes.Get(ctx, vols)
 			if err != nil {
-				return false, fmt.Errorf("describe volumes %s: %w", strings.Join(vols, ", "), err)
+				return false, err
+			}
+			if err := allFound(got, vols); err != nil {
+				return false, err
 			}
 			ok := 0
-			for _, v := range out.Volumes {
+			for _, v := range got {
 				id := aws.ToString(v.VolumeId)
 				seen[id] = string(v.State)
 				for _, a := range v.Attachments {

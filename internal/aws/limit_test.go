@@ -1,0 +1,42 @@
+package aws
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/route53"
+
+	"github.com/bluegreen/bluegreen/test/awsfake"
+)
+
+// The clients stay under Route 53's five requests a second: twelve calls
+// in a row take at least (12 − burst) ÷ rate. EC2 calls draw from EC2's
+// own, wider limit.
+func TestClientsKeepUnderQuotas(t *testing.T) {
+	ctx := context.Background()
+	fake := awsfake.New(awsfake.Options{}).StartT(t)
+	zone := fake.AddHostedZone("shop.example.")
+	c := FromConfig(fake.AWSConfig())
+	const calls = 12
+	start := time.Now()
+	for range calls {
+		if _, err := c.Route53.ListResourceRecordSets(ctx, &route53.ListResourceRecordSetsInput{HostedZoneId: sdkaws.String(zone)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	least := time.Duration(float64(calls-route53Burst) / route53Rate * float64(time.Second))
+	if took := time.Since(start); took < least {
+		t.Fatalf("%d Route 53 calls took %s: the client-side limit (%d/s, burst %d) needs at least %s", calls, took, route53Rate, route53Burst, least)
+	}
+	for range calls {
+		if _, err := c.EC2.DescribeVolumes(ctx, &ec2.DescribeVolumesInput{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if tokens := c.limits.EC2.Tokens(); tokens > ec2Burst-calls+1 {
+		t.Fatalf("EC2 limiter has %.1f tokens after %d calls: the calls did not pass through it", tokens, calls)
+	}
+}
