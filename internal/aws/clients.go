@@ -12,6 +12,7 @@ import (
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/route53"
+	"golang.org/x/time/rate"
 )
 
 // EC2 is the part of the EC2 API the stateful hand-off and preflight use.
@@ -112,10 +113,10 @@ func FromConfig(cfg sdkaws.Config) *Clients {
 		Region: cfg.Region,
 		limits: l,
 		EC2: ec2.NewFromConfig(cfg, func(o *ec2.Options) {
-			o.APIOptions = append(o.APIOptions, limitWith(l.EC2))
+			o.APIOptions = append(o.APIOptions, limitWith(l.EC2.of))
 		}),
 		Route53: route53.NewFromConfig(cfg, func(o *route53.Options) {
-			o.APIOptions = append(o.APIOptions, limitWith(l.Route53))
+			o.APIOptions = append(o.APIOptions, limitWith(func(string) *rate.Limiter { return l.Route53 }))
 		}),
 		EKS:   eks.NewFromConfig(cfg),
 		IAM:   iam.NewFromConfig(cfg),

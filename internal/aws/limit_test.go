@@ -13,8 +13,8 @@ import (
 )
 
 // The clients stay under Route 53's five requests a second: twelve calls
-// in a row take at least (12 − burst) ÷ rate. EC2 calls draw from EC2's
-// own, wider limit.
+// in a row take at least (12 − burst) ÷ rate. EC2 calls draw from a
+// limiter per API, as EC2 throttles them.
 func TestClientsKeepUnderQuotas(t *testing.T) {
 	ctx := context.Background()
 	fake := awsfake.New(awsfake.Options{}).StartT(t)
@@ -36,7 +36,10 @@ func TestClientsKeepUnderQuotas(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if tokens := c.limits.EC2.Tokens(); tokens > ec2Burst-calls+1 {
-		t.Fatalf("EC2 limiter has %.1f tokens after %d calls: the calls did not pass through it", tokens, calls)
+	if tokens := c.limits.EC2.of("DescribeVolumes").Tokens(); tokens > ec2Burst-calls+1 {
+		t.Fatalf("DescribeVolumes' limiter has %.1f tokens after %d calls: the calls did not pass through it", tokens, calls)
+	}
+	if tokens := c.limits.EC2.of("DescribeSnapshots").Tokens(); tokens < ec2Burst-1 {
+		t.Fatalf("DescribeSnapshots' limiter has %.1f tokens: EC2 limits each API on its own", tokens)
 	}
 }

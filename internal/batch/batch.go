@@ -6,6 +6,7 @@ package batch
 
 import (
 	"context"
+	"fmt"
 	"maps"
 	"slices"
 	"sync"
@@ -97,4 +98,24 @@ func (b *Batcher[T]) loop() {
 		cancel()
 		close(p.done)
 	}
+}
+
+// Misses counts a wait's failed reads in a row. A batched read serves
+// every waiting caller, so one failed call (a dropped connection, a
+// throttled request the SDK gave up on) would fail them all at once: a
+// wait rides out a few, each an interval apart, and fails on the fifth.
+// Set it to 0 after a read that worked.
+type Misses int
+
+// MaxMisses is how many failed reads in a row end a wait.
+const MaxMisses = 5
+
+// Tolerate returns nil while err is one of the first few failures in a
+// row, and err after that.
+func (m *Misses) Tolerate(err error) error {
+	*m++
+	if *m >= MaxMisses {
+		return fmt.Errorf("%d reads in a row failed: %w", MaxMisses, err)
+	}
+	return nil
 }

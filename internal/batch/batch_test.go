@@ -73,3 +73,20 @@ func TestBatcher(t *testing.T) {
 		}
 	})
 }
+
+func TestMisses(t *testing.T) {
+	cause := errors.New("connection reset")
+	var m Misses
+	for i := 1; i < MaxMisses; i++ {
+		if err := m.Tolerate(cause); err != nil {
+			t.Fatalf("failure %d of a row ended the wait: %v", i, err)
+		}
+	}
+	m = 0 // a read worked
+	for i := 1; i < MaxMisses; i++ {
+		_ = m.Tolerate(cause)
+	}
+	if err := m.Tolerate(cause); !errors.Is(err, cause) {
+		t.Fatalf("failure %d in a row: err = %v, want it to end the wait with the cause", MaxMisses, err)
+	}
+}

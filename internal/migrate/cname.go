@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/route53"
 	r53types "github.com/aws/aws-sdk-go-v2/service/route53/types"
 
+	"github.com/bluegreen/bluegreen/internal/batch"
 	"github.com/bluegreen/bluegreen/internal/clock"
 	"github.com/bluegreen/bluegreen/internal/engine"
 	"github.com/bluegreen/bluegreen/internal/plan"
@@ -47,8 +48,14 @@ func (e Env) upsertCNAME(ctx context.Context, c plan.CNAME, value string) error 
 }
 
 func (e Env) waitInsync(ctx context.Context, id, what string) error {
+	var failed batch.Misses
 	err := clock.Poll(ctx, min(e.poll(), route53Poll), defaultSyncTimeout, func(ctx context.Context) (bool, error) {
-		return e.cnames().insync(ctx, id)
+		done, err := e.cnames().insync(ctx, id)
+		if err != nil {
+			return false, failed.Tolerate(err)
+		}
+		failed = 0
+		return done, nil
 	})
 	if err != nil {
 		return fmt.Errorf("wait for change %s of %s to be INSYNC (the change still applies; Route 53 changes cannot be cancelled): %w", id, what, err)

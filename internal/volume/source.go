@@ -15,6 +15,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
+	"github.com/bluegreen/bluegreen/internal/batch"
 	"github.com/bluegreen/bluegreen/internal/clock"
 	"github.com/bluegreen/bluegreen/internal/engine"
 	"github.com/bluegreen/bluegreen/internal/plan"
@@ -94,11 +95,13 @@ func (e Env) snapshot() engine.Action {
 			}
 			snaps[vol] = id
 		}
+		var failed batch.Misses
 		err = clock.Poll(ctx, e.poll(), p.Timeout.D(), func(ctx context.Context) (bool, error) {
 			got, err := e.ec2().snapshots.Get(ctx, values(snaps))
 			if err != nil {
-				return false, err
+				return false, failed.Tolerate(err)
 			}
+			failed = 0
 			for _, s := range got {
 				if s.State == ec2types.SnapshotStateError {
 					return false, fmt.Errorf("snapshot %s of %s failed: %s", aws.ToString(s.SnapshotId), aws.ToString(s.VolumeId), aws.ToString(s.StateMessage))
@@ -220,11 +223,13 @@ func (e Env) waitDetached() engine.Action {
 }
 
 func (e Env) waitAvailable(ctx context.Context, vols []string, timeout time.Duration) error {
+	var failed batch.Misses
 	return clock.Poll(ctx, e.poll(), timeout, func(ctx context.Context) (bool, error) {
 		got, err := e.ec2().volumes.Get(ctx, vols)
 		if err != nil {
-			return false, err
+			return false, failed.Tolerate(err)
 		}
+		failed = 0
 		if err := allFound(got, vols); err != nil {
 			return false, err
 		}

@@ -16,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/bluegreen/bluegreen/internal/batch"
 	"github.com/bluegreen/bluegreen/internal/clock"
 	"github.com/bluegreen/bluegreen/internal/engine"
 	"github.com/bluegreen/bluegreen/internal/plan"
@@ -262,6 +263,7 @@ func (e Env) verifyAttached() engine.Action {
 		}
 		vols := volumeIDs(p)
 		seen := map[string]string{}
+		var failed batch.Misses
 		err = clock.Poll(ctx, e.poll(), p.Timeout.D(), func(ctx context.Context) (bool, error) {
 			nodes, err := nodesByInstance(ctx, e.Target)
 			if err != nil {
@@ -269,8 +271,9 @@ func (e Env) verifyAttached() engine.Action {
 			}
 			got, err := e.ec2().volumes.Get(ctx, vols)
 			if err != nil {
-				return false, err
+				return false, failed.Tolerate(err)
 			}
+			failed = 0
 			if err := allFound(got, vols); err != nil {
 				return false, err
 			}

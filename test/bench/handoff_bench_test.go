@@ -13,16 +13,17 @@ import (
 // (`bluegreen migrate`): moving StatefulSets' EBS volumes from cluster A to
 // cluster B, one lane of steps per StatefulSet, the lanes side by side.
 //
-// It runs two passes, each in a migration world of its own (package
+// It runs three passes, each in a migration world of its own (package
 // migrationbed: two test-bed clusters, the AWS wire fake, an EBS CSI driver
 // simulator per cluster):
 //
 //   - simulated-delays: the simulator attaches 1 s and detaches 1 s after
 //     the pod appears or goes, and EC2 keeps a detaching volume in-use for
-//     2 s, so the waits dominate, as on AWS;
+//     2 s: compressed waits, so the test bed's own CPU weighs heavily;
+//   - aws-like-delays: 5 s to attach, 5 s to detach, 5 s detaching in EC2
+//     and 15 s for a snapshot to complete, the order of what EBS shows;
 //   - zero-delays: every simulated delay is 0, so what is left is the
-//     tool's own time plus the test bed's (API server, controllers, kwok,
-//     the simulator's 200 ms detach check).
+//     tool's own time plus the test bed's (API server, controllers, kwok).
 //
 // In each pass it hands off shops of 1, 10 and 50 StatefulSets (one volume
 // each), with Parallelism equal to the size, so every lane runs at once. A

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	awsv2 "github.com/aws/aws-sdk-go-v2/aws"
 	"log/slog"
 	"net/http"
 	"os"
@@ -322,7 +323,7 @@ func (hw *handoffWorld) handoff(ctx context.Context, b *testing.B, shop migratio
 	res.rollback = time.Since(t0)
 	closeEvents()
 	if err != nil {
-		b.Fatalf("roll back the hand-off of %d StatefulSets: %v", n, err)
+		b.Fatalf("roll back the hand-off of %d StatefulSets: %v\nnot Ready in A:\n%s", n, err, hw.explain(ctx, shop))
 	}
 	res.undos = map[string]meterSnap{}
 	for name, m := range hw.reg.undo {
@@ -444,6 +445,54 @@ func (hw *handoffWorld) settle(ctx context.Context, b *testing.B, shop migration
 		return ready == len(vols) && len(inB.Items) == 0 && len(pvs.Items) == 0 && onA == len(vols), nil
 	})
 	if err != nil {
-		b.Fatalf("shop %s did not settle back in A after the rollback: %v (%s)", shop.Namespace, err, why)
+		b.Fatalf("shop %s did not settle back in A after the rollback: %v (%s)\nnot Ready in A:\n%s", shop.Namespace, err, why, hw.explain(ctx, shop))
 	}
+}
+
+// explain describes, for every StatefulSet of shop not Ready in A, where
+// its pod, claim, PV and volume are: what a failed run or rollback leaves
+// to look at.
+func (hw *handoffWorld) explain(ctx context.Context, shop migrationbed.Shop) string {
+	ctx = context.WithoutCancel(ctx)
+	var out []string
+	for _, db := range shop.StatefulSets {
+		s, err := hw.w.A.Client.AppsV1().StatefulSets(shop.Namespace).Get(ctx, db.Name, metav1.GetOptions{})
+		if err == nil && s.Status.ReadyReplicas == 1 {
+			continue
+		}
+		line := db.Name + ":"
+		for name, c := range map[string]kubernetes.Interface{"A": hw.w.A.Client, "B": hw.w.B.Client} {
+			pods, _ := c.CoreV1().Pods(shop.Namespace).List(ctx, metav1.ListOptions{LabelSelector: "app=" + db.Name})
+			if pods != nil {
+				for _, p := range pods.Items {
+					line += fmt.Sprintf(" pod %s in %s %s on %q (deleting %v);", p.Name, name, p.Status.Phase, p.Spec.NodeName, p.DeletionTimestamp != nil)
+				}
+			}
+			if pvc, err := c.CoreV1().PersistentVolumeClaims(shop.Namespace).Get(ctx, db.PVC, metav1.GetOptions{}); err == nil {
+				line += fmt.Sprintf(" claim in %s %s→%s;", name, pvc.Status.Phase, pvc.Spec.VolumeName)
+			}
+			if pv, err := c.CoreV1().PersistentVolumes().Get(ctx, db.PV, metav1.GetOptions{}); err == nil {
+				ref := ""
+				if pv.Spec.ClaimRef != nil {
+					ref = string(pv.Spec.ClaimRef.UID)
+				}
+				line += fmt.Sprintf(" pv in %s %s ref %q;", name, pv.Status.Phase, ref)
+			}
+			if vas, err := c.StorageV1().VolumeAttachments().List(ctx, metav1.ListOptions{}); err == nil {
+				for _, va := range vas.Items {
+					if va.Spec.Source.PersistentVolumeName != nil && *va.Spec.Source.PersistentVolumeName == db.PV {
+						line += fmt.Sprintf(" attachment in %s to %s attached=%v;", name, va.Spec.NodeName, va.Status.Attached)
+					}
+				}
+			}
+		}
+		if v, err := hw.w.EC2.DescribeVolumes(ctx, &ec2.DescribeVolumesInput{VolumeIds: []string{db.VolumeID}}); err == nil && len(v.Volumes) == 1 {
+			line += fmt.Sprintf(" EC2 %s", v.Volumes[0].State)
+			for _, at := range v.Volumes[0].Attachments {
+				line += fmt.Sprintf(" %s to %s", at.State, awsv2.ToString(at.InstanceId))
+			}
+		}
+		out = append(out, line)
+	}
+	return strings.Join(out, "\n")
 }
