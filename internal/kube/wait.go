@@ -39,7 +39,7 @@ func Selected(w Watcher, selector string) Watcher {
 var idleCheck = 2 * time.Second
 
 // WaitWatched calls cond now, then again each time one of the watches
-// sees a change, until cond reports done, returns an error, timeout passes
+// sees a change (a burst of changes makes one look), until cond reports done, returns an error, timeout passes
 // (clock.ErrTimeout) or ctx ends. Compared with polling every interval, a
 // wait costs the API server a few watch events instead of a read every
 // interval, and it notices a change as soon as it happens.
@@ -106,11 +106,27 @@ func WaitWatched(ctx context.Context, interval, timeout time.Duration, watches [
 			t.Stop()
 			return context.Cause(ctx)
 		case <-wake:
+			// Changes come in bursts (a pod's status, then its owner's):
+			// wait a little so that one look covers the burst.
+			coalesce(ctx, min(interval/2, maxCoalesce))
 		case i := <-down:
 			open[i].Stop()
 			open[i] = nil
 		case <-t.C:
 		}
 		t.Stop()
+	}
+}
+
+// maxCoalesce bounds how long a woken wait lets a burst of changes settle.
+const maxCoalesce = 125 * time.Millisecond
+
+// coalesce waits d, or until ctx ends.
+func coalesce(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
 	}
 }
