@@ -136,9 +136,11 @@ func (e Env) restoreClaims(ctx context.Context, p plan.HandoffParams, claims []c
 	return err
 }
 
-// waitBound waits until every claim is Bound to the PV the plan names: the
-// data reference is intact.
+// waitBound waits until every claim is Bound to the PV the plan names, as
+// both the PV and the claim itself report it: the data reference is
+// intact, and a pod that uses the claim can be scheduled.
 func (e Env) waitBound(ctx context.Context, c kubernetes.Interface, cluster string, p plan.HandoffParams) error {
+	poked := map[string]bool{}
 	err := kube.WaitWatched(ctx, e.poll(), p.Timeout.D(), claimWatches(c, p, true), func(ctx context.Context) (bool, error) {
 		for _, cl := range p.Claims {
 			pvc, err := c.CoreV1().PersistentVolumeClaims(p.Namespace).Get(ctx, cl.PVC, metav1.GetOptions{})
@@ -153,6 +155,21 @@ func (e Env) waitBound(ctx context.Context, c kubernetes.Interface, cluster stri
 			}
 			if bound, err := BoundTo(ctx, c, cl.PV, pvc); err != nil || !bound {
 				return false, err
+			}
+			if pvc.Status.Phase != corev1.ClaimBound {
+				// Bound on the PV's side, not yet on the claim's: the
+				// scheduler reads the claim, and a pod started now would
+				// be marked unschedulable and could wait minutes to be
+				// retried. Touch the claim so that the PV controller syncs
+				// it now rather than at its next resync.
+				if !poked[cl.PVC] {
+					poked[cl.PVC] = true
+					patch := fmt.Appendf(nil, `{"metadata":{"annotations":{%q:%q}}}`, "bluegreen.dev/bound-to", cl.PV)
+					if _, err := c.CoreV1().PersistentVolumeClaims(p.Namespace).Patch(ctx, cl.PVC, types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
+						return false, kerr(err)
+					}
+				}
+				return false, nil
 			}
 		}
 		return true, nil
