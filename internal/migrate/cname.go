@@ -37,7 +37,7 @@ func (e Env) cname() engine.Action {
 }
 
 func (e Env) upsertCNAME(ctx context.Context, c plan.CNAME, value string) error {
-	id, err := e.cnames().upsert(ctx, c.ZoneID, r53types.Change{Action: r53types.ChangeActionUpsert, ResourceRecordSet: &r53types.ResourceRecordSet{
+	id, err := e.cnameBatch.upsert(ctx, c.ZoneID, r53types.Change{Action: r53types.ChangeActionUpsert, ResourceRecordSet: &r53types.ResourceRecordSet{
 		Name: aws.String(c.Name), Type: r53types.RRTypeCname, TTL: aws.Int64(c.TTL),
 		ResourceRecords: []r53types.ResourceRecord{{Value: aws.String(value)}},
 	}})
@@ -50,7 +50,7 @@ func (e Env) upsertCNAME(ctx context.Context, c plan.CNAME, value string) error 
 func (e Env) waitInsync(ctx context.Context, id, what string) error {
 	var failed batch.Misses
 	err := clock.Poll(ctx, min(e.poll(), route53Poll), defaultSyncTimeout, func(ctx context.Context) (bool, error) {
-		done, err := e.cnames().insync(ctx, id)
+		done, err := e.cnameBatch.insync(ctx, id)
 		if err != nil {
 			return false, failed.Tolerate(err)
 		}
@@ -61,14 +61,6 @@ func (e Env) waitInsync(ctx context.Context, id, what string) error {
 		return fmt.Errorf("wait for change %s of %s to be INSYNC (the change still applies; Route 53 changes cannot be cancelled): %w", id, what, err)
 	}
 	return nil
-}
-
-// cnames is the CNAME change batcher the lanes share.
-func (e Env) cnames() *cnameChanges {
-	if e.cnameBatch == nil {
-		return newCNAMEChanges(e.AWS.Route53, e.poll())
-	}
-	return e.cnameBatch
 }
 
 // cnameValue reads the current value of a CNAME.

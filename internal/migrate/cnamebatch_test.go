@@ -65,7 +65,7 @@ func TestCNAMEChangesBatchLanes(t *testing.T) {
 			if i == lanes {
 				name = "db.elsewhere.example" // not in the zone: Route 53 refuses it
 			}
-			id, err := e.cnames().upsert(ctx, zone, r53types.Change{Action: r53types.ChangeActionUpsert, ResourceRecordSet: &r53types.ResourceRecordSet{
+			id, err := e.cnameBatch.upsert(ctx, zone, r53types.Change{Action: r53types.ChangeActionUpsert, ResourceRecordSet: &r53types.ResourceRecordSet{
 				Name: aws.String(name), Type: r53types.RRTypeCname, TTL: aws.Int64(30),
 				ResourceRecords: []r53types.ResourceRecord{{Value: aws.String(fmt.Sprintf("db-%d.b.example", i))}},
 			}})

@@ -33,7 +33,8 @@ type Env struct {
 	// Poll is how often waits re-read clusters and AWS (default 250ms).
 	Poll time.Duration
 
-	// cnameBatch batches the lanes' CNAME changes (set by Actions).
+	// cnameBatch batches the lanes' CNAME changes. Actions sets it; the
+	// actions are the only users of an Env's CNAME methods.
 	cnameBatch *cnameChanges
 }
 

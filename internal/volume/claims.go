@@ -254,7 +254,9 @@ func (e Env) waitAvailablePV(ctx context.Context, name string, p plan.HandoffPar
 // BoundTo reports whether claim pvc is bound to PV name. The PV controller
 // binds the PV to the claim at once but may write the claim's own status a
 // resync later (seconds), so the PV's side of the binding — Bound, to this
-// claim's UID — counts as the same fact.
+// claim's UID — counts as the same fact for the data reference (the
+// checklist). Before starting pods on the claim, waitBound also waits for
+// the claim's own status: the scheduler reads that one.
 func BoundTo(ctx context.Context, c kubernetes.Interface, name string, pvc *corev1.PersistentVolumeClaim) (bool, error) {
 	if pvc.Spec.VolumeName != name {
 		return false, nil

@@ -35,16 +35,9 @@ type Env struct {
 	// Poll is how often waits re-read the clusters and EC2 (default 250ms).
 	Poll time.Duration
 
-	// reads batches the waits' EC2 reads across lanes (set by Actions).
+	// reads batches the waits' EC2 reads across lanes. Actions sets it;
+	// the actions are the only users of an Env's methods.
 	reads *ec2Reads
-}
-
-// ec2 is the batched EC2 reader the actions share.
-func (e Env) ec2() *ec2Reads {
-	if e.reads == nil {
-		return newEC2Reads(e.EC2, e.poll())
-	}
-	return e.reads
 }
 
 func (e Env) poll() time.Duration {

@@ -97,7 +97,7 @@ func (e Env) snapshot() engine.Action {
 		}
 		var failed batch.Misses
 		err = clock.Poll(ctx, e.poll(), p.Timeout.D(), func(ctx context.Context) (bool, error) {
-			got, err := e.ec2().snapshots.Get(ctx, values(snaps))
+			got, err := e.reads.snapshots.Get(ctx, values(snaps))
 			if err != nil {
 				return false, failed.Tolerate(err)
 			}
@@ -225,7 +225,7 @@ func (e Env) waitDetached() engine.Action {
 func (e Env) waitAvailable(ctx context.Context, vols []string, timeout time.Duration) error {
 	var failed batch.Misses
 	return clock.Poll(ctx, e.poll(), timeout, func(ctx context.Context) (bool, error) {
-		got, err := e.ec2().volumes.Get(ctx, vols)
+		got, err := e.reads.volumes.Get(ctx, vols)
 		if err != nil {
 			return false, failed.Tolerate(err)
 		}

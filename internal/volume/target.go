@@ -269,7 +269,7 @@ func (e Env) verifyAttached() engine.Action {
 			if err != nil {
 				return false, err
 			}
-			got, err := e.ec2().volumes.Get(ctx, vols)
+			got, err := e.reads.volumes.Get(ctx, vols)
 			if err != nil {
 				return false, failed.Tolerate(err)
 			}
