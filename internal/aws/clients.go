@@ -75,6 +75,10 @@ type Options struct {
 	// Endpoint, when set, sends every API call to this base URL instead of
 	// the AWS endpoints (a VPC endpoint proxy, or a local fake in tests).
 	Endpoint string
+	// Gate, when set, is asked before every call; a non-nil answer fails
+	// the call unsent. A run that lost its lock closes its gate, so that
+	// not one more AWS call leaves the process (see kube.Fence).
+	Gate func() error
 }
 
 // Load builds the clients with the standard credential chain: environment,
@@ -102,13 +106,23 @@ func Load(ctx context.Context, o Options) (*Clients, error) {
 	if cfg.Region == "" {
 		return nil, fmt.Errorf("no aws region: set region in the migration spec, AWS_REGION, or the profile")
 	}
-	return FromConfig(cfg), nil
+	c := FromConfig(cfg)
+	if o.Gate != nil {
+		c = fromConfig(cfg, o.Gate)
+	}
+	return c, nil
 }
 
 // FromConfig builds the clients from an aws.Config. The EC2 and Route 53
 // clients keep under those APIs' request quotas (see limiters).
-func FromConfig(cfg sdkaws.Config) *Clients {
+func FromConfig(cfg sdkaws.Config) *Clients { return fromConfig(cfg, nil) }
+
+func fromConfig(cfg sdkaws.Config, gate func() error) *Clients {
 	l := newLimiters()
+	if gate != nil {
+		cfg = cfg.Copy()
+		cfg.APIOptions = append(cfg.APIOptions, gateWith(gate))
+	}
 	return &Clients{
 		Region: cfg.Region,
 		limits: l,

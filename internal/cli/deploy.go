@@ -91,9 +91,8 @@ func (s *session) start(ctx context.Context, r *journal.Run, dryRun bool) error 
 	if err := s.refuseUnfinished(ctx, r); err != nil {
 		return err
 	}
-	if err := s.store.Save(ctx, r); err != nil {
-		return err
-	}
+	// Not journaled here: the engine's first write does it, once the
+	// Lease is held (see withLease).
 	err := s.execute(ctx, r, s.g.ttyApprover(), func(ctx context.Context, e *engine.Engine) error { return e.Run(ctx, r) })
 	return s.finish(r, err)
 }

@@ -128,7 +128,7 @@ func (g *Global) migrateSession(ctx context.Context, f *migrateFlags) (*migrateS
 	if m.Source.Region != "" {
 		region = m.Source.Region
 	}
-	ac, err := bgaws.Load(ctx, bgaws.Options{Region: region, Profile: f.awsProfile, Endpoint: f.awsEndpoint})
+	ac, err := bgaws.Load(ctx, bgaws.Options{Region: region, Profile: f.awsProfile, Endpoint: f.awsEndpoint, Gate: g.fence.Err})
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", plan.ErrInvalid, err)
 	}
@@ -149,7 +149,7 @@ func (g *Global) connectCluster(ctx context.Context, role string, ref plan.Clust
 		kc = g.Kubeconfig
 	}
 	qps := migrate.ClientQPS(parallelism)
-	c, err := kube.Connect(kube.ClientOptions{Kubeconfig: kc, Context: ref.Context, Namespace: "default", QPS: qps, Burst: 2 * int(qps)})
+	c, err := kube.Connect(kube.ClientOptions{Kubeconfig: kc, Context: ref.Context, Namespace: "default", QPS: qps, Burst: 2 * int(qps), Fence: g.fence})
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s cluster: %v (fix %s.context in the spec)", plan.ErrInvalid, role, err, role)
 	}
@@ -212,12 +212,14 @@ func (s *migrateSession) newMigration(steps []journal.Step) (*journal.Run, error
 	}, nil
 }
 
+func migrateLeaseName(migration string) string { return "bluegreen-migrate-" + migration }
+
 // executeMigration runs fn with the migration's lease held in cluster A,
 // an engine with every cluster-scope action, the live view and the audit
 // log.
 func (s *migrateSession) executeMigration(ctx context.Context, r *journal.Run, fn func(context.Context, *engine.Engine) error) error {
-	lease := kube.LeaseOptions{Namespace: "default", Name: "bluegreen-migrate-" + s.m.Name, Holder: kube.Self(r.ID)}
-	return s.g.withLease(ctx, s.src.Kube, lease, func(ctx context.Context) error {
+	lease := kube.LeaseOptions{Namespace: "default", Name: migrateLeaseName(s.m.Name), Holder: kube.Self(r.ID)}
+	return s.withLease(ctx, r, s.src.Lease, lease, func(ctx context.Context) error {
 		obs, closeObs := s.observer(ctx, r)
 		defer closeObs()
 		e := &engine.Engine{

@@ -27,7 +27,7 @@ Every step is journaled: a killed run resumes, and rollback returns everything
 to A.`,
 	}
 	cmd.AddCommand(newMigratePreflightCmd(g), newMigratePlanCmd(g), newMigrateApplyCmd(g),
-		newMigrateResumeCmd(g), newMigrateRollbackCmd(g), newMigrateStatusCmd(g))
+		newMigrateResumeCmd(g), newMigrateRollbackCmd(g), newMigrateStatusCmd(g), newMigrateUnlockCmd(g))
 	return cmd
 }
 
@@ -117,9 +117,7 @@ func newMigrateApplyCmd(g *Global) *cobra.Command {
 			if err := g.printMigrationPlan(r); err != nil {
 				return err
 			}
-			if err := s.store.Save(ctx, r); err != nil {
-				return err
-			}
+			// Journaled by the engine's first write, once the Lease is held.
 			err = s.executeMigration(ctx, r, func(ctx context.Context, e *engine.Engine) error { return e.Run(ctx, r) })
 			return s.finishMigration(r, f.file, err)
 		},

@@ -21,7 +21,8 @@ func (s *session) observer(ctx context.Context, r *journal.Run) (func(engine.Eve
 	if audit != nil {
 		sinks = append(sinks, audit)
 	}
-	if n := s.notifySink(ctx, r); n != nil {
+	n, flushNotify := s.notifySink(ctx, r)
+	if n != nil {
 		sinks = append(sinks, n)
 	}
 	return func(ev engine.Event) {
@@ -32,6 +33,9 @@ func (s *session) observer(ctx context.Context, r *journal.Run) (func(engine.Eve
 			closeEvents()
 			if closeAudit != nil {
 				closeAudit()
+			}
+			if flushNotify != nil {
+				flushNotify()
 			}
 		}
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -38,16 +39,24 @@ type Global struct {
 	Audit      string
 	Notify     []string
 	Verbose    bool
+	// NotifyTimeout bounds how long a command waits at exit for
+	// notifications still being delivered.
+	NotifyTimeout time.Duration
+	// LeaseDuration is how long a run's Lease stays valid unrenewed.
+	LeaseDuration time.Duration
 
 	in       io.Reader
 	out, err io.Writer
 	log      *slog.Logger
 	clock    clock.Clock
+	// fence cuts every client of this process off from the clusters and
+	// AWS once its run has lost its Lease (see kube.Fence).
+	fence *kube.Fence
 }
 
 // Execute runs the command line and returns the process exit code.
 func Execute(ctx context.Context, args []string, in io.Reader, out, errOut io.Writer) int {
-	g := &Global{in: in, out: out, err: errOut, clock: clock.Real{}}
+	g := &Global{in: in, out: out, err: errOut, clock: clock.Real{}, fence: &kube.Fence{}}
 	root := newRoot(g, filepath.Base(args[0]))
 	root.SetArgs(args[1:])
 	root.SetIn(in)
@@ -65,7 +74,7 @@ func exitCode(err error) int {
 	switch {
 	case errors.Is(err, plan.ErrInvalid), errors.Is(err, errUsage):
 		return ExitInvalid
-	case errors.Is(err, kube.ErrLocked):
+	case errors.Is(err, kube.ErrLocked), errors.Is(err, kube.ErrLeaseLost):
 		return ExitLocked
 	case errors.Is(err, engine.ErrRolledBack), errors.Is(err, engine.ErrAborted):
 		return ExitRolledBack
@@ -96,6 +105,9 @@ func newRoot(g *Global, name string) *cobra.Command {
 			default:
 				return usageErr("-o/--output %q: want text or json", g.Output)
 			}
+			if g.LeaseDuration < 3*time.Second || g.LeaseDuration%time.Second != 0 {
+				return usageErr("--lease-duration %s: want whole seconds, at least 3s (default %s)", g.LeaseDuration, kube.DefaultLeaseDuration)
+			}
 			return nil
 		},
 	}
@@ -111,10 +123,13 @@ func newRoot(g *Global, name string) *cobra.Command {
 	f.StringVar(&g.Journal, "journal", envOr("BLUEGREEN_JOURNAL", ""), "journal database file (default $XDG_STATE_HOME/bluegreen/journal.db; env BLUEGREEN_JOURNAL)")
 	f.StringVar(&g.Audit, "audit-log", envOr("BLUEGREEN_AUDIT_LOG", ""), "JSON-lines audit log (default beside the journal: audit.jsonl; env BLUEGREEN_AUDIT_LOG)")
 	f.StringArrayVar(&g.Notify, "notify-webhook", envList("BLUEGREEN_NOTIFY_WEBHOOK"), "Slack-compatible webhook URL notified on start, pause, promote, rollback and failure (repeatable; env BLUEGREEN_NOTIFY_WEBHOOK)")
+	f.DurationVar(&g.NotifyTimeout, "notify-timeout", 10*time.Second, "how long to wait at exit for notifications still being delivered (they never hold up a step)")
 	f.BoolVarP(&g.Verbose, "verbose", "v", false, "log every step to stderr")
+	f.DurationVar(&g.LeaseDuration, "lease-duration", envDuration("BLUEGREEN_LEASE_DURATION", kube.DefaultLeaseDuration),
+		"how long a run's Lease stays valid unrenewed; renewed every sixth of it, the run stops acting after failing to renew for half of it (env BLUEGREEN_LEASE_DURATION)")
 	root.AddCommand(
 		newStatusCmd(g), newInitCmd(g), newDeployCmd(g), newPlanCmd(g), newPromoteCmd(g),
-		newRollbackCmd(g), newAbortCmd(g), newResumeCmd(g), newMigrateCmd(g), newVersionCmd(g),
+		newRollbackCmd(g), newAbortCmd(g), newResumeCmd(g), newUnlockCmd(g), newMigrateCmd(g), newVersionCmd(g),
 	)
 	return root
 }
@@ -126,6 +141,20 @@ func envOr(key, def string) string {
 	return def
 }
 
+// envDuration reads a duration from the environment; an unparsable value
+// is kept as 0 so that flag validation names it.
+func envDuration(key string, def time.Duration) time.Duration {
+	v, ok := os.LookupEnv(key)
+	if !ok {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return 0
+	}
+	return d
+}
+
 func envList(key string) []string {
 	if v := os.Getenv(key); v != "" {
 		return strings.Split(v, ",")
@@ -135,7 +164,7 @@ func envList(key string) []string {
 
 // connect builds clients and checks the cluster answers.
 func (g *Global) connect(ctx context.Context) (*kube.Clients, error) {
-	c, err := kube.Connect(kube.ClientOptions{Kubeconfig: g.Kubeconfig, Context: g.Context, Namespace: g.Namespace})
+	c, err := kube.Connect(kube.ClientOptions{Kubeconfig: g.Kubeconfig, Context: g.Context, Namespace: g.Namespace, Fence: g.fence})
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", plan.ErrInvalid, err)
 	}

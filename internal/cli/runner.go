@@ -60,7 +60,7 @@ func (s *session) execute(ctx context.Context, r *journal.Run, approver service.
 	if r.Operation == "init" {
 		actions = service.InitActions
 	}
-	return s.g.withLease(ctx, s.clients.Kube, kube.LeaseOptions{Namespace: r.Namespace, Name: leaseName(r.App), Holder: kube.Self(r.ID)},
+	return s.withLease(ctx, r, s.clients.Lease, kube.LeaseOptions{Namespace: r.Namespace, Name: leaseName(r.App), Holder: kube.Self(r.ID)},
 		func(ctx context.Context) error {
 			router, err := traffic.New(selector.Name, traffic.Deps{Kube: s.clients.Kube})
 			if err != nil {
@@ -83,11 +83,28 @@ func (s *session) execute(ctx context.Context, r *journal.Run, approver service.
 		})
 }
 
-// withLease runs fn while holding the Lease o names, with a context that is
-// cancelled (cause engine.ErrAbortRequested) when someone asks the holder
-// to abort; the Lease is released when fn returns.
-func (g *Global) withLease(ctx context.Context, c kubernetes.Interface, o kube.LeaseOptions, fn func(context.Context) error) error {
-	o.Log = g.log
+// withLease runs fn for run r while holding the Lease o names, through c (a
+// client outside the fence). fn's context is cancelled with cause
+// engine.ErrAbortRequested when someone asks the holder to abort, and with
+// the loss when the Lease is lost: then the fence is tripped too, so that
+// nothing the run still does reaches a cluster or AWS, and the run is
+// journaled as failed so that no `resume` acts on a plan someone else's run
+// has overtaken. The Lease is released when fn returns.
+//
+// The run is journaled only by fn (the engine's first write): a run whose
+// Lease cannot be taken leaves nothing behind to resume.
+func (s *session) withLease(ctx context.Context, r *journal.Run, c kubernetes.Interface, o kube.LeaseOptions, fn func(context.Context) error) error {
+	g := s.g
+	o.Log, o.Duration = g.log, g.LeaseDuration
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	o.OnLost = func(cause error) {
+		// Cancel first: an action that sees the fence's error then also
+		// sees its context done, and the engine stops instead of rolling
+		// back.
+		cancel(cause)
+		g.fence.Trip(cause)
+	}
 	lease, err := kube.Acquire(ctx, c, o)
 	if err != nil {
 		return err
@@ -97,8 +114,6 @@ func (g *Global) withLease(ctx context.Context, c kubernetes.Interface, o kube.L
 			g.log.Warn("release lease", "error", err)
 		}
 	}()
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
 	go func() {
 		select {
 		case <-lease.AbortRequested():
@@ -106,7 +121,36 @@ func (g *Global) withLease(ctx context.Context, c kubernetes.Interface, o kube.L
 		case <-ctx.Done():
 		}
 	}()
-	return fn(ctx)
+	err = fn(ctx)
+	if cause := lease.Cause(); cause != nil {
+		return s.superseded(context.WithoutCancel(ctx), r, cause, err)
+	}
+	return err
+}
+
+// superseded journals a run that lost its Lease as failed (final: resume
+// refuses it, rollback stays possible) and returns why it stopped.
+func (s *session) superseded(ctx context.Context, r *journal.Run, cause, runErr error) error {
+	if runErr == nil && r.State.Final() {
+		return nil // lost after the run had ended: nothing was cut short
+	}
+	step := "before its first step"
+	for i := range r.Steps {
+		if st := r.Steps[i].State; st == journal.Started || st == journal.Undoing {
+			step = "at step " + r.Steps[i].Name
+		}
+	}
+	r.State = journal.Failed
+	r.Reason = fmt.Sprintf("stopped %s: %v; another run may have changed the app since, so this run is not resumed", step, cause)
+	r.UpdatedAt = s.g.clock.Now().UTC()
+	if err := s.store.Save(ctx, r); err != nil {
+		s.g.log.Warn("journal the run that lost its lease", "run", r.ID, "error", err)
+	}
+	if runErr != nil {
+		s.g.log.Debug("run stopped after losing its lease", "run", r.ID, "error", runErr)
+	}
+	return fmt.Errorf("run %s %s: %w; it made no change after that. See who holds the app now with `bluegreen status`; "+
+		"roll this run back with `bluegreen rollback` only once no other run is active", r.ID, step, cause)
 }
 
 // crashHook reads BLUEGREEN_TEST_CRASH_AT=step/phase and kills the process

@@ -129,22 +129,32 @@ var notifyKinds = map[string]string{
 	"run-failed":      "failed",
 }
 
-// notifySink posts run-level transitions to the configured webhooks. A
+// notifySink posts run-level transitions to the configured webhooks. The
+// posts run in the background (notify.Queue): the engine calls its
+// observers between steps, and a rollback must not wait for a webhook. A
 // failed notification is logged (redacted) and never fails the release.
-func (s *session) notifySink(ctx context.Context, r *journal.Run) func(engine.Event) {
+// The returned func flushes the queue for at most --notify-timeout.
+func (s *session) notifySink(ctx context.Context, r *journal.Run) (func(engine.Event), func()) {
 	if len(s.g.Notify) == 0 {
-		return nil
+		return nil, nil
 	}
 	var targets []notify.Notifier
 	for _, u := range s.g.Notify {
 		targets = append(targets, &notify.Slack{URL: u, Logger: s.g.log})
 	}
-	n := notify.Multi{Notifiers: targets, Logger: s.g.log}
+	q := notify.NewQueue(notify.Multi{Notifiers: targets, Logger: s.g.log}, 0, s.g.log)
+	flush := func() {
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.g.NotifyTimeout)
+		defer cancel()
+		q.Close(fctx)
+	}
 	var rel plan.ServiceRelease
 	_ = json.Unmarshal(r.Spec, &rel)
 	return func(ev engine.Event) {
+		// Run-level transitions only. A pause carries the step it paused
+		// at (the approval gate, or the shift whose weights drifted).
 		kind := notifyKinds[ev.Kind]
-		if kind == "" || ev.Step != nil {
+		if kind == "" {
 			return
 		}
 		msg := ev.Run.Reason
@@ -152,9 +162,9 @@ func (s *session) notifySink(ctx context.Context, r *journal.Run) func(engine.Ev
 			msg = ev.Err.Error()
 		}
 		from, to := switchColors(ev.Run)
-		_ = n.Notify(context.WithoutCancel(ctx), notify.Event{Kind: kind, App: ev.Run.App, Namespace: ev.Run.Namespace,
+		_ = q.Notify(ctx, notify.Event{Kind: kind, App: ev.Run.App, Namespace: ev.Run.Namespace,
 			Run: ev.Run.ID, FromColor: from, ToColor: to, Image: rel.Image, Message: redact.Text(msg)})
-	}
+	}, flush
 }
 
 // switchColors reads the colors of a run's switch step, if it has one.

@@ -17,6 +17,8 @@ type stepView struct {
 	Error       string             `json:"error,omitempty"`
 	StartedAt   time.Time          `json:"startedAt,omitzero"`
 	FinishedAt  time.Time          `json:"finishedAt,omitzero"`
+	// UndoStartedAt is when a rollback began undoing the step.
+	UndoStartedAt time.Time `json:"undoStartedAt,omitzero"`
 }
 
 // runSummary is a run as printed. The release spec is left out: it may hold
@@ -39,7 +41,8 @@ func runView(r *journal.Run) runSummary {
 	v := summary(r)
 	for _, s := range r.Steps {
 		v.Steps = append(v.Steps, stepView{Name: s.Name, Kind: s.Kind, Lane: s.Lane, Description: s.Description, State: s.State,
-			Mutations: s.Mutations, Error: redactText(s.Error), StartedAt: s.StartedAt, FinishedAt: s.FinishedAt})
+			Mutations: s.Mutations, Error: redactText(s.Error), StartedAt: s.StartedAt, FinishedAt: s.FinishedAt,
+			UndoStartedAt: s.UndoStartedAt})
 	}
 	return v
 }

@@ -271,13 +271,22 @@ func (e *Engine) step(ctx context.Context, r *journal.Run, s *journal.Step) erro
 	x := Exec{Run: r, Step: s}
 	start := e.Clock.Now()
 	log := e.Log.With("run", r.ID, "step", s.Name)
-	if s.State != journal.Started {
+	switch {
+	case s.State == journal.Started:
+		log.Info("resuming step that had started")
+	case acted(s):
+		// Its before-state was captured before it first acted; capturing
+		// again would record what the step itself made (a scale-down's 0
+		// replicas), and the undo would restore that.
+		log.Info("resuming step that had acted", "state", s.State)
+		if err := e.commit(ctx, r, s, func() { s.State = journal.Started; s.Attempts++ }); err != nil {
+			return err
+		}
+	default:
 		if err := e.start(ctx, a, x); err != nil {
 			return e.fail(ctx, r, s, err)
 		}
 		e.crash(s.Name, PhaseStarted)
-	} else {
-		log.Info("resuming step that had started")
 	}
 	log.Info("running step", "kind", s.Kind)
 	e.emit(Event{Run: r, Step: s, Kind: "step-started"})
@@ -312,6 +321,17 @@ func (e *Engine) step(ctx context.Context, r *journal.Run, s *journal.Step) erro
 	e.emit(Event{Run: r, Step: s, Kind: "step-done", Elapsed: elapsed})
 	e.crash(s.Name, PhaseDone)
 	return nil
+}
+
+// acted reports whether a step went past its start before (it failed, or
+// was being undone or undone), so that its journaled before-state is the
+// one to keep.
+func acted(s *journal.Step) bool {
+	switch s.State {
+	case journal.Errored, journal.Undoing, journal.Undone:
+		return true
+	}
+	return false
 }
 
 // start checks the precondition, captures the before-state and journals it

@@ -201,3 +201,29 @@ func TestAbortRequested(t *testing.T) {
 		t.Fatalf("state %s vals %v, want aborted and old-a", r.State, sys.vals)
 	}
 }
+
+// A resumed run keeps the before-state a step recorded before it first
+// acted: re-capturing it would record the step's own effect, and the undo
+// would then restore that (a scale-down's 0 replicas instead of 3).
+func TestResumeKeepsFirstBeforeState(t *testing.T) {
+	for _, state := range []journal.StepState{journal.Errored, journal.Undoing, journal.Undone} {
+		t.Run(string(state), func(t *testing.T) {
+			// Given step a acted (the system holds its new value), then the
+			// run was killed with a journaled as failed
+			sys := &system{vals: map[string]string{"a": "new-a"}, fail: map[string]error{"b": errors.New("boom")}}
+			e, _ := newEngine(t, sys)
+			r := newRun("a", "b")
+			r.Steps[0].State = state
+			r.Steps[0].Before = []byte(`"orig-a"`)
+			// When the run is resumed and a later step fails
+			err := e.Run(context.Background(), r)
+			if !errors.Is(err, ErrRolledBack) {
+				t.Fatalf("Run: %v, want ErrRolledBack", err)
+			}
+			// Then the rollback restores what was there before a first acted
+			if got := sys.vals["a"]; got != "orig-a" {
+				t.Fatalf("a after rollback = %q, want orig-a (before-state re-captured as %s)", got, r.Steps[0].Before)
+			}
+		})
+	}
+}

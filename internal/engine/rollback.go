@@ -53,7 +53,12 @@ func (e *Engine) undo(ctx context.Context, r *journal.Run, s *journal.Step) erro
 		return e.commit(ctx, r, s, func() { s.State = journal.Undone })
 	}
 	start := e.Clock.Now()
-	if err := e.commit(ctx, r, s, func() { s.State = journal.Undoing }); err != nil {
+	if err := e.commit(ctx, r, s, func() {
+		s.State = journal.Undoing
+		if s.UndoStartedAt.IsZero() {
+			s.UndoStartedAt = e.Clock.Now().UTC()
+		}
+	}); err != nil {
 		return err
 	}
 	e.emit(Event{Run: r, Step: s, Kind: "step-undoing"})

@@ -75,6 +75,9 @@ type Step struct {
 	Attempts   int             `json:"attempts,omitempty"`
 	StartedAt  time.Time       `json:"startedAt,omitzero"`
 	FinishedAt time.Time       `json:"finishedAt,omitzero"`
+	// UndoStartedAt is when the step's undo began: with FinishedAt of the
+	// step that failed, it tells how long a rollback took to start.
+	UndoStartedAt time.Time `json:"undoStartedAt,omitzero"`
 }
 
 // DecodeParams unmarshals the step's parameters into v.

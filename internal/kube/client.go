@@ -24,12 +24,18 @@ type ClientOptions struct {
 	// QPS and Burst bound the client's request rate (default 50 and 100).
 	QPS   float32
 	Burst int
+	// Fence, when set, sits in the transport of every client built from
+	// Clients.Config (see Fence); Clients.Lease stays outside it.
+	Fence *Fence
 }
 
 // Clients bundles what the scopes talk to.
 type Clients struct {
-	Config    *rest.Config
-	Kube      kubernetes.Interface
+	Config *rest.Config
+	Kube   kubernetes.Interface
+	// Lease talks to the same cluster outside the Fence: the lock must
+	// still be renewed and released while the run's own clients are cut off.
+	Lease     kubernetes.Interface
 	Context   string // resolved context name
 	Namespace string // resolved namespace
 }
@@ -68,11 +74,19 @@ func Connect(o ClientOptions) (*Clients, error) {
 		cfg.QPS, cfg.Burst = o.QPS, max(o.Burst, int(o.QPS))
 	}
 	cfg.Timeout = 30 * time.Second
-	cs, err := kubernetes.NewForConfig(cfg)
+	lease, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("kubernetes client for context %q: %w", ctxName, err)
 	}
-	return &Clients{Config: cfg, Kube: cs, Context: ctxName, Namespace: ns}, nil
+	cs := lease
+	if o.Fence != nil {
+		cfg = rest.CopyConfig(cfg)
+		cfg.Wrap(o.Fence.Wrap)
+		if cs, err = kubernetes.NewForConfig(cfg); err != nil {
+			return nil, fmt.Errorf("kubernetes client for context %q: %w", ctxName, err)
+		}
+	}
+	return &Clients{Config: cfg, Kube: cs, Lease: lease, Context: ctxName, Namespace: ns}, nil
 }
 
 // Ping checks that the API server answers, with a short timeout and an error

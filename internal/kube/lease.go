@@ -5,12 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
-	"os/user"
-	"strconv"
-	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	coordv1 "k8s.io/api/coordination/v1"
@@ -18,81 +13,71 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/utils/ptr"
+
+	"github.com/bluegreen/bluegreen/internal/clock"
 )
 
-// ErrLocked is returned when another run holds the environment's lease.
-var ErrLocked = errors.New("environment is locked by another run")
+// Sentinel errors callers branch on.
+var (
+	// ErrLocked is returned when another run holds the environment's lease.
+	ErrLocked = errors.New("environment is locked by another run")
+	// ErrLeaseLost means a run's lease was taken by someone else, deleted,
+	// or could not be renewed for half its duration: the run must stop
+	// acting at once.
+	ErrLeaseLost = errors.New("lost the lease")
+)
 
-// AbortAnnotation on a lease asks the run holding it to abort.
-const AbortAnnotation = "bluegreen.io/abort-requested"
+// Annotations bluegreen sets on a lease.
+const (
+	// AbortAnnotation asks the run holding the lease to abort.
+	AbortAnnotation = "bluegreen.io/abort-requested"
+	// UnlockedAnnotation records who broke the lease by force, and when.
+	UnlockedAnnotation = "bluegreen.io/unlocked-by"
+)
 
-// Holder identifies who holds a lease: "user@host pid=123 run=ID".
-type Holder struct {
-	User, Host string
-	PID        int
-	Run        string
-}
-
-// String is the lease's holderIdentity.
-func (h Holder) String() string {
-	return fmt.Sprintf("%s@%s pid=%d run=%s", h.User, h.Host, h.PID, h.Run)
-}
-
-// ParseHolder reads a holderIdentity written by Holder.String.
-func ParseHolder(s string) Holder {
-	var h Holder
-	fields := strings.Fields(s)
-	if len(fields) > 0 {
-		h.User, h.Host, _ = strings.Cut(fields[0], "@")
-	}
-	for _, f := range fields[1:] {
-		k, v, _ := strings.Cut(f, "=")
-		switch k {
-		case "pid":
-			h.PID, _ = strconv.Atoi(v)
-		case "run":
-			h.Run = v
-		}
-	}
-	return h
-}
-
-// Self is the holder for the current process and run.
-func Self(run string) Holder {
-	host, _ := os.Hostname()
-	name := os.Getenv("USER")
-	if name == "" {
-		if u, err := user.Current(); err == nil {
-			name = u.Username
-		} else {
-			name = "uid" + strconv.Itoa(os.Getuid())
-		}
-	}
-	return Holder{User: name, Host: host, PID: os.Getpid(), Run: run}
-}
-
-// deadOnThisHost reports whether h is a process of this machine that no
-// longer exists: its lease can be taken over at once instead of waiting for
-// expiry, which is what a `resume` right after a crash needs.
-func (h Holder) deadOnThisHost() bool {
-	host, _ := os.Hostname()
-	if h.Host != host || h.PID <= 0 {
-		return false
-	}
-	err := syscall.Kill(h.PID, 0)
-	return errors.Is(err, syscall.ESRCH)
-}
+// DefaultLeaseDuration is how long a lease stays valid without renewal.
+const DefaultLeaseDuration = 30 * time.Second
 
 // LeaseOptions configures a lock.
 type LeaseOptions struct {
 	Namespace, Name string
 	Holder          Holder
-	// Duration is how long the lease stays valid without renewal (default 30s).
+	// Duration is how long the lease stays valid without renewal (default
+	// DefaultLeaseDuration). The holder renews it every Duration/6 and
+	// gives it up after failing to renew for Duration/2.
 	Duration time.Duration
-	Log      *slog.Logger
+	// OnLost is called once, before Lost is closed, when the lease is lost;
+	// it must not block. The run uses it to cancel itself and trip its
+	// Fence, so nothing it does afterwards reaches a cluster.
+	OnLost func(cause error)
+	Log    *slog.Logger
+	// Clock measures renewals and expiry (default: the wall clock). Only
+	// this machine's own clock judges expiry; see Acquire.
+	Clock clock.Clock
 }
 
-// Lease is a held lock. It renews itself until Release.
+func (o LeaseOptions) withDefaults() LeaseOptions {
+	if o.Duration <= 0 {
+		o.Duration = DefaultLeaseDuration
+	}
+	if o.Duration < time.Second {
+		o.Duration = time.Second
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	if o.Clock == nil {
+		o.Clock = clock.Real{}
+	}
+	return o
+}
+
+// renewEvery is how often the holder renews: a watcher sees a live lease
+// change six times per duration.
+func (o LeaseOptions) renewEvery() time.Duration { return o.Duration / 6 }
+
+// Lease is a held lock. It renews itself until Release, and tells when it
+// was lost.
 type Lease struct {
 	client  kubernetes.Interface
 	opts    LeaseOptions
@@ -100,176 +85,185 @@ type Lease struct {
 	done    chan struct{}
 	abortMu sync.Once
 	abort   chan struct{}
+	lostMu  sync.Once
+	lost    chan struct{}
+	cause   error
 }
 
-// Acquire takes the lease or returns an error wrapping ErrLocked that names
-// the holder and when its claim expires. A lease that expired, or whose holder
-// is a dead process on this machine, is taken over.
+// Acquire takes the lease, or returns an error wrapping ErrLocked that
+// names the holder. A free lease, one held by this very holder, or one held
+// by a dead process of this machine is taken at once.
+//
+// Expiry is judged on this machine's clock only, the way client-go's leader
+// election does it: the holder's RenewTime comes from another machine's
+// clock, so a lease that looks expired is watched, and taken only after it
+// has not changed for its whole duration as measured here. A live holder
+// renews six times in that span, so clock skew can never hand its lease to
+// someone else; a dead one costs one lease duration of waiting. A lease
+// that looks fresh is refused at once.
 func Acquire(ctx context.Context, client kubernetes.Interface, o LeaseOptions) (*Lease, error) {
-	if o.Duration == 0 {
-		o.Duration = 30 * time.Second
-	}
-	if o.Log == nil {
-		o.Log = slog.New(slog.DiscardHandler)
-	}
+	o = o.withDefaults()
 	leases := client.CoordinationV1().Leases(o.Namespace)
-	now := metav1.NewMicroTime(time.Now())
-	spec := coordv1.LeaseSpec{
+	var watched *observation
+	for {
+		cur, err := leases.Get(ctx, o.Name, metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			err = createLease(ctx, client, o)
+			if apierrors.IsAlreadyExists(err) {
+				continue
+			}
+			if err != nil {
+				return nil, err
+			}
+			return start(client, o), nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("get lease %s/%s: %w", o.Namespace, o.Name, err)
+		}
+		free, err := takeable(cur, o, &watched)
+		if err != nil {
+			return nil, fmt.Errorf("lease %s/%s: %w", o.Namespace, o.Name, err)
+		}
+		if free {
+			err := takeOver(ctx, client, cur, o)
+			if apierrors.IsConflict(err) {
+				watched = nil // someone else wrote it: judge again
+				continue
+			}
+			if err != nil {
+				return nil, err
+			}
+			return start(client, o), nil
+		}
+		if err := o.Clock.SleepUntil(ctx, o.Clock.Now().Add(min(time.Second, leaseDuration(cur)/6))); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// observation is a lease record seen unchanged since a local instant.
+type observation struct {
+	version string
+	since   time.Time
+}
+
+// takeable judges cur for Acquire: free to take, to be watched longer
+// (false, nil), or held (ErrLocked). watched carries what was seen before.
+func takeable(cur *coordv1.Lease, o LeaseOptions, watched **observation) (bool, error) {
+	holder := ptr.Deref(cur.Spec.HolderIdentity, "")
+	if holder == "" || holder == o.Holder.String() || ParseHolder(holder).deadOnThisHost() {
+		return true, nil
+	}
+	now := o.Clock.Now()
+	if looksFresh(cur, now) {
+		return false, lockedBy(cur)
+	}
+	switch w := *watched; {
+	case w == nil:
+		*watched = &observation{version: cur.ResourceVersion, since: now}
+		o.Log.Warn("lease looks expired; watching it for its duration before taking it (clocks of other machines are not trusted)",
+			"lease", o.Name, "holder", holder, "duration", leaseDuration(cur))
+		return false, nil
+	case w.version != cur.ResourceVersion:
+		return false, lockedBy(cur) // renewed while watched: the holder is alive
+	default:
+		return now.Sub(w.since) >= leaseDuration(cur), nil
+	}
+}
+
+// looksFresh reports whether the holder's own RenewTime says the lease is
+// still valid at now. A RenewTime implausibly far ahead (the holder's clock
+// runs fast) is not believed.
+func looksFresh(l *coordv1.Lease, now time.Time) bool {
+	if l.Spec.RenewTime == nil {
+		return false
+	}
+	renewed := l.Spec.RenewTime.Time
+	d := leaseDuration(l)
+	return now.Before(renewed.Add(d)) && renewed.Before(now.Add(d))
+}
+
+func leaseDuration(l *coordv1.Lease) time.Duration {
+	return time.Duration(ptr.Deref(l.Spec.LeaseDurationSeconds, int32(DefaultLeaseDuration/time.Second))) * time.Second
+}
+
+func lockedBy(l *coordv1.Lease) error {
+	holder := ptr.Deref(l.Spec.HolderIdentity, "")
+	var until string
+	if l.Spec.RenewTime != nil {
+		until = " (renewed " + l.Spec.RenewTime.UTC().Format(time.RFC3339) + " by its clock)"
+	}
+	return fmt.Errorf("%w: held by %s%s: wait for it to finish, stop it with `bluegreen abort`, or, if its machine is gone, break the lock with `bluegreen unlock`",
+		ErrLocked, holder, until)
+}
+
+func spec(o LeaseOptions) coordv1.LeaseSpec {
+	now := metav1.NewMicroTime(o.Clock.Now())
+	return coordv1.LeaseSpec{
 		HolderIdentity:       ptr.To(o.Holder.String()),
 		LeaseDurationSeconds: ptr.To(int32(o.Duration / time.Second)),
 		AcquireTime:          &now,
 		RenewTime:            &now,
 	}
-	cur, err := leases.Get(ctx, o.Name, metav1.GetOptions{})
-	switch {
-	case apierrors.IsNotFound(err):
-		l := &coordv1.Lease{ObjectMeta: metav1.ObjectMeta{Name: o.Name, Namespace: o.Namespace,
-			Labels: map[string]string{"app.kubernetes.io/managed-by": "bluegreen"}}, Spec: spec}
-		if _, err := leases.Create(ctx, l, metav1.CreateOptions{}); err != nil {
-			if apierrors.IsAlreadyExists(err) {
-				return Acquire(ctx, client, o)
-			}
-			return nil, fmt.Errorf("create lease %s/%s: %w", o.Namespace, o.Name, err)
-		}
-	case err != nil:
-		return nil, fmt.Errorf("get lease %s/%s: %w", o.Namespace, o.Name, err)
-	default:
-		if err := claimable(cur, o.Holder); err != nil {
-			return nil, fmt.Errorf("lease %s/%s: %w", o.Namespace, o.Name, err)
-		}
-		cur.Spec = spec
-		delete(cur.Annotations, AbortAnnotation)
-		if _, err := leases.Update(ctx, cur, metav1.UpdateOptions{}); err != nil {
-			if apierrors.IsConflict(err) {
-				return nil, fmt.Errorf("lease %s/%s was taken while acquiring it: %w", o.Namespace, o.Name, ErrLocked)
-			}
-			return nil, fmt.Errorf("take over lease %s/%s: %w", o.Namespace, o.Name, err)
-		}
-	}
-	return start(client, o), nil
 }
 
-func claimable(l *coordv1.Lease, me Holder) error {
-	holder := ptr.Deref(l.Spec.HolderIdentity, "")
-	if holder == "" || holder == me.String() {
-		return nil
+func createLease(ctx context.Context, client kubernetes.Interface, o LeaseOptions) error {
+	l := &coordv1.Lease{ObjectMeta: metav1.ObjectMeta{Name: o.Name, Namespace: o.Namespace,
+		Labels: map[string]string{"app.kubernetes.io/managed-by": "bluegreen"}}, Spec: spec(o)}
+	_, err := client.CoordinationV1().Leases(o.Namespace).Create(ctx, l, metav1.CreateOptions{})
+	if err != nil && !apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("create lease %s/%s: %w", o.Namespace, o.Name, err)
 	}
-	h := ParseHolder(holder)
-	if h.deadOnThisHost() {
-		return nil
+	return err
+}
+
+// takeOver writes o's holder over cur; the resourceVersion makes it fail
+// with a conflict if anyone wrote the lease since cur was read.
+func takeOver(ctx context.Context, client kubernetes.Interface, cur *coordv1.Lease, o LeaseOptions) error {
+	cur = cur.DeepCopy()
+	cur.Spec = spec(o)
+	delete(cur.Annotations, AbortAnnotation)
+	delete(cur.Annotations, UnlockedAnnotation)
+	_, err := client.CoordinationV1().Leases(o.Namespace).Update(ctx, cur, metav1.UpdateOptions{})
+	if err != nil && !apierrors.IsConflict(err) {
+		return fmt.Errorf("take over lease %s/%s: %w", o.Namespace, o.Name, err)
 	}
-	var expires time.Time
-	if l.Spec.RenewTime != nil {
-		expires = l.Spec.RenewTime.Add(time.Duration(ptr.Deref(l.Spec.LeaseDurationSeconds, 0)) * time.Second)
-	}
-	if !expires.IsZero() && time.Now().After(expires) {
-		return nil
-	}
-	return fmt.Errorf("%w: held by %s until %s (wait for it to finish, or stop it with `bluegreen abort`)",
-		ErrLocked, holder, expires.UTC().Format(time.RFC3339))
+	return err
 }
 
 func start(client kubernetes.Interface, o LeaseOptions) *Lease {
 	ctx, cancel := context.WithCancel(context.Background())
-	l := &Lease{client: client, opts: o, cancel: cancel, done: make(chan struct{}), abort: make(chan struct{})}
+	l := &Lease{client: client, opts: o, cancel: cancel, done: make(chan struct{}),
+		abort: make(chan struct{}), lost: make(chan struct{})}
 	go l.renew(ctx)
 	return l
 }
 
-// AbortRequested is closed when someone annotated the lease to ask the run to
-// abort (see RequestAbort).
+// AbortRequested is closed when someone annotated the lease to ask the run
+// to abort (see RequestAbort).
 func (l *Lease) AbortRequested() <-chan struct{} { return l.abort }
 
-func (l *Lease) renew(ctx context.Context) {
-	defer close(l.done)
-	t := time.NewTicker(l.opts.Duration / 6)
-	defer t.Stop()
-	leases := l.client.CoordinationV1().Leases(l.opts.Namespace)
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		cur, err := leases.Get(ctx, l.opts.Name, metav1.GetOptions{})
-		if err != nil {
-			l.opts.Log.Warn("renew lease", "lease", l.opts.Name, "error", err)
-			continue
-		}
-		if _, ok := cur.Annotations[AbortAnnotation]; ok {
-			l.abortMu.Do(func() { close(l.abort) })
-		}
-		if ptr.Deref(cur.Spec.HolderIdentity, "") != l.opts.Holder.String() {
-			l.opts.Log.Error("lost lease", "lease", l.opts.Name, "holder", ptr.Deref(cur.Spec.HolderIdentity, ""))
-			return
-		}
-		now := metav1.NewMicroTime(time.Now())
-		cur.Spec.RenewTime = &now
-		if _, err := leases.Update(ctx, cur, metav1.UpdateOptions{}); err != nil && ctx.Err() == nil {
-			l.opts.Log.Warn("renew lease", "lease", l.opts.Name, "error", err)
-		}
-	}
-}
+// Lost is closed when the lease was lost; Cause then says why.
+func (l *Lease) Lost() <-chan struct{} { return l.lost }
 
-// Release stops renewing and frees the lease for the next run.
-func (l *Lease) Release(ctx context.Context) error {
-	l.cancel()
-	<-l.done
-	leases := l.client.CoordinationV1().Leases(l.opts.Namespace)
-	cur, err := leases.Get(ctx, l.opts.Name, metav1.GetOptions{})
-	if err != nil {
-		return fmt.Errorf("release lease %s/%s: %w", l.opts.Namespace, l.opts.Name, err)
-	}
-	if ptr.Deref(cur.Spec.HolderIdentity, "") != l.opts.Holder.String() {
+// Cause is nil while the lease is held, and an error wrapping ErrLeaseLost
+// once it is lost.
+func (l *Lease) Cause() error {
+	select {
+	case <-l.lost:
+		return l.cause
+	default:
 		return nil
 	}
-	cur.Spec.HolderIdentity = nil
-	cur.Spec.RenewTime = nil
-	delete(cur.Annotations, AbortAnnotation)
-	if _, err := leases.Update(ctx, cur, metav1.UpdateOptions{}); err != nil {
-		return fmt.Errorf("release lease %s/%s: %w", l.opts.Namespace, l.opts.Name, err)
-	}
-	return nil
 }
 
-// RequestAbort annotates the lease so that the run holding it aborts at its
-// next renewal. It returns the holder, or "" when no run holds the lease.
-func RequestAbort(ctx context.Context, client kubernetes.Interface, namespace, name string) (string, error) {
-	leases := client.CoordinationV1().Leases(namespace)
-	cur, err := leases.Get(ctx, name, metav1.GetOptions{})
-	if apierrors.IsNotFound(err) {
-		return "", nil
-	}
-	if err != nil {
-		return "", fmt.Errorf("get lease %s/%s: %w", namespace, name, err)
-	}
-	holder := ptr.Deref(cur.Spec.HolderIdentity, "")
-	if holder == "" || claimable(cur, Holder{}) == nil {
-		return "", nil
-	}
-	if cur.Annotations == nil {
-		cur.Annotations = map[string]string{}
-	}
-	cur.Annotations[AbortAnnotation] = time.Now().UTC().Format(time.RFC3339)
-	if _, err := leases.Update(ctx, cur, metav1.UpdateOptions{}); err != nil {
-		return "", fmt.Errorf("request abort on lease %s/%s: %w", namespace, name, err)
-	}
-	return holder, nil
-}
-
-// Check returns an error wrapping ErrLocked, naming the holder, when a live
-// run holds the lease; nil when the lease is free, expired or held by a dead
-// process of this machine. It only reads.
-func Check(ctx context.Context, client kubernetes.Interface, namespace, name string) error {
-	cur, err := client.CoordinationV1().Leases(namespace).Get(ctx, name, metav1.GetOptions{})
-	if apierrors.IsNotFound(err) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("get lease %s/%s: %w", namespace, name, err)
-	}
-	if err := claimable(cur, Holder{}); err != nil {
-		return fmt.Errorf("lease %s/%s: %w", namespace, name, err)
-	}
-	return nil
+func (l *Lease) lose(cause error) {
+	l.lostMu.Do(func() {
+		l.cause = cause
+		l.opts.Log.Error("lost lease: stopping the run", "lease", l.opts.Name, "error", cause)
+		if l.opts.OnLost != nil {
+			l.opts.OnLost(cause)
+		}
+		close(l.lost)
+	})
 }

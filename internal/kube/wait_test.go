@@ -1,3 +1,5 @@
+//go:build testbed
+
 package kube_test
 
 import (

@@ -153,7 +153,8 @@ func TestMigrateDetectsWeightDrift(t *testing.T) {
 	}
 	// When someone sets the weights to 80/20 in the console and the run resumes
 	mg.setWeights(80, 20)
-	r := mg.cli(nil, "resume")
+	hooks := newWebhookServer(t)
+	r := mg.cli(nil, "resume", "--notify-webhook", hooks.URL+"/hook")
 
 	// Then it stops with a drift report and leaves the weights alone
 	if r.code == 0 || !strings.Contains(r.stdout+r.stderr, "changed out of band") || !strings.Contains(r.stdout+r.stderr, "blue=80,green=20") {
@@ -165,6 +166,10 @@ func TestMigrateDetectsWeightDrift(t *testing.T) {
 	st := mg.mustCLI("status", "-o", "json")
 	if !strings.Contains(st.stdout, `"state": "paused"`) {
 		t.Fatalf("status after drift:\n%s", st.stdout)
+	}
+	// And the team is told why it paused
+	if got := hooks.received(); !strings.Contains(got, "paused") || !strings.Contains(got, "changed out of band") {
+		t.Fatalf("want a paused notification with the drift report, got:\n%s", got)
 	}
 
 	// When the weights are put back and the run resumes, it completes

@@ -1,14 +1,19 @@
 package e2e
 
 import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 const (
 	v1 = "registry.example.com/shop:1.0.0"
 	v2 = "registry.example.com/shop:2.0.0"
+	v3 = "registry.example.com/shop:3.0.0"
 )
 
 func TestDeployPromotesAndScalesDown(t *testing.T) {
@@ -143,13 +148,18 @@ func TestPauseThenPromote(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	e.givenBlueGreenApp("shop", v1, 2)
+	hooks := newWebhookServer(t)
 	// When a release pauses before the switch
-	r := e.mustCLI("deploy", "shop", "--image", v2, "--pause", "--keep-warm", "1")
+	r := e.mustCLI("deploy", "shop", "--image", v2, "--pause", "--keep-warm", "1", "--notify-webhook", hooks.URL+"/hook")
 	if s := e.state("shop"); s.ActiveSelects != "blue" || s.GreenImage != v2 || s.GreenReplicas != 2 {
 		t.Fatalf("paused release: %+v\n%s", s, r)
 	}
 	if !strings.Contains(r.stdout, "bluegreen promote shop") {
 		t.Fatalf("pause message does not say how to continue:\n%s", r.stdout)
+	}
+	// And the team is told it waits for them
+	if got := hooks.received(); !strings.Contains(got, "paused") {
+		t.Fatalf("want a paused notification, got:\n%s", got)
 	}
 	// Then promote switches production, and blue keeps one warm pod
 	e.mustCLI("promote", "shop")
@@ -187,6 +197,55 @@ func TestCrashLoopingReleaseNeverGetsTraffic(t *testing.T) {
 	}
 	if got := e.state("shop"); got != before {
 		t.Fatalf("after failed rollout: %+v, want %+v", got, before)
+	}
+	e.waitEndpoints("shop", "blue")
+}
+
+// A webhook that accepts notifications and never answers does not slow a
+// rollback: the switch back starts within 100 ms of the failed check, by
+// the journal's own timestamps.
+func TestDeadWebhookNeverDelaysRollback(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	preview, prod := newHealthServer(t), newHealthServer(t)
+	prod.failing.Store(true)
+	blackhole := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) { <-r.Context().Done() }))
+	t.Cleanup(func() { blackhole.CloseClientConnections(); blackhole.Close() })
+	// Given shop live on blue and a notification webhook that never answers
+	e.givenBlueGreenApp("shop", v1, 2)
+
+	// When v2 passes its preview checks but fails in production
+	r := e.cli(nil, "deploy", "shop", "--image", v2, "--yes", "--preview-url", preview.URL, "--active-url", prod.URL,
+		"--health-url", "/healthz", "--retries", "2", "--interval", "10ms", "--watch-window", "2s", "--watch-interval", "200ms",
+		"--notify-webhook", blackhole.URL+secretPath, "--notify-timeout", "1s", "-o", "json")
+	if r.code != 4 {
+		t.Fatalf("want exit 4 after the watch window failed, got %s", r)
+	}
+
+	// Then the switch back started right after the failed check
+	var run struct {
+		Steps []struct {
+			Name, State, Error        string
+			FinishedAt, UndoStartedAt time.Time
+		}
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &run); err != nil {
+		t.Fatalf("deploy -o json: %v\n%s", err, r.stdout)
+	}
+	var failedAt, switchBackAt time.Time
+	for _, s := range run.Steps {
+		if s.Error != "" && failedAt.IsZero() {
+			failedAt = s.FinishedAt
+		}
+		if s.Name == "switch" {
+			switchBackAt = s.UndoStartedAt
+		}
+	}
+	if failedAt.IsZero() || switchBackAt.IsZero() {
+		t.Fatalf("journal has no failed check or no switch back:\n%s", r.stdout)
+	}
+	if d := switchBackAt.Sub(failedAt); d > 100*time.Millisecond {
+		t.Fatalf("switch back started %s after the failed check, want within 100ms", d)
 	}
 	e.waitEndpoints("shop", "blue")
 }

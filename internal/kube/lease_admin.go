@@ -1,0 +1,109 @@
+package kube
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	coordv1 "k8s.io/api/coordination/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/utils/ptr"
+)
+
+// getLease reads a lease; nil without error when there is none.
+func getLease(ctx context.Context, client kubernetes.Interface, namespace, name string) (*coordv1.Lease, error) {
+	cur, err := client.CoordinationV1().Leases(namespace).Get(ctx, name, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get lease %s/%s: %w", namespace, name, err)
+	}
+	return cur, nil
+}
+
+// liveHolder returns the lease's holder when it looks alive from here: set,
+// not a dead process of this machine, and renewed recently by its own
+// clock. It is a quick read for messages and refusals; Acquire alone
+// decides takeovers, on this machine's clock.
+func liveHolder(l *coordv1.Lease, now time.Time) string {
+	holder := ptr.Deref(l.Spec.HolderIdentity, "")
+	if holder == "" || ParseHolder(holder).deadOnThisHost() || !looksFresh(l, now) {
+		return ""
+	}
+	return holder
+}
+
+// RequestAbort annotates the lease so that the run holding it aborts at its
+// next renewal. It returns the holder, or "" when no live run holds the
+// lease.
+func RequestAbort(ctx context.Context, client kubernetes.Interface, namespace, name string) (string, error) {
+	leases := client.CoordinationV1().Leases(namespace)
+	cur, err := getLease(ctx, client, namespace, name)
+	if err != nil || cur == nil {
+		return "", err
+	}
+	holder := liveHolder(cur, time.Now())
+	if holder == "" {
+		return "", nil
+	}
+	if cur.Annotations == nil {
+		cur.Annotations = map[string]string{}
+	}
+	cur.Annotations[AbortAnnotation] = time.Now().UTC().Format(time.RFC3339)
+	if _, err := leases.Update(ctx, cur, metav1.UpdateOptions{}); err != nil {
+		return "", fmt.Errorf("request abort on lease %s/%s: %w", namespace, name, err)
+	}
+	return holder, nil
+}
+
+// Check returns an error wrapping ErrLocked, naming the holder, when a live
+// run holds the lease; nil when the lease is free, looks expired or is held
+// by a dead process of this machine. It only reads.
+func Check(ctx context.Context, client kubernetes.Interface, namespace, name string) error {
+	cur, err := getLease(ctx, client, namespace, name)
+	if err != nil || cur == nil {
+		return err
+	}
+	if liveHolder(cur, time.Now()) != "" {
+		return fmt.Errorf("lease %s/%s: %w", namespace, name, lockedBy(cur))
+	}
+	return nil
+}
+
+// Unlock breaks the lease by force: it clears the holder and records who
+// broke it. A live holder sees this at its next renewal and stops acting;
+// the next run can take the lease at once. It returns the holder it
+// removed ("" when the lease was free or absent).
+func Unlock(ctx context.Context, client kubernetes.Interface, namespace, name, by string) (string, error) {
+	leases := client.CoordinationV1().Leases(namespace)
+	cur, err := getLease(ctx, client, namespace, name)
+	if err != nil || cur == nil {
+		return "", err
+	}
+	holder := ptr.Deref(cur.Spec.HolderIdentity, "")
+	if holder == "" {
+		return "", nil
+	}
+	if cur.Annotations == nil {
+		cur.Annotations = map[string]string{}
+	}
+	cur.Annotations[UnlockedAnnotation] = by + " at " + time.Now().UTC().Format(time.RFC3339)
+	delete(cur.Annotations, AbortAnnotation)
+	cur.Spec.HolderIdentity, cur.Spec.RenewTime = nil, nil
+	if _, err := leases.Update(ctx, cur, metav1.UpdateOptions{}); err != nil {
+		return "", fmt.Errorf("unlock lease %s/%s: %w", namespace, name, err)
+	}
+	return holder, nil
+}
+
+// LiveHolder returns who holds the lease when it looks alive, or "".
+func LiveHolder(ctx context.Context, client kubernetes.Interface, namespace, name string) (string, error) {
+	cur, err := getLease(ctx, client, namespace, name)
+	if err != nil || cur == nil {
+		return "", err
+	}
+	return liveHolder(cur, time.Now()), nil
+}

@@ -1,0 +1,191 @@
+//go:build testbed
+
+package kube_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	coordv1 "k8s.io/api/coordination/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/utils/ptr"
+
+	"github.com/bluegreen/bluegreen/internal/kube"
+	"github.com/bluegreen/bluegreen/test/testbed"
+)
+
+// leaseBed is one API server shared by the lease tests, each on a lease of
+// its own.
+func leaseBed(t *testing.T) *testbed.Cluster {
+	t.Helper()
+	return testbed.StartT(t, testbed.Options{Name: "kube-lease"})
+}
+
+func holder(run string) kube.Holder { return kube.Self(run) }
+
+// waitClosed reports whether ch closes within d.
+func waitClosed(ch <-chan struct{}, d time.Duration) bool {
+	select {
+	case <-ch:
+		return true
+	case <-time.After(d):
+		return false
+	}
+}
+
+func TestLease(t *testing.T) {
+	c := leaseBed(t)
+	ctx := t.Context()
+	const dur = 3 * time.Second // renewed every 500 ms
+
+	// A holder whose lease is broken by force stops at its next renewal:
+	// Lost closes, OnLost ran first, and a fenced client of the run sends
+	// nothing more (the object it tries to create never exists).
+	t.Run("taken over", func(t *testing.T) {
+		fence := &kube.Fence{}
+		var onLost atomic.Value
+		l, err := kube.Acquire(ctx, c.Client, kube.LeaseOptions{Namespace: "default", Name: "taken", Holder: holder("r1"), Duration: dur,
+			OnLost: func(cause error) { onLost.Store(cause); fence.Trip(cause) }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = l.Release(context.Background()) })
+		if _, err := kube.Unlock(ctx, c.Client, "default", "taken", "tester"); err != nil {
+			t.Fatal(err)
+		}
+		if !waitClosed(l.Lost(), dur/2) {
+			t.Fatalf("lease not given up within %s of being unlocked", dur/2)
+		}
+		if cause := l.Cause(); !errors.Is(cause, kube.ErrLeaseLost) || !strings.Contains(cause.Error(), "unlocked by tester") {
+			t.Fatalf("cause = %v, want ErrLeaseLost naming who unlocked it", cause)
+		}
+		if onLost.Load() == nil {
+			t.Fatal("OnLost was not called before Lost closed")
+		}
+		fenced := fencedClient(t, c.Config, fence)
+		cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "after-loss"}}
+		if _, err := fenced.CoreV1().ConfigMaps("default").Create(ctx, cm, metav1.CreateOptions{}); !errors.Is(err, kube.ErrLeaseLost) {
+			t.Fatalf("write after the loss: %v, want it refused with ErrLeaseLost", err)
+		}
+		if _, err := c.Client.CoreV1().ConfigMaps("default").Get(ctx, "after-loss", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+			t.Fatalf("the fenced write reached the cluster: get = %v", err)
+		}
+	})
+
+	// Renewals that fail (the API server unreachable from the holder) give
+	// the lease up after half its duration, before anyone who watched it
+	// could take it.
+	t.Run("renewal fails", func(t *testing.T) {
+		var down atomic.Bool
+		cfg := rest.CopyConfig(c.Config)
+		cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper {
+			return roundTripFunc(func(r *http.Request) (*http.Response, error) {
+				if down.Load() {
+					return nil, errors.New("network is unreachable")
+				}
+				return rt.RoundTrip(r)
+			})
+		})
+		client := kubernetes.NewForConfigOrDie(cfg)
+		l, err := kube.Acquire(ctx, client, kube.LeaseOptions{Namespace: "default", Name: "partitioned", Holder: holder("r2"), Duration: dur})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = l.Release(context.Background()) })
+		down.Store(true)
+		if !waitClosed(l.Lost(), dur) {
+			t.Fatalf("lease kept while renewals failed for %s", dur)
+		}
+		if cause := l.Cause(); !strings.Contains(cause.Error(), "could not renew") {
+			t.Fatalf("cause = %v, want it to say renewals failed", cause)
+		}
+	})
+
+	// A live holder whose clock is an hour behind writes RenewTimes that
+	// look long expired here; its lease is still never taken, because
+	// expiry is judged on this machine's clock from renewals seen here.
+	t.Run("skewed live holder", func(t *testing.T) {
+		stop := renewSkewed(t, c.Client, "skewed", -time.Hour, 2)
+		defer stop()
+		actx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		_, err := kube.Acquire(actx, c.Client, kube.LeaseOptions{Namespace: "default", Name: "skewed", Holder: holder("r3"), Duration: dur})
+		if !errors.Is(err, kube.ErrLocked) {
+			t.Fatalf("Acquire of a live lease with a skewed RenewTime: %v, want ErrLocked", err)
+		}
+	})
+
+	// A dead holder's stale lease is taken once it has not changed for its
+	// duration as seen here.
+	t.Run("dead holder", func(t *testing.T) {
+		stop := renewSkewed(t, c.Client, "stale", -time.Hour, 2)
+		stop() // the holder dies
+		actx, cancel := context.WithTimeout(ctx, 20*time.Second)
+		defer cancel()
+		l, err := kube.Acquire(actx, c.Client, kube.LeaseOptions{Namespace: "default", Name: "stale", Holder: holder("r4"), Duration: dur})
+		if err != nil {
+			t.Fatalf("Acquire of a dead holder's lease: %v", err)
+		}
+		_ = l.Release(ctx)
+	})
+}
+
+// renewSkewed plays another machine's live holder of lease name, whose
+// clock is off by skew: it renews every 200 ms until stop is called.
+func renewSkewed(t *testing.T, client kubernetes.Interface, name string, skew time.Duration, seconds int32) (stop func()) {
+	t.Helper()
+	ctx := t.Context()
+	leases := client.CoordinationV1().Leases("default")
+	now := func() *metav1.MicroTime { m := metav1.NewMicroTime(time.Now().Add(skew)); return &m }
+	l := &coordv1.Lease{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: coordv1.LeaseSpec{
+		HolderIdentity: ptr.To("someone@elsewhere pid=1 run=other"), LeaseDurationSeconds: ptr.To(seconds), RenewTime: now()}}
+	if _, err := leases.Create(ctx, l, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		for {
+			select {
+			case <-done:
+				return
+			case <-time.After(200 * time.Millisecond):
+			}
+			cur, err := leases.Get(ctx, name, metav1.GetOptions{})
+			if err != nil {
+				continue
+			}
+			cur.Spec.RenewTime = now()
+			_, _ = leases.Update(ctx, cur, metav1.UpdateOptions{})
+		}
+	}()
+	return func() {
+		select {
+		case <-done:
+		default:
+			close(done)
+		}
+		<-finished
+	}
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+func fencedClient(t *testing.T, cfg *rest.Config, f *kube.Fence) kubernetes.Interface {
+	t.Helper()
+	cfg = rest.CopyConfig(cfg)
+	cfg.Wrap(f.Wrap)
+	return kubernetes.NewForConfigOrDie(cfg)
+}
