@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/bluegreen/bluegreen/internal/redact"
+	"github.com/bluegreen/bluegreen/internal/statefile"
 )
 
 // Record is one audit log entry; it is stored as one JSON line.
@@ -72,8 +73,9 @@ type Log struct {
 }
 
 // Open opens (creating if needed) the audit log at path for appending. The
-// parent directory is created with mode 0700 and the file with 0600. secrets
-// may be nil; URL redaction applies regardless.
+// parent directory is created with mode 0700 and the file with 0600; a
+// symbolic link, another user's file or one open to other users is refused
+// (see statefile). secrets may be nil; URL redaction applies regardless.
 func Open(path string, secrets *redact.Secrets, opts ...Option) (*Log, error) {
 	if path == "" {
 		return nil, errors.New("audit log: empty path; set the audit log path")
@@ -81,7 +83,10 @@ func Open(path string, secrets *redact.Secrets, opts ...Option) (*Log, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("audit log %s: create directory: %w", path, err)
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	f, err := statefile.Open(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, statefile.Mode)
+	if errors.Is(err, statefile.ErrUnsafe) {
+		return nil, fmt.Errorf("audit log: %w (or set --audit-log)", err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("audit log %s: open: %w", path, err)
 	}

@@ -6,7 +6,8 @@
 // O_APPEND, under an exclusive flock(2) where available, followed by fsync, so
 // records from concurrent goroutines and concurrent bluegreen processes never
 // interleave and survive a crash once Append returns. The log's directory is
-// created 0700 and the file 0600.
+// created 0700 and the file 0600; it is opened with O_NOFOLLOW and refused
+// when it is a symbolic link, another user's or open to other users.
 //
 // Every string field of a Record, and every string (and object key) inside
 // Before and After, passes through redaction before it reaches the disk: the

@@ -11,6 +11,8 @@ import (
 	"io/fs"
 	"os"
 	"time"
+
+	"github.com/bluegreen/bluegreen/internal/statefile"
 )
 
 // Filter selects records in Read. Zero fields match everything.
@@ -38,12 +40,15 @@ func (f Filter) Match(r Record) bool {
 }
 
 // Read returns the records of the log at path that match f, oldest first. A
-// log that does not exist yet has no records. A line that is not a valid
-// record is an error naming the line.
+// log that does not exist yet has no records. The file is refused like in
+// Open. A line that is not a valid record is an error naming the line.
 func Read(ctx context.Context, path string, f Filter) ([]Record, error) {
-	file, err := os.Open(path)
+	file, err := statefile.Open(path, os.O_RDONLY, 0)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
+	}
+	if errors.Is(err, statefile.ErrUnsafe) {
+		return nil, fmt.Errorf("audit log: %w (or set --audit-log)", err)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("audit log %s: open: %w", path, err)

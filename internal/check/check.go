@@ -141,7 +141,8 @@ func WithClock(c Clock) Option { return func(d *deps) { d.clock = c } }
 
 // WithHTTPClient sets the HTTP client of HTTP and Webhook checks; the default
 // is a new client that does not share state with http.DefaultClient. Per
-// attempt timeouts come from the check config, not from the client.
+// attempt timeouts come from the check config, not from the client. Each
+// check uses a copy whose CheckRedirect applies the check's Redirects policy.
 func WithHTTPClient(c *http.Client) Option { return func(d *deps) { d.client = c } }
 
 // WithSecrets adds known secret values hidden from Detail, errors and logs.

@@ -33,7 +33,18 @@
 // Run error. Connection errors, timeouts, an unexpected status and a missing
 // BodyContains all count as a failed attempt and are retried; the check
 // fails after Retries attempts with the last attempt's status and up to 200
-// bytes of its body, redacted, in Detail.
+// bytes of its body, redacted and marked with the body's size when cut, in
+// Detail.
+//
+// # Redirects
+//
+// HTTP and Webhook checks follow redirects by their Redirects field:
+// same-host (the default) follows at most 10 redirects on the URL's scheme,
+// host and port and fails the check on a redirect elsewhere, so a header
+// such as X-Api-Key never reaches another host (net/http forwards custom
+// headers on every redirect); none follows none; any follows all but drops
+// the check's headers and Authorization, Cookie and Proxy-Authorization on
+// hops that leave the original host.
 //
 // # Webhook checks
 //

@@ -42,6 +42,8 @@ type HTTPConfig struct {
 	Interval Duration `json:"interval,omitempty" yaml:"interval,omitempty"`
 	// Timeout is per attempt; 0 means Defaults.Timeout.
 	Timeout Duration `json:"timeout,omitempty" yaml:"timeout,omitempty"`
+	// Redirects is same-host (default), none or any; see RedirectSameHost.
+	Redirects string `json:"redirects,omitempty" yaml:"redirects,omitempty"`
 }
 
 var methodRE = regexp.MustCompile(`^[A-Za-z]+$`)
@@ -65,6 +67,9 @@ func (c HTTPConfig) Validate() error {
 	}
 	if c.Timeout < 0 {
 		return fmt.Errorf("timeout %s: must not be negative", c.Timeout)
+	}
+	if err := validateRedirects(c.Redirects); err != nil {
+		return err
 	}
 	return validateHeaders(c.Headers)
 }
@@ -136,6 +141,7 @@ func NewHTTP(name string, cfg HTTPConfig, d Defaults, opts ...Option) (*HTTP, er
 		timeout:  pick(cfg.Timeout.Std(), d.Timeout),
 		deps:     newDeps(opts),
 	}
+	h.deps.client = withRedirects(h.deps.client, cfg.Redirects, cfg.Headers)
 	own := redact.NewSecrets()
 	for _, v := range cfg.Headers {
 		own.Add(v)
@@ -205,6 +211,9 @@ func (h *HTTP) attempt(ctx context.Context, target, safeURL string) (bool, strin
 		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
 			return false, fmt.Sprintf("%s %s: no answer within %s", h.method, safeURL, h.timeout)
 		}
+		if d := crossHostDetail(err); d != "" {
+			return false, fmt.Sprintf("%s %s: %s", h.method, safeURL, d)
+		}
 		return false, fmt.Sprintf("%s %s: %s", h.method, safeURL, h.red.Error(err))
 	}
 	defer resp.Body.Close()
@@ -263,7 +272,10 @@ func wantStatus(want int) string {
 }
 
 // excerpt returns body with secrets hidden, whitespace collapsed and at most
-// maxExcerpt bytes long.
+// maxExcerpt bytes long. A cut excerpt ends in "... (N bytes)" so a reader
+// knows how much of the answer is left out: the Detail goes to the journal,
+// the audit log and notifications, so it quotes little of a body it cannot
+// vouch for.
 func excerpt(red redactor, body []byte) string {
 	s := strings.Join(strings.Fields(strings.ToValidUTF8(red.String(string(body)), "?")), " ")
 	if s == "" {
@@ -272,9 +284,14 @@ func excerpt(red redactor, body []byte) string {
 	if len(s) <= maxExcerpt {
 		return s
 	}
-	cut := maxExcerpt - len("...")
+	size := fmt.Sprintf("%d bytes", len(body))
+	if len(body) >= maxBody {
+		size = fmt.Sprintf("over %d bytes", maxBody)
+	}
+	suffix := "... (" + size + ")"
+	cut := maxExcerpt - len(suffix)
 	for cut > 0 && !utf8.RuneStart(s[cut]) {
 		cut--
 	}
-	return s[:cut] + "..."
+	return s[:cut] + suffix
 }

@@ -21,6 +21,8 @@ type WebhookConfig struct {
 	Headers map[string]string `json:"headers,omitempty" yaml:"headers,omitempty"`
 	// Timeout bounds the request; 0 means Defaults.Timeout.
 	Timeout Duration `json:"timeout,omitempty" yaml:"timeout,omitempty"`
+	// Redirects is same-host (default), none or any; see RedirectSameHost.
+	Redirects string `json:"redirects,omitempty" yaml:"redirects,omitempty"`
 }
 
 // Validate reports the first invalid field and how to fix it.
@@ -30,6 +32,9 @@ func (c WebhookConfig) Validate() error {
 	}
 	if c.Timeout < 0 {
 		return fmt.Errorf("timeout %s: must not be negative", c.Timeout)
+	}
+	if err := validateRedirects(c.Redirects); err != nil {
+		return err
 	}
 	return validateHeaders(c.Headers)
 }
@@ -66,6 +71,7 @@ func NewWebhook(name string, cfg WebhookConfig, d Defaults, opts ...Option) (*We
 		timeout: pick(cfg.Timeout.Std(), d.Timeout),
 		deps:    newDeps(opts),
 	}
+	w.deps.client = withRedirects(w.deps.client, cfg.Redirects, cfg.Headers)
 	own := redact.NewSecrets(cfg.URL)
 	for _, v := range cfg.Headers {
 		own.Add(v)
@@ -117,6 +123,9 @@ func (w *Webhook) post(ctx context.Context, t Target, safeURL string) (bool, str
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
 			return false, fmt.Sprintf("POST %s: no answer within %s", safeURL, w.timeout)
+		}
+		if d := crossHostDetail(err); d != "" {
+			return false, fmt.Sprintf("POST %s: %s", safeURL, d)
 		}
 		return false, fmt.Sprintf("POST %s: %s", safeURL, w.red.Error(err))
 	}

@@ -143,7 +143,7 @@ func (s *session) refuseUnfinished(ctx context.Context, r *journal.Run) error {
 
 // lastRun returns the newest run of an app in the current context, or nil.
 func (s *session) lastRun(ctx context.Context, ns, app string) (*journal.Run, error) {
-	runs, err := s.store.List(ctx, journal.Filter{Scope: "service", Context: s.clients.Context, Namespace: ns, App: app, Limit: 1})
+	runs, err := s.g.listRuns(ctx, s.store, journal.Filter{Scope: "service", Context: s.clients.Context, Namespace: ns, App: app, Limit: 1})
 	if err != nil || len(runs) == 0 {
 		return nil, err
 	}
@@ -158,9 +158,9 @@ func (g *Global) printPlan(r *journal.Run) error {
 	}
 	fmt.Fprintf(g.out, "Plan: %s %s/%s (%d steps, nothing changed yet)\n", r.Operation, r.Namespace, r.App, len(r.Steps))
 	for i, st := range r.Steps {
-		fmt.Fprintf(g.out, "%2d. %-16s %s\n", i+1, st.Name, st.Description)
+		fmt.Fprintf(g.out, "%2d. %-16s %s\n", i+1, st.Name, redactText(st.Description))
 		for _, m := range st.Mutations {
-			fmt.Fprintf(g.out, "      ~ %s: %s\n", m.Object, m.Change)
+			fmt.Fprintf(g.out, "      ~ %s: %s\n", redactText(m.Object), redactText(m.Change))
 		}
 	}
 	return nil

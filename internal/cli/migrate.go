@@ -188,7 +188,7 @@ func (s *migrateSession) buildEnv() (migrate.Env, error) {
 }
 
 func (s *migrateSession) lastMigration(ctx context.Context) (*journal.Run, error) {
-	runs, err := s.store.List(ctx, journal.Filter{Scope: "cluster", Context: s.src.Context, App: s.m.Name, Limit: 1})
+	runs, err := s.g.listRuns(ctx, s.store, journal.Filter{Scope: "cluster", Context: s.src.Context, App: s.m.Name, Limit: 1})
 	if err != nil {
 		return nil, err
 	}

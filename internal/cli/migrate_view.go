@@ -42,9 +42,9 @@ func (g *Global) printMigrationPlan(r *journal.Run) error {
 				fmt.Fprintf(g.out, "    lane %s:\n", lane)
 			}
 		}
-		fmt.Fprintf(g.out, "%2d. %-36s %s\n", i+1, st.Name, st.Description)
+		fmt.Fprintf(g.out, "%2d. %-36s %s\n", i+1, st.Name, redactText(st.Description))
 		for _, m := range st.Mutations {
-			fmt.Fprintf(g.out, "      ~ %s: %s\n", m.Object, m.Change)
+			fmt.Fprintf(g.out, "      ~ %s: %s\n", redactText(m.Object), redactText(m.Change))
 		}
 	}
 	return nil

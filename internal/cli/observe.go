@@ -54,18 +54,18 @@ func (s *session) liveView(ev engine.Event) {
 				s.g.printf("Run %s: %s %s/%s\n", ev.Run.ID, ev.Run.Operation, ev.Run.Namespace, ev.Run.App)
 			}
 		case "run-rolling-back":
-			s.g.printf("Rolling back: %s\n", ev.Run.Reason)
+			s.g.printf("Rolling back: %s\n", redactText(ev.Run.Reason))
 		}
 		return
 	}
 	w := nameWidth(ev.Run)
 	switch ev.Kind {
 	case "step-started":
-		s.g.printf("  → %-*s %s\n", w, ev.Step.Name, ev.Step.Description)
+		s.g.printf("  → %-*s %s\n", w, ev.Step.Name, redactText(ev.Step.Description))
 	case "step-done":
 		s.g.printf("  ✓ %-*s %s\n", w, ev.Step.Name, round(ev.Elapsed))
 	case "step-failed":
-		s.g.printf("  ✗ %-*s %v\n", w, ev.Step.Name, ev.Err)
+		s.g.printf("  ✗ %-*s %s\n", w, ev.Step.Name, redactErr(ev.Err))
 	case "step-undoing":
 		s.g.printf("  ↶ %-*s undoing\n", w, ev.Step.Name)
 	case "step-undone":
@@ -113,7 +113,7 @@ func (s *session) kubeEvents(ctx context.Context) (func(engine.Event), func()) {
 			if !ok || ev.Step == nil {
 				return
 			}
-			typ, msg := "Normal", fmt.Sprintf("run %s step %s: %s", ev.Run.ID, ev.Step.Name, ev.Step.Description)
+			typ, msg := "Normal", fmt.Sprintf("run %s step %s: %s", ev.Run.ID, ev.Step.Name, redactText(ev.Step.Description))
 			if ev.Kind == "step-undone" {
 				msg = fmt.Sprintf("run %s undid step %s", ev.Run.ID, ev.Step.Name)
 			}

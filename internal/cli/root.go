@@ -66,7 +66,7 @@ func Execute(ctx context.Context, args []string, in io.Reader, out, errOut io.Wr
 	if err == nil {
 		return ExitOK
 	}
-	fmt.Fprintf(errOut, "Error: %v\n", err)
+	fmt.Fprintf(errOut, "Error: %s\n", redactErr(err))
 	return exitCode(err)
 }
 
@@ -184,6 +184,19 @@ func (g *Global) store() (*journal.Bolt, error) {
 		}
 	}
 	return journal.OpenBolt(path)
+}
+
+// listRuns lists runs, warning about (and going on without) records the
+// journal could not read: one damaged run must not stop status, deploy or
+// migrate for every app.
+func (g *Global) listRuns(ctx context.Context, st journal.Store, f journal.Filter) ([]*journal.Run, error) {
+	runs, err := st.List(ctx, f)
+	var bad *journal.BadRecordsError
+	if errors.As(err, &bad) {
+		g.log.Warn("skipped unreadable runs in the journal", "error", err)
+		return runs, nil
+	}
+	return runs, err
 }
 
 // Version is set at build time with -ldflags "-X .../internal/cli.Version=…".

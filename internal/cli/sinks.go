@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"path/filepath"
+	"strings"
 
 	"github.com/bluegreen/bluegreen/internal/audit"
 	"github.com/bluegreen/bluegreen/internal/engine"
@@ -14,16 +15,20 @@ import (
 )
 
 // secrets collects every secret a run knows of: notification and check
-// webhook URLs and check headers. They are redacted from every output.
+// webhook URLs, check headers, secret-looking env values, env values that
+// are URLs (a DSN with a password), and the credentials and query values of
+// the preview, active and check URLs. They are redacted from every output.
 func (g *Global) secrets(r *journal.Run) *redact.Secrets {
 	s := redact.NewSecrets(g.Notify...)
 	var rel plan.ServiceRelease
 	if r != nil && json.Unmarshal(r.Spec, &rel) == nil {
 		for k, v := range rel.Env {
-			if redact.IsSecretKey(k) {
+			if redact.IsSecretKey(k) || strings.Contains(v, "://") {
 				s.Add(v)
 			}
 		}
+		s.AddURL(rel.PreviewURL)
+		s.AddURL(rel.ActiveURL)
 		for _, c := range rel.Checks {
 			if c.Webhook != nil {
 				s.Add(c.Webhook.URL)
@@ -32,6 +37,7 @@ func (g *Global) secrets(r *journal.Run) *redact.Secrets {
 				}
 			}
 			if c.HTTP != nil {
+				s.AddURL(c.HTTP.URL)
 				for _, v := range c.HTTP.Headers {
 					s.Add(v)
 				}
@@ -43,9 +49,10 @@ func (g *Global) secrets(r *journal.Run) *redact.Secrets {
 
 func redactText(s string) string { return redact.Text(s) }
 
-// maskEnvValues masks the value of every {"name": K, "value": V} pair whose
-// K names a secret (PASSWORD, TOKEN, …): a before-state that holds a
-// container's environment goes to the audit log without them.
+// maskEnvValues masks the value of every {"name": K, "value": V} pair (a
+// container's env entry): a before-state goes to the audit log without any
+// env value, since a value under an innocent name (DB_URL) can still hold a
+// password.
 func maskEnvValues(raw json.RawMessage) json.RawMessage {
 	if len(raw) == 0 {
 		return raw
@@ -58,7 +65,7 @@ func maskEnvValues(raw json.RawMessage) json.RawMessage {
 	walk = func(x any) {
 		switch t := x.(type) {
 		case map[string]any:
-			if name, ok := t["name"].(string); ok && redact.IsSecretKey(name) {
+			if _, ok := t["name"].(string); ok {
 				if _, has := t["value"]; has {
 					t["value"] = redact.Mask
 				}

@@ -96,7 +96,7 @@ func (g *Global) status(ctx context.Context, rel plan.ServiceRelease, nRuns int)
 		}
 		v.Colors[c] = cs
 	}
-	recent, err := s.store.List(ctx, journal.Filter{Scope: "service", Context: s.clients.Context, Namespace: ns, App: rel.App, Limit: nRuns})
+	recent, err := g.listRuns(ctx, s.store, journal.Filter{Scope: "service", Context: s.clients.Context, Namespace: ns, App: rel.App, Limit: nRuns})
 	if err != nil {
 		return err
 	}

@@ -40,11 +40,24 @@ type runSummary struct {
 func runView(r *journal.Run) runSummary {
 	v := summary(r)
 	for _, s := range r.Steps {
-		v.Steps = append(v.Steps, stepView{Name: s.Name, Kind: s.Kind, Lane: s.Lane, Description: s.Description, State: s.State,
-			Mutations: s.Mutations, Error: redactText(s.Error), StartedAt: s.StartedAt, FinishedAt: s.FinishedAt,
+		v.Steps = append(v.Steps, stepView{Name: s.Name, Kind: s.Kind, Lane: s.Lane, Description: redactText(s.Description), State: s.State,
+			Mutations: redactMutations(s.Mutations), Error: redactText(s.Error), StartedAt: s.StartedAt, FinishedAt: s.FinishedAt,
 			UndoStartedAt: s.UndoStartedAt})
 	}
 	return v
+}
+
+// redactMutations returns muts with URL secrets hidden. Plans redact when
+// they build steps; this covers runs journaled before they did.
+func redactMutations(muts []journal.Mutation) []journal.Mutation {
+	if muts == nil {
+		return nil
+	}
+	out := make([]journal.Mutation, len(muts))
+	for i, m := range muts {
+		out[i] = journal.Mutation{Object: redactText(m.Object), Change: redactText(m.Change)}
+	}
+	return out
 }
 
 func planView(r *journal.Run) runSummary {

@@ -104,6 +104,9 @@ func (s *Step) DecodeBefore(v any) error {
 
 // Run is one execution of a plan against one environment.
 type Run struct {
+	// Schema is the record layout; it is written as SchemaVersion (see
+	// MarshalJSON) and a record without one reads as 1.
+	Schema    int    `json:"schema"`
 	ID        string `json:"id"`
 	Scope     string `json:"scope"`
 	Operation string `json:"operation"`

@@ -19,7 +19,9 @@ type Store interface {
 	Save(ctx context.Context, r *Run) error
 	// Get returns the run with the given ID or ErrNotFound.
 	Get(ctx context.Context, id string) (*Run, error)
-	// List returns runs matching f, newest first.
+	// List returns runs matching f, newest first. Records that cannot be
+	// read are skipped and reported in a *BadRecordsError returned along
+	// with the runs that could.
 	List(ctx context.Context, f Filter) ([]*Run, error)
 }
 
@@ -49,7 +51,9 @@ type Bolt struct {
 }
 
 // OpenBolt prepares a store at path, creating its directory (0700) and the
-// database file (0600) if they do not exist.
+// database file (0600) if they do not exist. The file is refused when it is
+// a symbolic link, another user's or open to other users (see statefile),
+// and reported with the fix when it is damaged or held by another process.
 func OpenBolt(path string) (*Bolt, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("journal %s: create directory: %w", path, err)
@@ -80,33 +84,12 @@ func DefaultPath() (string, error) {
 // Path is the database file.
 func (b *Bolt) Path() string { return b.path }
 
-func (b *Bolt) open(readOnly bool) (*bolt.DB, error) {
-	db, err := bolt.Open(b.path, 0o600, &bolt.Options{Timeout: b.timeout, ReadOnly: readOnly})
-	if err != nil {
-		return nil, fmt.Errorf("open journal %s: %w", b.path, err)
-	}
-	return db, nil
-}
-
 func (b *Bolt) update(fn func(*bolt.Tx) error) error {
-	db, err := b.open(false)
-	if err != nil {
-		return err
-	}
-	if err := db.Update(fn); err != nil {
-		_ = db.Close()
-		return fmt.Errorf("write journal %s: %w", b.path, err)
-	}
-	return db.Close()
+	return b.do(false, fn)
 }
 
 func (b *Bolt) view(fn func(*bolt.Tx) error) error {
-	db, err := b.open(true)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	return db.View(fn)
+	return b.do(true, fn)
 }
 
 // Save implements Store. bbolt fsyncs on commit, so the run is durable when
@@ -150,25 +133,31 @@ func (b *Bolt) Get(ctx context.Context, id string) (*Run, error) {
 		if data == nil {
 			return fmt.Errorf("run %s: %w", id, ErrNotFound)
 		}
-		r = new(Run)
-		return json.Unmarshal(data, r)
+		var derr error
+		r, derr = decode(b.path, id, data)
+		return derr
 	})
 	return r, err
 }
 
 // List implements Store. IDs sort by creation time, so a reverse cursor walk
-// yields the newest runs first.
+// yields the newest runs first. A record that does not decode is skipped: one
+// bad run must not hide the others. List then returns the runs it read
+// together with a *BadRecordsError naming the skipped ones; callers warn and
+// go on.
 func (b *Bolt) List(ctx context.Context, f Filter) ([]*Run, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	var runs []*Run
+	bad := &BadRecordsError{Path: b.path}
 	err := b.view(func(tx *bolt.Tx) error {
 		c := tx.Bucket(runsBucket).Cursor()
 		for k, v := c.Last(); k != nil; k, v = c.Prev() {
-			r := new(Run)
-			if err := json.Unmarshal(v, r); err != nil {
-				return fmt.Errorf("run %s: decode: %w", k, err)
+			r, err := decode(b.path, string(k), v)
+			if err != nil {
+				bad.Records = append(bad.Records, BadRecord{ID: string(k), Err: err})
+				continue
 			}
 			if !f.match(r) {
 				continue
@@ -180,5 +169,11 @@ func (b *Bolt) List(ctx context.Context, f Filter) ([]*Run, error) {
 		}
 		return nil
 	})
-	return runs, err
+	if err != nil {
+		return nil, err
+	}
+	if len(bad.Records) > 0 {
+		return runs, bad
+	}
+	return runs, nil
 }

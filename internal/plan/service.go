@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/bluegreen/bluegreen/internal/journal"
+	"github.com/bluegreen/bluegreen/internal/redact"
 )
 
 // ErrInvalid marks bad input found while planning; the CLI exits 2 on it.
@@ -102,16 +103,21 @@ type ScaleDownParams struct {
 	SwitchStep string   `json:"switchStep"`
 }
 
+// step builds a step. Its description is redacted here, where every
+// description is made: descriptions are printed, recorded as Events and
+// audited, while params (which may hold env values and URLs with
+// credentials) stay in the journal only.
 func step(name, kind, desc string, params any, muts ...journal.Mutation) journal.Step {
 	raw, err := json.Marshal(params)
 	if err != nil {
 		panic(fmt.Sprintf("plan: marshal %s params: %v", name, err)) // params are plain structs
 	}
-	return journal.Step{Name: name, Kind: kind, Description: desc, Params: raw, Mutations: muts, State: journal.Pending}
+	return journal.Step{Name: name, Kind: kind, Description: redact.Text(desc), Params: raw, Mutations: muts, State: journal.Pending}
 }
 
+// mut builds a mutation, redacted like a step's description.
 func mut(object, format string, a ...any) journal.Mutation {
-	return journal.Mutation{Object: object, Change: fmt.Sprintf(format, a...)}
+	return journal.Mutation{Object: redact.Text(object), Change: redact.Text(fmt.Sprintf(format, a...))}
 }
 
 // ActiveColor validates the Services of an app and returns which color the

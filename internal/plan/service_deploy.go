@@ -2,9 +2,9 @@ package plan
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/bluegreen/bluegreen/internal/journal"
-	"github.com/bluegreen/bluegreen/internal/redact"
 )
 
 // ServiceDeploy compiles a release of rel.Image onto the idle color of an app
@@ -51,12 +51,10 @@ func ServiceDeploy(obs ServiceObserved, rel ServiceRelease) ([]journal.Step, err
 			mut("horizontalpodautoscaler/"+newHPA, "create, scaleTargetRef %s, min %d max %d", idl.Name, act.HPA.MinReplicas, act.HPA.MaxReplicas)))
 	}
 	imgMut := []journal.Mutation{mut(idleObj, "container %s image %s → %s", container.Name, container.Image, rel.Image)}
-	for _, k := range sortedKeys(rel.Env) {
-		v := rel.Env[k]
-		if redact.IsSecretKey(k) {
-			v = redact.Mask // plans are printed and audited
-		}
-		imgMut = append(imgMut, mut(idleObj, "container %s env %s=%s", container.Name, k, v))
+	if len(rel.Env) > 0 {
+		// Keys only: any value may be a secret (a DSN with a password under
+		// DB_URL), and plans are printed, recorded as Events and audited.
+		imgMut = append(imgMut, mut(idleObj, "container %s env %s (values hidden)", container.Name, strings.Join(sortedKeys(rel.Env), ", ")))
 	}
 	steps = append(steps,
 		step("set-image", KindSetImage,

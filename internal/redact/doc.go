@@ -19,6 +19,10 @@
 //   - Env hides the value of every KEY=VALUE whose key contains TOKEN, SECRET,
 //     PASSWORD, PASSWD, KEY, CREDENTIAL or WEBHOOK (case-insensitive), and
 //     URL-redacts any other value that looks like a URL.
+//   - Text URL-redacts every absolute URL in free text and hides the value of
+//     secret-looking query parameters (token, key, apikey, sig, password,
+//     X-Amz-Signature, …) after "?" or "&" even without a scheme, e.g. in
+//     /healthz?token=….
 //   - Secrets collects known secret values and replaces each occurrence in a
 //     string with "***", then URL-redacts any URL embedded in the text. A URL
 //     added as a secret also hides its password, query values and the path

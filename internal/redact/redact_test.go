@@ -80,6 +80,15 @@ func TestText(t *testing.T) {
 		{"trailing dot", "see https://example.com/a?t=1.", "see https://example.com/a?t=***."},
 		{"two urls", "a http://h/x?k=v b http://u:p@h/", "a http://h/x?k=*** b http://***@h/"},
 		{"parenthesis", "(https://example.com/hooks/abc)", "(https://example.com/hooks/***)"},
+		{"dsn userinfo", "dial postgres://app:pa55word@db.internal:5432/shop failed", "dial postgres://***@db.internal:5432/shop failed"},
+		{"health url userinfo and token", "GET http://user:pass@host/?token=abc", "GET http://***@host/?token=***"},
+		{"relative token", "check /healthz?token=abc123 failed", "check /healthz?token=*** failed"},
+		{"relative api_key among others", "/x?a=1&api_key=k3y&b=2", "/x?a=1&api_key=***&b=2"},
+		{"presigned s3 without scheme", "bucket.s3.amazonaws.com/o?X-Amz-Credential=AKIA/x&X-Amz-Signature=ff00&X-Amz-Security-Token=tok",
+			"bucket.s3.amazonaws.com/o?X-Amz-Credential=***&X-Amz-Signature=***&X-Amz-Security-Token=***"},
+		{"sig and password", "?sig=zz&password=hunter2", "?sig=***&password=***"},
+		{"ordinary key=value text kept", "set key=value and monkey=banana", "set key=value and monkey=banana"},
+		{"non-secret param kept", "/healthz?verbose=1", "/healthz?verbose=1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -229,5 +238,17 @@ func TestURLError(t *testing.T) {
 	wrapped := fmt.Errorf("wrap: %w", err)
 	if URLError(wrapped) != wrapped {
 		t.Errorf("URLError should leave wrapped errors alone")
+	}
+}
+
+// AddURL hides a URL's credentials and query values where they are echoed on
+// their own, but not the URL's host and path.
+func TestAddURL(t *testing.T) {
+	s := NewSecrets()
+	s.AddURL("http://user:pa55word@health.internal/healthz?token=tok3n-abc")
+	s.AddURL("") // no URL, nothing added
+	got := s.String("auth pa55word failed, token tok3n-abc; health.internal/healthz is fine")
+	if want := "auth *** failed, token ***; health.internal/healthz is fine"; got != want {
+		t.Errorf("String = %q, want %q", got, want)
 	}
 }

@@ -108,6 +108,16 @@ func (s *Secrets) Add(values ...string) {
 	}
 }
 
+// AddURL records the credentials of a URL that is not itself a secret (a
+// health or preview URL): its password, token-like username and query
+// values, so that they are hidden wherever they are echoed on their own.
+// Unlike Add, the URL itself and its path stay readable.
+func (s *Secrets) AddURL(u string) {
+	if parsed := absURL(u); parsed != nil {
+		s.Add(urlCredentials(parsed)...)
+	}
+}
+
 // AddEnv records the values of the secret-looking entries of kv (KEY=VALUE
 // entries as in os.Environ; see IsSecretKey).
 func (s *Secrets) AddEnv(kv []string) {
@@ -186,10 +196,30 @@ func authParts(v string) []string {
 	return nil
 }
 
-// urlParts returns the secret pieces of v if it is an absolute URL: the
-// password and token-like username, the query values, the path after the
-// first segment (as WebhookURL hides it) and its token-like segments.
+// urlParts returns the secret pieces of v if it is an absolute URL: its
+// credentials (see urlCredentials), the path after the first segment (as
+// WebhookURL hides it) and its token-like segments.
 func urlParts(v string) []string {
+	u := absURL(v)
+	if u == nil {
+		return nil
+	}
+	parts := urlCredentials(u)
+	ep := u.EscapedPath()
+	if red := redactPath(u.Hostname(), ep, true); red != ep {
+		hidden := ep[len(strings.TrimSuffix(red, Mask)):]
+		parts = append(parts, hidden)
+		for _, seg := range strings.Split(hidden, "/") {
+			if tokenLike(seg) {
+				parts = append(parts, seg)
+			}
+		}
+	}
+	return parts
+}
+
+// absURL parses v if it is an absolute URL with a host, else returns nil.
+func absURL(v string) *url.URL {
 	if !strings.Contains(v, "://") {
 		return nil
 	}
@@ -197,6 +227,12 @@ func urlParts(v string) []string {
 	if err != nil || u.Host == "" {
 		return nil
 	}
+	return u
+}
+
+// urlCredentials returns the password, a token-like username and the query
+// values of u.
+func urlCredentials(u *url.URL) []string {
 	var parts []string
 	if u.User != nil {
 		if p, ok := u.User.Password(); ok {
@@ -208,16 +244,6 @@ func urlParts(v string) []string {
 	}
 	for _, vals := range u.Query() {
 		parts = append(parts, vals...)
-	}
-	ep := u.EscapedPath()
-	if red := redactPath(u.Hostname(), ep, true); red != ep {
-		hidden := ep[len(strings.TrimSuffix(red, Mask)):]
-		parts = append(parts, hidden)
-		for _, seg := range strings.Split(hidden, "/") {
-			if tokenLike(seg) {
-				parts = append(parts, seg)
-			}
-		}
 	}
 	return parts
 }
