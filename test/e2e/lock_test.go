@@ -44,7 +44,7 @@ func TestLostLeaseStopsTheRun(t *testing.T) {
 		first <- e.cli(nil, "deploy", "shop", "--image", v2, "--yes", "--smoke-cmd", "sleep 60", "--lease-duration", leaseDuration.String())
 	}()
 	e.eventually("the first release runs its smoke test", func() bool {
-		return e.state("shop").GreenImage == v2 && e.auditHas("step-started smoke")
+		return e.state("shop").GreenImage == v2 && e.auditHas("step-started check-preview")
 	})
 	before := e.appWrites()
 	// When a teammate on machine 2 breaks the lock

@@ -209,8 +209,14 @@ func TestDeadWebhookNeverDelaysRollback(t *testing.T) {
 	e := newEnv(t)
 	preview, prod := newHealthServer(t), newHealthServer(t)
 	prod.failing.Store(true)
-	blackhole := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) { <-r.Context().Done() }))
-	t.Cleanup(func() { blackhole.CloseClientConnections(); blackhole.Close() })
+	stop := make(chan struct{})
+	blackhole := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-stop:
+		}
+	}))
+	t.Cleanup(func() { close(stop); blackhole.Close() })
 	// Given shop live on blue and a notification webhook that never answers
 	e.givenBlueGreenApp("shop", v1, 2)
 
