@@ -250,8 +250,10 @@ func TestDeadWebhookNeverDelaysRollback(t *testing.T) {
 	if failedAt.IsZero() || switchBackAt.IsZero() {
 		t.Fatalf("journal has no failed check or no switch back:\n%s", r.stdout)
 	}
-	if d := switchBackAt.Sub(failedAt); d > 100*time.Millisecond {
+	d := switchBackAt.Sub(failedAt)
+	if d > 100*time.Millisecond {
 		t.Fatalf("switch back started %s after the failed check, want within 100ms", d)
 	}
+	t.Logf("switch back started %s after the failed check", d)
 	e.waitEndpoints("shop", "blue")
 }
