@@ -12,6 +12,7 @@ import (
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/route53"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"golang.org/x/time/rate"
 )
 
@@ -54,6 +55,11 @@ type ELBv2 interface {
 	DescribeTargetHealth(ctx context.Context, in *elbv2.DescribeTargetHealthInput, opts ...func(*elbv2.Options)) (*elbv2.DescribeTargetHealthOutput, error)
 }
 
+// SNS is the part of the SNS API release notifications use.
+type SNS interface {
+	Publish(ctx context.Context, in *sns.PublishInput, opts ...func(*sns.Options)) (*sns.PublishOutput, error)
+}
+
 // Clients holds one client per AWS API, all for one region.
 type Clients struct {
 	Region  string
@@ -62,6 +68,7 @@ type Clients struct {
 	EKS     EKS
 	IAM     IAM
 	ELBv2   ELBv2
+	SNS     SNS
 
 	limits limiters
 }
@@ -135,5 +142,6 @@ func fromConfig(cfg sdkaws.Config, gate func() error) *Clients {
 		EKS:   eks.NewFromConfig(cfg),
 		IAM:   iam.NewFromConfig(cfg),
 		ELBv2: elbv2.NewFromConfig(cfg),
+		SNS:   sns.NewFromConfig(cfg),
 	}
 }

@@ -30,7 +30,6 @@ type migrateFlags struct {
 	parallelism   int
 	forceDetach   bool
 	noSnapshot    bool
-	awsEndpoint   string
 	awsProfile    string
 	region        string
 	skipPreflight bool
@@ -39,7 +38,6 @@ type migrateFlags struct {
 func (f *migrateFlags) bindSpec(cmd *cobra.Command) {
 	fl := cmd.Flags()
 	fl.StringVarP(&f.file, "file", "f", "", "migration spec file (YAML or JSON), see docs/cluster-scope.md")
-	fl.StringVar(&f.awsEndpoint, "aws-endpoint", envOr("BLUEGREEN_AWS_ENDPOINT", ""), "send every AWS API call to this URL instead of AWS (a VPC endpoint proxy, a test fake; env BLUEGREEN_AWS_ENDPOINT)")
 	fl.StringVar(&f.awsProfile, "aws-profile", "", "named profile of the AWS shared config (default: the standard credential chain: env, profile, SSO, IRSA, instance role)")
 	fl.StringVar(&f.region, "region", "", "AWS region (default: the spec's region, then AWS_REGION or the profile's)")
 }
@@ -128,7 +126,7 @@ func (g *Global) migrateSession(ctx context.Context, f *migrateFlags) (*migrateS
 	if m.Source.Region != "" {
 		region = m.Source.Region
 	}
-	ac, err := bgaws.Load(ctx, bgaws.Options{Region: region, Profile: f.awsProfile, Endpoint: f.awsEndpoint, Gate: g.fence.Err})
+	ac, err := bgaws.Load(ctx, bgaws.Options{Region: region, Profile: f.awsProfile, Endpoint: g.AWSEndpoint, Gate: g.fence.Err})
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", plan.ErrInvalid, err)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/bluegreen/bluegreen/internal/journal"
 	"github.com/bluegreen/bluegreen/internal/kube"
 	"github.com/bluegreen/bluegreen/internal/plan"
+	"github.com/bluegreen/bluegreen/internal/redact"
 )
 
 // Exit codes, documented in docs/service-scope.md.
@@ -37,8 +38,15 @@ type Global struct {
 	Output     string
 	Journal    string
 	Audit      string
-	Notify     []string
-	Verbose    bool
+	// Notify holds the --notify-webhook URLs (Slack format).
+	Notify []string
+	// NotifyTo holds the --notify targets: slack+URL, json+URL or
+	// sns:ARN.
+	NotifyTo []string
+	// AWSEndpoint sends every AWS call (SNS notifications, migrate) to
+	// this base URL instead of AWS.
+	AWSEndpoint string
+	Verbose     bool
 	// NotifyTimeout bounds how long a command waits at exit for
 	// notifications still being delivered.
 	NotifyTimeout time.Duration
@@ -52,6 +60,8 @@ type Global struct {
 	// fence cuts every client of this process off from the clusters and
 	// AWS once its run has lost its Lease (see kube.Fence).
 	fence *kube.Fence
+	// notifyTargets are Notify and NotifyTo, parsed and checked.
+	notifyTargets []notifyTarget
 }
 
 // Execute runs the command line and returns the process exit code.
@@ -108,7 +118,12 @@ func newRoot(g *Global, name string) *cobra.Command {
 			if g.LeaseDuration < 3*time.Second || g.LeaseDuration%time.Second != 0 {
 				return usageErr("--lease-duration %s: want whole seconds, at least 3s (default %s)", g.LeaseDuration, kube.DefaultLeaseDuration)
 			}
-			return nil
+			if g.AWSEndpoint != "" && checkWebhookURL(g.AWSEndpoint) != nil {
+				return usageErr("--aws-endpoint %s: not an absolute URL like https://host:port; fix --aws-endpoint or BLUEGREEN_AWS_ENDPOINT", redact.URL(g.AWSEndpoint))
+			}
+			var err error
+			g.notifyTargets, err = parseNotifyTargets(g.Notify, g.NotifyTo)
+			return err
 		},
 	}
 	if strings.HasPrefix(name, "kubectl-") {
@@ -123,6 +138,8 @@ func newRoot(g *Global, name string) *cobra.Command {
 	f.StringVar(&g.Journal, "journal", envOr("BLUEGREEN_JOURNAL", ""), "journal database file (default $XDG_STATE_HOME/bluegreen/journal.db; env BLUEGREEN_JOURNAL)")
 	f.StringVar(&g.Audit, "audit-log", envOr("BLUEGREEN_AUDIT_LOG", ""), "JSON-lines audit log (default beside the journal: audit.jsonl; env BLUEGREEN_AUDIT_LOG)")
 	f.StringArrayVar(&g.Notify, "notify-webhook", envList("BLUEGREEN_NOTIFY_WEBHOOK"), "Slack-compatible webhook URL notified on start, pause, promote, rollback and failure (repeatable; env BLUEGREEN_NOTIFY_WEBHOOK)")
+	f.StringArrayVar(&g.NotifyTo, "notify", envList("BLUEGREEN_NOTIFY"), "notification target: slack+https://… (Slack text), json+https://… (structured JSON) or sns:arn:aws:sns:<region>:<account>:<topic> (repeatable; env BLUEGREEN_NOTIFY, comma-separated)")
+	f.StringVar(&g.AWSEndpoint, "aws-endpoint", envOr("BLUEGREEN_AWS_ENDPOINT", ""), "send every AWS API call (SNS notifications, migrate) to this URL instead of AWS (a VPC endpoint proxy, a test fake; env BLUEGREEN_AWS_ENDPOINT)")
 	f.DurationVar(&g.NotifyTimeout, "notify-timeout", 10*time.Second, "how long to wait at exit for notifications still being delivered (they never hold up a step)")
 	f.BoolVarP(&g.Verbose, "verbose", "v", false, "log every step to stderr")
 	f.DurationVar(&g.LeaseDuration, "lease-duration", envDuration("BLUEGREEN_LEASE_DURATION", kube.DefaultLeaseDuration),

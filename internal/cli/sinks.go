@@ -19,7 +19,7 @@ import (
 // are URLs (a DSN with a password), and the credentials and query values of
 // the preview, active and check URLs. They are redacted from every output.
 func (g *Global) secrets(r *journal.Run) *redact.Secrets {
-	s := redact.NewSecrets(g.Notify...)
+	s := redact.NewSecrets(g.notifyURLs()...)
 	var rel plan.ServiceRelease
 	if r != nil && json.Unmarshal(r.Spec, &rel) == nil {
 		for k, v := range rel.Env {
@@ -136,20 +136,19 @@ var notifyKinds = map[string]string{
 	"run-failed":      "failed",
 }
 
-// notifySink posts run-level transitions to the configured webhooks. The
+// notifySink posts run-level transitions to the configured webhooks and
+// SNS topics (--notify-webhook, --notify). The
 // posts run in the background (notify.Queue): the engine calls its
 // observers between steps, and a rollback must not wait for a webhook. A
 // failed notification is logged (redacted) and never fails the release.
 // The returned func flushes the queue for at most --notify-timeout.
 func (s *session) notifySink(ctx context.Context, r *journal.Run) (func(engine.Event), func()) {
-	if len(s.g.Notify) == 0 {
+	secrets := s.g.secrets(r)
+	targets := s.g.notifiers(ctx, secrets)
+	if len(targets) == 0 {
 		return nil, nil
 	}
-	var targets []notify.Notifier
-	for _, u := range s.g.Notify {
-		targets = append(targets, &notify.Slack{URL: u, Logger: s.g.log})
-	}
-	q := notify.NewQueue(notify.Multi{Notifiers: targets, Logger: s.g.log}, 0, s.g.log)
+	q := notify.NewQueue(notify.Multi{Notifiers: targets, Logger: s.g.log, Secrets: secrets}, 0, s.g.log)
 	flush := func() {
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.g.NotifyTimeout)
 		defer cancel()
@@ -170,7 +169,8 @@ func (s *session) notifySink(ctx context.Context, r *journal.Run) (func(engine.E
 		}
 		from, to := switchColors(ev.Run)
 		_ = q.Notify(ctx, notify.Event{Kind: kind, App: ev.Run.App, Namespace: ev.Run.Namespace,
-			Run: ev.Run.ID, FromColor: from, ToColor: to, Image: rel.Image, Message: redact.Text(msg)})
+			Run: ev.Run.ID, FromColor: from, ToColor: to, Image: rel.Image, Message: redact.Text(msg),
+			Time: s.g.clock.Now()})
 	}, flush
 }
 

@@ -3,6 +3,7 @@ package notify
 import (
 	"context"
 	"strings"
+	"time"
 )
 
 // Event kinds.
@@ -16,23 +17,29 @@ const (
 	KindSucceeded  = "succeeded"
 )
 
-// Event is a release milestone worth telling people about.
+// Event is a release milestone worth telling people about. Its JSON
+// encoding, with stable lower-camel keys that are always present, is the
+// body of JSONWebhook: receivers can rely on the schema without guessing
+// which keys an event of some kind leaves out.
 type Event struct {
 	// Kind is one of the Kind* constants.
-	Kind string
-	App  string
+	Kind string `json:"kind"`
+	App  string `json:"app"`
 	// Namespace is the Kubernetes namespace of the release.
-	Namespace string
+	Namespace string `json:"namespace"`
 	// Run identifies the bluegreen run.
-	Run string
+	Run string `json:"run"`
 	// FromColor is the color live before the release; a rollback returns
 	// traffic to it.
-	FromColor string
+	FromColor string `json:"fromColor"`
 	// ToColor is the color the release deploys and promotes.
-	ToColor string
-	Image   string
+	ToColor string `json:"toColor"`
+	Image   string `json:"image"`
 	// Message adds free text, e.g. the failing check's detail.
-	Message string
+	Message string `json:"message"`
+	// Time is when the transition happened; JSONWebhook fills in the
+	// delivery time when it is zero.
+	Time time.Time `json:"time"`
 }
 
 // Notifier delivers events.

@@ -11,7 +11,7 @@ import (
 
 // Multi fans an event out to several notifiers concurrently. It never
 // returns an error: failures (and panics) of its notifiers are logged with
-// secrets hidden (the Secrets set, the URLs and Secrets of Slack notifiers,
+// secrets hidden (the Secrets set, the URLs and Secrets of webhook notifiers,
 // and URL secrets), so that a notification problem cannot fail a release.
 type Multi struct {
 	Notifiers []Notifier
@@ -55,9 +55,9 @@ func (m Multi) hider() func(string) string {
 	own := redact.NewSecrets()
 	var sets []*redact.Secrets
 	for _, n := range m.Notifiers {
-		if s, ok := n.(*Slack); ok && s != nil {
-			own.Add(s.URL)
-			sets = append(sets, s.Secrets)
+		if h, ok := webhookOf(n); ok {
+			own.Add(h.url)
+			sets = append(sets, h.secrets)
 		}
 	}
 	return func(str string) string {
@@ -69,10 +69,29 @@ func (m Multi) hider() func(string) string {
 	}
 }
 
+// webhookOf returns the delivery of a webhook notifier, whose URL is a
+// secret.
+func webhookOf(n Notifier) (hook, bool) {
+	switch t := n.(type) {
+	case *Slack:
+		if t != nil {
+			return t.hook(), true
+		}
+	case *JSONWebhook:
+		if t != nil {
+			return t.hook(), true
+		}
+	}
+	return hook{}, false
+}
+
 // describe names a notifier for logs without revealing secrets.
 func describe(n Notifier) string {
-	if s, ok := n.(*Slack); ok && s != nil {
-		return "slack " + redact.WebhookURL(s.URL)
+	if h, ok := webhookOf(n); ok {
+		return h.name + " " + redact.WebhookURL(h.url)
+	}
+	if s, ok := n.(*SNS); ok && s != nil {
+		return "sns " + s.TopicARN
 	}
 	return fmt.Sprintf("%T", n)
 }

@@ -1,39 +1,16 @@
 package notify
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/bluegreen/bluegreen/internal/redact"
 )
-
-// Retry limits of Slack.Notify.
-const (
-	MaxRetries     = 3
-	MaxRetryAfter  = 5 * time.Second
-	DefaultTimeout = 10 * time.Second
-	DefaultBackoff = time.Second
-)
-
-// Clock is the time source for retry waits.
-type Clock interface {
-	Now() time.Time
-	After(d time.Duration) <-chan time.Time
-}
-
-type systemClock struct{}
-
-func (systemClock) Now() time.Time                         { return time.Now() }
-func (systemClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
 
 // Slack posts events to a Slack-compatible incoming webhook.
 type Slack struct {
@@ -65,7 +42,6 @@ type slackPayload struct {
 
 // Notify posts e, retrying as described in the package documentation.
 func (s *Slack) Notify(ctx context.Context, e Event) error {
-	safe := redact.WebhookURL(s.URL)
 	if strings.TrimSpace(s.URL) == "" {
 		return fmt.Errorf("slack notify %s: no webhook url; set the Slack webhook URL", e.Kind)
 	}
@@ -73,89 +49,13 @@ func (s *Slack) Notify(ctx context.Context, e Event) error {
 	if err != nil {
 		return fmt.Errorf("slack notify %s: encode payload: %w", e.Kind, err)
 	}
-	red := redact.NewSecrets(s.URL)
-	log := s.logger().With("notifier", "slack", "url", safe, "kind", e.Kind, "run", e.Run)
-	var lastErr error
-	for attempt := 1; attempt <= MaxRetries+1; attempt++ {
-		wait, err := s.post(ctx, body, attempt)
-		if err == nil {
-			log.Debug("notification sent", "attempts", attempt)
-			return nil
-		}
-		lastErr = errors.New(s.hide(red, err.Error()))
-		if wait < 0 || ctx.Err() != nil || attempt > MaxRetries {
-			break
-		}
-		log.Warn("notification failed, retrying", "attempt", attempt, "wait", wait, "error", lastErr)
-		select {
-		case <-ctx.Done():
-		case <-s.clock().After(wait):
-		}
-	}
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("slack notify %s: POST %s: %v: %w", e.Kind, safe, lastErr, err)
-	}
-	return fmt.Errorf("slack notify %s: POST %s: %w", e.Kind, safe, lastErr)
+	return s.hook().send(ctx, e, body)
 }
 
-// post makes one attempt. On failure it returns how long to wait before
-// retrying, or -1 when the failure is not worth retrying.
-func (s *Slack) post(ctx context.Context, body []byte, attempt int) (time.Duration, error) {
-	timeout := s.Timeout
-	if timeout <= 0 {
-		timeout = DefaultTimeout
-	}
-	actx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(actx, http.MethodPost, s.URL, bytes.NewReader(body))
-	if err != nil {
-		return -1, fmt.Errorf("build request: %w", err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	client := s.Client
-	if client == nil {
-		client = &http.Client{}
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return s.backoff(attempt), err // Notify hides the URL
-	}
-	defer resp.Body.Close()
-	excerpt, _ := io.ReadAll(io.LimitReader(resp.Body, 200))
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		return 0, nil
-	}
-	err = fmt.Errorf("status %d: %s", resp.StatusCode, strings.TrimSpace(string(excerpt)))
-	switch {
-	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
-		if ra, ok := retryAfter(resp.Header.Get("Retry-After")); ok {
-			return ra, err
-		}
-		return s.backoff(attempt), err
-	default:
-		return -1, fmt.Errorf("%w (not retried)", err)
-	}
-}
-
-// backoff returns the wait after the given failed attempt.
-func (s *Slack) backoff(attempt int) time.Duration {
-	b := s.Backoff
-	if b <= 0 {
-		b = DefaultBackoff
-	}
-	return b << (attempt - 1)
-}
-
-// retryAfter parses a Retry-After header in seconds, capped at MaxRetryAfter.
-func retryAfter(v string) (time.Duration, bool) {
-	n, err := strconv.Atoi(strings.TrimSpace(v))
-	if err != nil || n < 0 {
-		return 0, false
-	}
-	if d := time.Duration(n) * time.Second; d < MaxRetryAfter {
-		return d, true
-	}
-	return MaxRetryAfter, true
+// hook returns the shared webhook delivery configured like s.
+func (s *Slack) hook() hook {
+	return hook{name: "slack", url: s.URL, timeout: s.Timeout, client: s.Client, log: s.Logger,
+		clock: s.Clock, backoff: s.Backoff, secrets: s.Secrets}
 }
 
 // payload builds the JSON body for e.
@@ -177,24 +77,10 @@ func (s *Slack) payload(e Event) slackPayload {
 	return p
 }
 
-// hide removes the configured secrets, the extra ones and URL secrets from
-// str, known values first so that URL redaction cannot disguise them.
+// hide removes the configured secrets, the extra ones and URL secrets
+// from str.
 func (s *Slack) hide(extra *redact.Secrets, str string) string {
-	return redact.Text(extra.Replace(s.Secrets.Replace(str)))
-}
-
-func (s *Slack) logger() *slog.Logger {
-	if s.Logger == nil {
-		return slog.New(slog.DiscardHandler)
-	}
-	return s.Logger
-}
-
-func (s *Slack) clock() Clock {
-	if s.Clock == nil {
-		return systemClock{}
-	}
-	return s.Clock
+	return hideSecrets(s.Secrets, extra, str)
 }
 
 // escape applies Slack's mrkdwn escaping of &, < and >.

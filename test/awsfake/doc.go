@@ -1,11 +1,12 @@
 // Package awsfake is an in-memory fake of the small slice of AWS that
 // bluegreen uses, for tests only: EC2 volumes, snapshots, tags, security
 // groups and subnets; Route 53 record sets; EKS clusters and add-ons; IAM
-// OpenID Connect providers; and Elastic Load Balancing v2 load balancers,
-// target groups and target health.
+// OpenID Connect providers; Elastic Load Balancing v2 load balancers,
+// target groups and target health; and SNS topics and the messages
+// published to them.
 //
 // The fake speaks the real AWS wire protocols — the query protocol of EC2,
-// IAM and ELBv2 (told apart by the form's Version parameter), the Route 53
+// IAM, ELBv2 and SNS (told apart by the form's Version parameter), the Route 53
 // REST-XML protocol and the EKS REST-JSON protocol — so tests drive it with
 // the real aws-sdk-go-v2 clients pointed at it through BaseEndpoint
 // (Server.AWSConfig). It implements AWS's documented semantics for the

@@ -6,11 +6,12 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 )
 
-// This file holds the AWS query protocol shared by EC2, IAM and ELBv2: one
+// This file holds the AWS query protocol shared by EC2, IAM, ELBv2 and SNS: one
 // form-encoded POST per call whose Version parameter names the service, and
-// (for IAM and ELBv2) the <ActionResponse><ActionResult> envelope and the
+// (for IAM, ELBv2 and SNS) the <ActionResponse><ActionResult> envelope and the
 // <ErrorResponse> error body. EC2 has its own response shapes in ec2_wire.go.
 
 // queryError is an error of a query-protocol service other than EC2.
@@ -50,10 +51,27 @@ func (s *Server) serveQuery(w http.ResponseWriter, r *http.Request) {
 		s.serveQueryService(w, f, reqID, iamNamespace, s.iamHandlers())
 	case elbv2APIVersion:
 		s.serveQueryService(w, f, reqID, elbv2Namespace, s.elbv2Handlers())
+	case snsAPIVersion:
+		s.serveQueryService(w, f, reqID, snsNamespace, s.snsHandlers(signedRegion(r)))
 	default:
 		writeQueryError(w, reqID, "", queryErrf(http.StatusBadRequest, "InvalidAction",
 			"awsfake: no service speaks query-protocol Version %q (action %q)", v, f.Get("Action")))
 	}
+}
+
+// signedRegion returns the region of a SigV4 Authorization header's
+// credential scope (Credential=AKID/date/region/service/aws4_request), or
+// "" if there is none.
+func signedRegion(r *http.Request) string {
+	_, cred, ok := strings.Cut(r.Header.Get("Authorization"), "Credential=")
+	if !ok {
+		return ""
+	}
+	cred, _, _ = strings.Cut(cred, ",")
+	if parts := strings.Split(cred, "/"); len(parts) == 5 {
+		return parts[2]
+	}
+	return ""
 }
 
 func (s *Server) serveQueryService(w http.ResponseWriter, f url.Values, reqID, ns string, handlers map[string]queryHandler) {

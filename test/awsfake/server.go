@@ -59,6 +59,7 @@ type Server struct {
 	eks   eksState
 	iam   iamState
 	elbv2 elbv2State
+	sns   snsState
 }
 
 // New returns a Server that is not yet listening.
@@ -75,6 +76,7 @@ func New(opts Options) *Server {
 	s.eks.init()
 	s.iam.init()
 	s.elbv2.init()
+	s.sns.init()
 	return s
 }
 
@@ -111,7 +113,7 @@ func (s *Server) Close() {
 // AWSConfig returns an aws.Config with static test credentials, region
 // us-east-1 and BaseEndpoint pointing at the started server, suitable for
 // the NewFromConfig constructor of every service the fake speaks (ec2,
-// route53, eks, iam, elasticloadbalancingv2).
+// route53, eks, iam, elasticloadbalancingv2, sns).
 func (s *Server) AWSConfig() aws.Config {
 	return aws.Config{
 		Region:       "us-east-1",
@@ -123,7 +125,7 @@ func (s *Server) AWSConfig() aws.Config {
 func (s *Server) now() time.Time { return s.opts.Clock().UTC() }
 
 // ServeHTTP dispatches a request to a service: Route 53 and EKS by their
-// REST path prefixes, the query-protocol services (EC2, IAM, ELBv2) by the
+// REST path prefixes, the query-protocol services (EC2, IAM, ELBv2, SNS) by the
 // form's Version parameter.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if s.opts.Logger != nil {

@@ -1,0 +1,45 @@
+package aws
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+
+	"github.com/bluegreen/bluegreen/test/awsfake"
+)
+
+// TestSNSGoesThroughTheGate: a run that lost its lock must not publish
+// one more notification than it may make any other AWS call.
+func TestSNSGoesThroughTheGate(t *testing.T) {
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDTEST")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
+	t.Setenv("AWS_CONFIG_FILE", t.TempDir()+"/none")
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", t.TempDir()+"/none")
+	srv := awsfake.New(awsfake.Options{}).StartT(t)
+	topic := srv.AddTopic("eu-west-1", "releases")
+	errLost := errors.New("lease lost")
+	var closed bool
+	c, err := Load(context.Background(), Options{Region: "eu-west-1", Endpoint: srv.URL(), Gate: func() error {
+		if closed {
+			return errLost
+		}
+		return nil
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := &sns.PublishInput{TopicArn: sdkaws.String(topic), Message: sdkaws.String("m")}
+	if _, err := c.SNS.Publish(context.Background(), in); err != nil {
+		t.Fatalf("Publish through an open gate: %v", err)
+	}
+	closed = true
+	if _, err := c.SNS.Publish(context.Background(), in); !errors.Is(err, errLost) {
+		t.Fatalf("Publish through a closed gate: %v, want %v", err, errLost)
+	}
+	if n := len(srv.Published(topic)); n != 1 {
+		t.Fatalf("fake got %d messages, want only the one sent before the gate closed", n)
+	}
+}
