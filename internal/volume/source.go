@@ -26,6 +26,7 @@ import (
 // must never be deleted with its claim, whatever the policy was before.
 func (e Env) retain() engine.Action {
 	return engine.Action{
+		Precondition: e.unchangedShape,
 		Capture: func(ctx context.Context, x engine.Exec) (any, error) {
 			p, err := params(x)
 			if err != nil {
@@ -157,6 +158,7 @@ func values(m map[string]string) []string {
 // gone; the undo scales it back and waits until it is Ready again.
 func (e Env) scaleSource() engine.Action {
 	return engine.Action{
+		Precondition: e.unchangedShape,
 		Capture: func(ctx context.Context, x engine.Exec) (any, error) {
 			p, err := params(x)
 			if err != nil {
