@@ -211,6 +211,9 @@ func (e Env) waitDetached() engine.Action {
 			}
 			return nil, nil
 		}
+		if err := e.forceable(ctx, vols); err != nil {
+			return nil, err
+		}
 		for _, v := range vols {
 			e.Log.Warn("force-detaching volume still attached at the timeout", "volume", v)
 			if _, ferr := e.EC2.DetachVolume(ctx, &ec2.DetachVolumeInput{VolumeId: aws.String(v), Force: aws.Bool(true)}); ferr != nil && !strings.Contains(ferr.Error(), "IncorrectState") {
@@ -222,6 +225,43 @@ func (e Env) waitDetached() engine.Action {
 		}
 		return map[string]bool{"forced": true}, nil
 	}}
+}
+
+// forceable refuses a force-detach unless every instance still holding a
+// volume is a node of A. The StatefulSet was stopped in A, so a writer on
+// A's node is known to be gone; on any other instance (B's node running
+// the database already, a machine outside both clusters) a forced detach
+// would pull the disk from under a live writer and corrupt its file system.
+func (e Env) forceable(ctx context.Context, vols []string) error {
+	out, err := e.EC2.DescribeVolumes(ctx, &ec2.DescribeVolumesInput{VolumeIds: vols})
+	if err != nil {
+		return fmt.Errorf("describe volumes %s before force-detaching: %w", strings.Join(vols, ", "), err)
+	}
+	src, err := nodesByInstance(ctx, e.Source)
+	if err != nil {
+		return err
+	}
+	dst, _ := nodesByInstance(ctx, e.Target)
+	var foreign []string
+	for _, v := range out.Volumes {
+		for _, a := range v.Attachments {
+			inst := aws.ToString(a.InstanceId)
+			if _, ok := src[inst]; ok {
+				continue
+			}
+			where := "an instance that is a node of neither cluster"
+			if n, ok := dst[inst]; ok {
+				where = fmt.Sprintf("node %s of %s", n, e.TargetName)
+			}
+			foreign = append(foreign, fmt.Sprintf("%s is %s on instance %s (%s)", aws.ToString(v.VolumeId), a.State, inst, where))
+		}
+	}
+	if len(foreign) > 0 {
+		return fmt.Errorf("refusing to force-detach: %s, not a node of %s, where the StatefulSet was stopped; "+
+			"a forced detach could corrupt the data of whatever writes there. Stop what uses the volume on that instance, then resume; nothing was detached or deleted",
+			strings.Join(foreign, "; "), e.SourceName)
+	}
+	return nil
 }
 
 func (e Env) waitAvailable(ctx context.Context, vols []string, timeout time.Duration) error {
