@@ -30,6 +30,7 @@ type migrateFlags struct {
 	parallelism   int
 	forceDetach   bool
 	noSnapshot    bool
+	snapTimeout   time.Duration
 	awsEndpoint   string
 	awsProfile    string
 	region        string
@@ -51,6 +52,7 @@ func (f *migrateFlags) bindRun(cmd *cobra.Command) {
 	fl.IntVar(&f.parallelism, "parallelism", 0, "StatefulSets handed off at once (default: the spec's, then 4)")
 	fl.BoolVar(&f.forceDetach, "force-detach", false, "force-detach a volume still attached at the detach timeout (only when the writer is known to be stopped)")
 	fl.BoolVar(&f.noSnapshot, "no-snapshot", false, "skip the snapshot of each volume before its hand-off (not recommended)")
+	fl.DurationVar(&f.snapTimeout, "snapshot-timeout", 0, "wait at most this long for the snapshots to complete, e.g. 8h (default: the spec's handoff.snapshotTimeout, then 6h)")
 }
 
 // spec reads the spec file strictly and applies the flags over it.
@@ -85,6 +87,9 @@ func (f *migrateFlags) spec() (plan.Migration, error) {
 	}
 	if f.forceDetach {
 		m.Handoff.ForceDetach = true
+	}
+	if f.snapTimeout != 0 {
+		m.Handoff.SnapshotTimeout = plan.Duration(f.snapTimeout)
 	}
 	if f.noSnapshot {
 		no := false

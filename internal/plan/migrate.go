@@ -9,6 +9,11 @@ import (
 	"github.com/bluegreen/bluegreen/internal/journal"
 )
 
+// DefaultSnapshotTimeout bounds the wait for a hand-off's snapshots when
+// the spec names no handoff.snapshotTimeout. EBS copies every block of a
+// volume's first snapshot: hours for a large one.
+const DefaultSnapshotTimeout = 6 * time.Hour
+
 // DefaultSteps is the weight schedule when the spec names none: green's
 // percent after each shift.
 var DefaultSteps = []int{10, 30, 50, 70, 90, 100}
@@ -54,6 +59,9 @@ func (m *Migration) Defaults() {
 	if h.ReadyTimeout == 0 {
 		h.ReadyTimeout = Duration(10 * time.Minute)
 	}
+	if h.SnapshotTimeout == 0 {
+		h.SnapshotTimeout = Duration(DefaultSnapshotTimeout)
+	}
 	for i := range m.StatefulSets {
 		if c := m.StatefulSets[i].CNAME; c != nil && c.TTL == 0 {
 			c.TTL = 60
@@ -98,6 +106,11 @@ func ValidateMigration(m Migration) error {
 			if c.ZoneID == "" || !dnsName.MatchString(c.Name) || c.Blue == "" || c.Green == "" {
 				return invalid("statefulSets[%d] %s cname: zoneID, name, blue and green are required (blue is A's value, green is B's)", i, key)
 			}
+		}
+	}
+	for name, d := range map[string]Duration{"detachTimeout": m.Handoff.DetachTimeout, "readyTimeout": m.Handoff.ReadyTimeout, "snapshotTimeout": m.Handoff.SnapshotTimeout} {
+		if d < 0 {
+			return invalid("handoff.%s %s: want a positive duration such as 10m", name, d)
 		}
 	}
 	if m.Handoff.Parallelism < 1 || m.Handoff.Parallelism > 64 {

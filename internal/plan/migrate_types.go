@@ -124,6 +124,9 @@ type Handoff struct {
 	TagForCSI *bool `json:"tagForCSI,omitempty"`
 	// ReadyTimeout bounds waits for pods (gone in A, Ready in B).
 	ReadyTimeout Duration `json:"readyTimeout,omitempty"`
+	// SnapshotTimeout bounds the wait for the snapshots to complete
+	// (default 6h: the first snapshot of a large volume takes hours).
+	SnapshotTimeout Duration `json:"snapshotTimeout,omitempty"`
 }
 
 // MigrationObserved is what the two clusters hold, read before planning.
