@@ -31,7 +31,8 @@ func (s *migrateSession) preflight(ctx context.Context, obs plan.MigrationObserv
 	}
 	if s.m.DNS.Router == "route53" {
 		for _, r := range s.m.DNS.Records {
-			in.Records = append(in.Records, preflight.Record{ZoneID: s.m.DNS.ZoneID, Name: r.Name, Type: r.Type})
+			in.Records = append(in.Records, preflight.Record{ZoneID: s.m.DNS.ZoneID, Name: r.Name, Type: r.Type,
+				SetIdentifiers: []string{r.Blue.SetIdentifier, r.Green.SetIdentifier}})
 		}
 	}
 	for _, st := range obs.StatefulSets {

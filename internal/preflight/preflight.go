@@ -59,6 +59,9 @@ type Record struct {
 	Name string
 	// Type is the record type, e.g. "A" or "CNAME".
 	Type string
+	// SetIdentifiers are the weighted record sets the shifts write, one per
+	// color; each must exist before the migration starts.
+	SetIdentifiers []string
 }
 
 // Volume is an EBS volume to hand off from A to B.
