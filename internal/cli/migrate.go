@@ -31,6 +31,7 @@ type migrateFlags struct {
 	forceDetach   bool
 	noSnapshot    bool
 	snapTimeout   time.Duration
+	allowUngated  bool
 	awsEndpoint   string
 	awsProfile    string
 	region        string
@@ -52,6 +53,7 @@ func (f *migrateFlags) bindRun(cmd *cobra.Command) {
 	fl.IntVar(&f.parallelism, "parallelism", 0, "StatefulSets handed off at once (default: the spec's, then 4)")
 	fl.BoolVar(&f.forceDetach, "force-detach", false, "force-detach a volume still attached at the detach timeout (only when the writer is known to be stopped)")
 	fl.BoolVar(&f.noSnapshot, "no-snapshot", false, "skip the snapshot of each volume before its hand-off (not recommended)")
+	fl.BoolVar(&f.allowUngated, "allow-ungated", false, "shift with no gate at all when the spec has no checks and no target.loadBalancers (not recommended)")
 	fl.DurationVar(&f.snapTimeout, "snapshot-timeout", 0, "wait at most this long for the snapshots to complete, e.g. 8h (default: the spec's handoff.snapshotTimeout, then 6h)")
 }
 
@@ -87,6 +89,9 @@ func (f *migrateFlags) spec() (plan.Migration, error) {
 	}
 	if f.forceDetach {
 		m.Handoff.ForceDetach = true
+	}
+	if f.allowUngated {
+		m.AllowUngated = true
 	}
 	if f.snapTimeout != 0 {
 		m.Handoff.SnapshotTimeout = plan.Duration(f.snapTimeout)
@@ -188,7 +193,7 @@ func (s *migrateSession) buildEnv() (migrate.Env, error) {
 	return migrate.Env{
 		Source: s.src.Kube, Target: s.dst.Kube, SourceObjects: srcObj, TargetObjects: dstObj,
 		SourceName: s.src.Context, TargetName: s.dst.Context, AWS: s.aws,
-		Router: router, Records: records, Checks: checks, Log: s.g.log, Clock: s.g.clock,
+		Router: router, Records: records, Checks: checks, TargetLoadBalancers: s.m.Target.LoadBalancers, Log: s.g.log, Clock: s.g.clock,
 	}, nil
 }
 

@@ -89,7 +89,7 @@ func (e Env) verify(ctx context.Context, r *journal.Run) []Item {
 			}
 		}
 	}
-	if len(e.Checks) > 0 {
+	if len(e.Checks) > 0 || len(e.TargetLoadBalancers) > 0 {
 		res, err := e.runChecks(ctx, "verify")
 		add("checks", err == nil, "%d checks passed %v", len(res), errText(err))
 	}

@@ -132,12 +132,21 @@ type CheckResult struct {
 	Message string `json:"message,omitempty"`
 }
 
+// runChecks runs the gate of a shift: the built-in target health of B's
+// load balancers first, then the spec's checks.
 func (e Env) runChecks(ctx context.Context, phase string) ([]CheckResult, error) {
+	var out []CheckResult
+	th, err := e.targetHealth(ctx)
+	if th != nil {
+		out = append(out, *th)
+	}
+	if err != nil {
+		return out, err
+	}
 	if len(e.Checks) == 0 {
-		return nil, nil
+		return out, nil
 	}
 	rs, err := check.RunAll(ctx, e.Checks, check.Target{Phase: phase})
-	out := make([]CheckResult, 0, len(rs))
 	var failed []string
 	for _, r := range rs {
 		out = append(out, CheckResult{Name: r.Name, Passed: r.Passed, Message: r.Detail})

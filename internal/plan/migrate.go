@@ -196,6 +196,11 @@ func MigrationPlan(obs MigrationObserved, m Migration) ([]journal.Step, error) {
 	if err := ValidateMigration(m); err != nil {
 		return nil, err
 	}
+	if len(m.Checks) == 0 && len(m.Target.LoadBalancers) == 0 && !m.AllowUngated {
+		return nil, invalid("nothing gates the shifts: with no checks and no target.loadBalancers, traffic would go to %s step by step on the pause alone; "+
+			"name B's load balancers in target.loadBalancers (each shift then waits until their target groups are healthy), add checks, "+
+			"or set allowUngated: true (--allow-ungated) to shift ungated", m.Target.Context)
+	}
 	var steps []journal.Step
 	if len(m.Workloads.Namespaces) > 0 {
 		steps = append(steps,
@@ -225,10 +230,7 @@ func MigrationPlan(obs MigrationObserved, m Migration) ([]journal.Step, error) {
 		for _, r := range m.DNS.Records {
 			muts = append(muts, mut("record/"+r.Name, "weights %s %d → %d, %s %d → %d", r.Blue.SetIdentifier, 100-prev, 100-g, r.Green.SetIdentifier, prev, g))
 		}
-		gate := "no checks configured"
-		if n := len(m.Checks); n > 0 {
-			gate = fmt.Sprintf("run %d %s", n, plural(n, "check", "checks"))
-		}
+		gate := shiftGate(m)
 		steps = append(steps, step(fmt.Sprintf("shift-%d", g), KindShift,
 			fmt.Sprintf("Send %d%% of traffic to %s, wait %s, %s", g, m.Target.Context, m.Pause, gate),
 			ShiftParams{Green: g, Previous: prev, Pause: m.Pause}, muts...))
@@ -236,6 +238,22 @@ func MigrationPlan(obs MigrationObserved, m Migration) ([]journal.Step, error) {
 	}
 	steps = append(steps, step("verify", KindVerifyChecklist, "Check every item of the runbook's verification checklist", nil))
 	return steps, nil
+}
+
+// shiftGate says what gates each shift: the built-in target-health check
+// of B's load balancers, then the spec's checks.
+func shiftGate(m Migration) string {
+	var gates []string
+	if n := len(m.Target.LoadBalancers); n > 0 {
+		gates = append(gates, fmt.Sprintf("check the target health of %s", strings.Join(m.Target.LoadBalancers, ", ")))
+	}
+	if n := len(m.Checks); n > 0 {
+		gates = append(gates, fmt.Sprintf("run %d %s", n, plural(n, "check", "checks")))
+	}
+	if len(gates) == 0 {
+		return "ungated (allowUngated)"
+	}
+	return strings.Join(gates, ", ")
 }
 
 func standbyMuts(objs []string, target string) []journal.Mutation {

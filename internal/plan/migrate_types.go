@@ -26,9 +26,12 @@ type Migration struct {
 	// Steps is the weight schedule: green's percent after each shift.
 	Steps []int `json:"steps,omitempty"`
 	// Pause is how long to wait after each shift before running the checks.
-	Pause   Duration     `json:"pause,omitempty"`
-	Checks  []check.Spec `json:"checks,omitempty"`
-	Handoff Handoff      `json:"handoff,omitempty"`
+	Pause  Duration     `json:"pause,omitempty"`
+	Checks []check.Spec `json:"checks,omitempty"`
+	// AllowUngated lets a migration shift with no gate at all: no checks
+	// and no target.loadBalancers whose target health is checked.
+	AllowUngated bool    `json:"allowUngated,omitempty"`
+	Handoff      Handoff `json:"handoff,omitempty"`
 	// Manifests are files to be applied to B, scanned for removed APIs.
 	Manifests []string `json:"manifests,omitempty"`
 }
