@@ -30,6 +30,8 @@ type migrateFlags struct {
 	parallelism   int
 	forceDetach   bool
 	noSnapshot    bool
+	snapTimeout   time.Duration
+	allowUngated  bool
 	awsProfile    string
 	region        string
 	skipPreflight bool
@@ -49,6 +51,8 @@ func (f *migrateFlags) bindRun(cmd *cobra.Command) {
 	fl.IntVar(&f.parallelism, "parallelism", 0, "StatefulSets handed off at once (default: the spec's, then 4)")
 	fl.BoolVar(&f.forceDetach, "force-detach", false, "force-detach a volume still attached at the detach timeout (only when the writer is known to be stopped)")
 	fl.BoolVar(&f.noSnapshot, "no-snapshot", false, "skip the snapshot of each volume before its hand-off (not recommended)")
+	fl.BoolVar(&f.allowUngated, "allow-ungated", false, "shift with no gate at all when the spec has no checks and no target.loadBalancers (not recommended)")
+	fl.DurationVar(&f.snapTimeout, "snapshot-timeout", 0, "wait at most this long for the snapshots to complete, e.g. 8h (default: the spec's handoff.snapshotTimeout, then 6h)")
 }
 
 // spec reads the spec file strictly and applies the flags over it.
@@ -83,6 +87,12 @@ func (f *migrateFlags) spec() (plan.Migration, error) {
 	}
 	if f.forceDetach {
 		m.Handoff.ForceDetach = true
+	}
+	if f.allowUngated {
+		m.AllowUngated = true
+	}
+	if f.snapTimeout != 0 {
+		m.Handoff.SnapshotTimeout = plan.Duration(f.snapTimeout)
 	}
 	if f.noSnapshot {
 		no := false
@@ -181,7 +191,7 @@ func (s *migrateSession) buildEnv() (migrate.Env, error) {
 	return migrate.Env{
 		Source: s.src.Kube, Target: s.dst.Kube, SourceObjects: srcObj, TargetObjects: dstObj,
 		SourceName: s.src.Context, TargetName: s.dst.Context, AWS: s.aws,
-		Router: router, Records: records, Checks: checks, Log: s.g.log, Clock: s.g.clock,
+		Router: router, Records: records, Checks: checks, TargetLoadBalancers: s.m.Target.LoadBalancers, Log: s.g.log, Clock: s.g.clock,
 	}, nil
 }
 

@@ -88,7 +88,8 @@ func newMigrateApplyCmd(g *Global) *cobra.Command {
 		Short: "Run the migration: preflight, plan, then every step, journaled",
 		Example: `  bluegreen migrate apply -f migration.yaml
   bluegreen migrate apply -f migration.yaml --steps 50,100 --pause 5m
-  bluegreen migrate apply -f migration.yaml --force-detach`,
+  bluegreen migrate apply -f migration.yaml --force-detach
+  bluegreen migrate apply -f migration.yaml --snapshot-timeout 12h`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()

@@ -15,7 +15,7 @@ import (
 func TestMigratePlanGolden(t *testing.T) {
 	m := plan.Migration{
 		APIVersion: plan.MigrationAPIVersion, Kind: plan.MigrationKind, Name: "shop-1-34",
-		Source: plan.ClusterRef{Context: "prod-129"}, Target: plan.ClusterRef{Context: "prod-134"},
+		Source: plan.ClusterRef{Context: "prod-129"}, Target: plan.ClusterRef{Context: "prod-134", LoadBalancers: []string{"k8s-shop-web-1a2b3c"}},
 		Workloads: plan.Workloads{Namespaces: []string{"shop"}},
 		StatefulSets: []plan.StatefulSetRef{
 			{Namespace: "shop", Name: "db", CNAME: &plan.CNAME{ZoneID: "ZINT", Name: "db.shop.internal.example.com",

@@ -15,6 +15,7 @@ import (
 	"github.com/bluegreen/bluegreen/internal/apiscan"
 	"github.com/bluegreen/bluegreen/internal/plan"
 	"github.com/bluegreen/bluegreen/internal/preflight"
+	"github.com/bluegreen/bluegreen/internal/traffic"
 )
 
 // ErrPreflight means a preflight check failed; nothing was changed.
@@ -29,9 +30,13 @@ func (s *migrateSession) preflight(ctx context.Context, obs plan.MigrationObserv
 		AWS:           s.aws,
 		LoadBalancers: s.m.Target.LoadBalancers,
 	}
+	if v, ok := s.env.Router.(traffic.Verifier); ok {
+		in.Values, in.Targets = v, s.env.Records
+	}
 	if s.m.DNS.Router == "route53" {
 		for _, r := range s.m.DNS.Records {
-			in.Records = append(in.Records, preflight.Record{ZoneID: s.m.DNS.ZoneID, Name: r.Name, Type: r.Type})
+			in.Records = append(in.Records, preflight.Record{ZoneID: s.m.DNS.ZoneID, Name: r.Name, Type: r.Type,
+				SetIdentifiers: []string{r.Blue.SetIdentifier, r.Green.SetIdentifier}})
 		}
 	}
 	for _, st := range obs.StatefulSets {

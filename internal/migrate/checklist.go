@@ -89,7 +89,7 @@ func (e Env) verify(ctx context.Context, r *journal.Run) []Item {
 			}
 		}
 	}
-	if len(e.Checks) > 0 {
+	if len(e.Checks) > 0 || len(e.TargetLoadBalancers) > 0 {
 		res, err := e.runChecks(ctx, "verify")
 		add("checks", err == nil, "%d checks passed %v", len(res), errText(err))
 	}
@@ -161,21 +161,45 @@ func (e Env) verifyHandoff(ctx context.Context, r *journal.Run, p plan.HandoffPa
 	}
 	add("volumes never deleted", len(out.Volumes) == len(vols), "%d of %d volumes exist", len(out.Volumes), len(vols))
 	if r.Step("handoff/"+key+"/snapshot") != nil {
-		snaps, err := e.AWS.EC2.DescribeSnapshots(ctx, &ec2.DescribeSnapshotsInput{Filters: []ec2types.Filter{
+		snaps, err := e.AWS.EC2.DescribeSnapshots(ctx, &ec2.DescribeSnapshotsInput{OwnerIds: []string{"self"}, Filters: []ec2types.Filter{
 			{Name: aws.String("tag:" + volume.RunLabel), Values: []string{r.ID}},
 			{Name: aws.String("volume-id"), Values: vols},
 		}})
-		done := 0
+		var missing []string
 		if err == nil {
-			for _, s := range snaps.Snapshots {
-				if s.State == ec2types.SnapshotStateCompleted {
-					done++
-				}
-			}
+			missing = withoutCompletedSnapshot(snaps.Snapshots, vols)
 		}
-		add("snapshots completed", err == nil && done >= len(vols), "%d of %d volumes have a completed snapshot %v", done, len(vols), errText(err))
+		add("snapshots completed", err == nil && len(missing) == 0, "%d of %d volumes have a completed snapshot%s %v",
+			len(vols)-len(missing), len(vols), listed(", missing: ", missing), errText(err))
 	}
 	return items
+}
+
+// withoutCompletedSnapshot returns the volumes that have no completed
+// snapshot among snaps. It counts volumes, not snapshots: two snapshots of
+// one volume (one replaced after an error) do not stand in for another
+// volume's.
+func withoutCompletedSnapshot(snaps []ec2types.Snapshot, vols []string) []string {
+	done := map[string]bool{}
+	for _, s := range snaps {
+		if s.State == ec2types.SnapshotStateCompleted {
+			done[aws.ToString(s.VolumeId)] = true
+		}
+	}
+	var missing []string
+	for _, v := range vols {
+		if !done[v] {
+			missing = append(missing, v)
+		}
+	}
+	return missing
+}
+
+func listed(prefix string, s []string) string {
+	if len(s) == 0 {
+		return ""
+	}
+	return prefix + strings.Join(s, ", ")
 }
 
 func claimDetail(pvc *corev1.PersistentVolumeClaim, err error) string {

@@ -3,6 +3,7 @@ package migrate
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -30,7 +31,9 @@ type cnameChanges struct {
 
 	mu      sync.Mutex
 	pending map[string]*changeBatch // by hosted zone
-	status  *batch.Batcher[r53types.ChangeStatus]
+	// last is, by record name, the newest batch holding a change of it.
+	last   map[string]*changeBatch
+	status *batch.Batcher[r53types.ChangeStatus]
 }
 
 type changeBatch struct {
@@ -45,7 +48,7 @@ type changeBatch struct {
 const maxChanges = 1000
 
 func newCNAMEChanges(r53 bgaws.Route53, window time.Duration) *cnameChanges {
-	return &cnameChanges{r53: r53, window: window, pending: map[string]*changeBatch{},
+	return &cnameChanges{r53: r53, window: window, pending: map[string]*changeBatch{}, last: map[string]*changeBatch{},
 		status: &batch.Batcher[r53types.ChangeStatus]{Interval: route53Poll, Fetch: func(ctx context.Context, ids []string) (map[string]r53types.ChangeStatus, error) {
 			out := map[string]r53types.ChangeStatus{}
 			for _, id := range ids {
@@ -61,8 +64,24 @@ func newCNAMEChanges(r53 bgaws.Route53, window time.Duration) *cnameChanges {
 
 // upsert sends change to zone with whatever other lanes send in the same
 // window and returns the ID of the change it went out in.
+//
+// Changes of one record name go out one batch after the other: a change
+// joins no batch while an earlier change of the same name is still
+// queued or on the wire. A lane cancelled mid-repoint returns at once but
+// its change still goes out (Route 53 changes cannot be recalled), and
+// the rollback's change back to A must not overtake it and be overwritten.
 func (c *cnameChanges) upsert(ctx context.Context, zone string, change r53types.Change) (string, error) {
+	name := strings.ToLower(strings.TrimSuffix(aws.ToString(change.ResourceRecordSet.Name), "."))
 	c.mu.Lock()
+	for prev := c.last[name]; prev != nil && !closed(prev.done); prev = c.last[name] {
+		c.mu.Unlock()
+		select {
+		case <-prev.done:
+		case <-ctx.Done():
+			return "", context.Cause(ctx)
+		}
+		c.mu.Lock()
+	}
 	b := c.pending[zone]
 	if b == nil || len(b.changes) == maxChanges {
 		b = &changeBatch{ctx: context.WithoutCancel(ctx), done: make(chan struct{})}
@@ -71,12 +90,22 @@ func (c *cnameChanges) upsert(ctx context.Context, zone string, change r53types.
 	}
 	i := len(b.changes)
 	b.changes = append(b.changes, change)
+	c.last[name] = b
 	c.mu.Unlock()
 	select {
 	case <-b.done:
 		return b.ids[i], b.errs[i]
 	case <-ctx.Done():
 		return "", context.Cause(ctx)
+	}
+}
+
+func closed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
 	}
 }
 

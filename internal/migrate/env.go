@@ -28,8 +28,13 @@ type Env struct {
 	Router  traffic.Router
 	Records []traffic.Target
 	Checks  []check.Check
-	Log     *slog.Logger
-	Clock   clock.Clock
+	// TargetLoadBalancers are B's load balancers (target.loadBalancers)
+	// whose target groups must be healthy after every shift.
+	TargetLoadBalancers []string
+	// TargetHealthWait bounds the wait for them to be healthy (default 2m).
+	TargetHealthWait time.Duration
+	Log              *slog.Logger
+	Clock            clock.Clock
 	// Poll is how often waits re-read clusters and AWS (default 250ms).
 	Poll time.Duration
 

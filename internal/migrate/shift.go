@@ -25,8 +25,9 @@ func split(green int) traffic.Split {
 }
 
 // shift moves every record to the step's split. Before writing it reads
-// the weights back and stops with a drift report unless they are what the
-// previous step wrote (or already this step's split, on resume). Then it
+// the record sets back and stops with a drift report unless the weights
+// are what the previous step wrote (or already this step's split, on
+// resume) and every value or alias target is the spec's. Then it
 // waits the pause and runs the checks; a failed check fails the step and
 // the engine rolls the run back, first of all to 100/0. The undo sends all
 // traffic back to A.
@@ -89,10 +90,39 @@ func (e Env) guardDrift(ctx context.Context, p plan.ShiftParams) error {
 		drift = append(drift, fmt.Sprintf("%s: expected %s, found %s", t.Name, split(p.Previous), got))
 	}
 	if len(drift) == 0 {
-		return nil
+		return e.guardValues(ctx)
 	}
 	return fmt.Errorf("%w (%w): %s; nothing was shifted. Put the weights back and run `bluegreen migrate resume`, or `bluegreen migrate rollback` to send all traffic back to the source cluster",
 		engine.ErrPaused, ErrDrift, strings.Join(drift, "; "))
+}
+
+// ErrRecordMismatch means a weighted record's live value or alias target
+// is not the spec's: a shift would overwrite it, so the run stops first.
+var ErrRecordMismatch = errors.New("records differ from the spec")
+
+// guardValues stops the shift, before anything is written, when a record
+// set the shift would UPSERT holds another value or alias target than the
+// spec: a typo in the spec would otherwise replace production's record,
+// and a record changed in the console would be silently reverted. Like
+// drift it pauses: a person has to decide which side is right.
+func (e Env) guardValues(ctx context.Context) error {
+	v, ok := e.Router.(traffic.Verifier)
+	if !ok {
+		return nil
+	}
+	var diffs []string
+	for _, t := range e.Records {
+		d, err := v.Mismatches(ctx, t)
+		if err != nil {
+			return fmt.Errorf("read %s before shifting: %w", t.Name, err)
+		}
+		diffs = append(diffs, d...)
+	}
+	if len(diffs) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%w (%w): %s; nothing was shifted. Correct dns.records in the spec (or the record in Route 53) and run `bluegreen migrate resume`, or `bluegreen migrate rollback`",
+		engine.ErrPaused, ErrRecordMismatch, strings.Join(diffs, "; "))
 }
 
 // CheckResult is one check's outcome as journaled.
@@ -102,12 +132,21 @@ type CheckResult struct {
 	Message string `json:"message,omitempty"`
 }
 
+// runChecks runs the gate of a shift: the built-in target health of B's
+// load balancers first, then the spec's checks.
 func (e Env) runChecks(ctx context.Context, phase string) ([]CheckResult, error) {
+	var out []CheckResult
+	th, err := e.targetHealth(ctx)
+	if th != nil {
+		out = append(out, *th)
+	}
+	if err != nil {
+		return out, err
+	}
 	if len(e.Checks) == 0 {
-		return nil, nil
+		return out, nil
 	}
 	rs, err := check.RunAll(ctx, e.Checks, check.Target{Phase: phase})
-	out := make([]CheckResult, 0, len(rs))
 	var failed []string
 	for _, r := range rs {
 		out = append(out, CheckResult{Name: r.Name, Passed: r.Passed, Message: r.Detail})

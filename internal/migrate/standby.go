@@ -79,6 +79,9 @@ func (e Env) standbyCopy() engine.Action {
 			}
 			// Newest first: objects before the namespaces that hold them.
 			for i := len(created) - 1; i >= 0; i-- {
+				if created[i].Kind == "Namespace" && !e.onlyOurs(ctx, created[i].Name, created) {
+					continue
+				}
 				if err := e.deleteFromTarget(ctx, created[i]); err != nil {
 					return err
 				}
@@ -86,6 +89,29 @@ func (e Env) standbyCopy() engine.Action {
 			return nil
 		},
 	}
+}
+
+// onlyOurs reports whether namespace ns in B holds nothing but what the
+// copy created: deleting a namespace deletes everything in it, and what
+// was created there since (a dynamically provisioned claim, someone's
+// Deployment) is not the run's to delete. When in doubt it keeps the
+// namespace: an empty namespace left behind costs nothing.
+func (e Env) onlyOurs(ctx context.Context, ns string, created []standby.ObjectRef) bool {
+	others, err := standby.Others(ctx, e.Target.Discovery(), e.TargetObjects, ns, created)
+	if err != nil {
+		e.Log.Warn("keeping namespace: cannot tell what else it holds", "namespace", ns, "cluster", e.TargetName, "error", err)
+		return false
+	}
+	if len(others) > 0 {
+		names := make([]string, 0, len(others))
+		for _, o := range others {
+			names = append(names, o.String())
+		}
+		e.Log.Warn("keeping namespace: it holds objects this run did not create", "namespace", ns, "cluster", e.TargetName,
+			"objects", strings.Join(names, ", "))
+		return false
+	}
+	return true
 }
 
 func (e Env) resource(r standby.ObjectRef) (*meta.RESTMapping, error) {

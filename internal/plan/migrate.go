@@ -9,6 +9,11 @@ import (
 	"github.com/bluegreen/bluegreen/internal/journal"
 )
 
+// DefaultSnapshotTimeout bounds the wait for a hand-off's snapshots when
+// the spec names no handoff.snapshotTimeout. EBS copies every block of a
+// volume's first snapshot: hours for a large one.
+const DefaultSnapshotTimeout = 6 * time.Hour
+
 // DefaultSteps is the weight schedule when the spec names none: green's
 // percent after each shift.
 var DefaultSteps = []int{10, 30, 50, 70, 90, 100}
@@ -54,6 +59,9 @@ func (m *Migration) Defaults() {
 	if h.ReadyTimeout == 0 {
 		h.ReadyTimeout = Duration(10 * time.Minute)
 	}
+	if h.SnapshotTimeout == 0 {
+		h.SnapshotTimeout = Duration(DefaultSnapshotTimeout)
+	}
 	for i := range m.StatefulSets {
 		if c := m.StatefulSets[i].CNAME; c != nil && c.TTL == 0 {
 			c.TTL = 60
@@ -98,6 +106,11 @@ func ValidateMigration(m Migration) error {
 			if c.ZoneID == "" || !dnsName.MatchString(c.Name) || c.Blue == "" || c.Green == "" {
 				return invalid("statefulSets[%d] %s cname: zoneID, name, blue and green are required (blue is A's value, green is B's)", i, key)
 			}
+		}
+	}
+	for name, d := range map[string]Duration{"detachTimeout": m.Handoff.DetachTimeout, "readyTimeout": m.Handoff.ReadyTimeout, "snapshotTimeout": m.Handoff.SnapshotTimeout} {
+		if d < 0 {
+			return invalid("handoff.%s %s: want a positive duration such as 10m", name, d)
 		}
 	}
 	if m.Handoff.Parallelism < 1 || m.Handoff.Parallelism > 64 {
@@ -183,6 +196,11 @@ func MigrationPlan(obs MigrationObserved, m Migration) ([]journal.Step, error) {
 	if err := ValidateMigration(m); err != nil {
 		return nil, err
 	}
+	if len(m.Checks) == 0 && len(m.Target.LoadBalancers) == 0 && !m.AllowUngated {
+		return nil, invalid("nothing gates the shifts: with no checks and no target.loadBalancers, traffic would go to %s step by step on the pause alone; "+
+			"name B's load balancers in target.loadBalancers (each shift then waits until their target groups are healthy), add checks, "+
+			"or set allowUngated: true (--allow-ungated) to shift ungated", m.Target.Context)
+	}
 	var steps []journal.Step
 	if len(m.Workloads.Namespaces) > 0 {
 		steps = append(steps,
@@ -212,10 +230,7 @@ func MigrationPlan(obs MigrationObserved, m Migration) ([]journal.Step, error) {
 		for _, r := range m.DNS.Records {
 			muts = append(muts, mut("record/"+r.Name, "weights %s %d → %d, %s %d → %d", r.Blue.SetIdentifier, 100-prev, 100-g, r.Green.SetIdentifier, prev, g))
 		}
-		gate := "no checks configured"
-		if n := len(m.Checks); n > 0 {
-			gate = fmt.Sprintf("run %d %s", n, plural(n, "check", "checks"))
-		}
+		gate := shiftGate(m)
 		steps = append(steps, step(fmt.Sprintf("shift-%d", g), KindShift,
 			fmt.Sprintf("Send %d%% of traffic to %s, wait %s, %s", g, m.Target.Context, m.Pause, gate),
 			ShiftParams{Green: g, Previous: prev, Pause: m.Pause}, muts...))
@@ -223,6 +238,22 @@ func MigrationPlan(obs MigrationObserved, m Migration) ([]journal.Step, error) {
 	}
 	steps = append(steps, step("verify", KindVerifyChecklist, "Check every item of the runbook's verification checklist", nil))
 	return steps, nil
+}
+
+// shiftGate says what gates each shift: the built-in target-health check
+// of B's load balancers, then the spec's checks.
+func shiftGate(m Migration) string {
+	var gates []string
+	if n := len(m.Target.LoadBalancers); n > 0 {
+		gates = append(gates, fmt.Sprintf("check the target health of %s", strings.Join(m.Target.LoadBalancers, ", ")))
+	}
+	if n := len(m.Checks); n > 0 {
+		gates = append(gates, fmt.Sprintf("run %d %s", n, plural(n, "check", "checks")))
+	}
+	if len(gates) == 0 {
+		return "ungated (allowUngated)"
+	}
+	return strings.Join(gates, ", ")
 }
 
 func standbyMuts(objs []string, target string) []journal.Mutation {

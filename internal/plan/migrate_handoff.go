@@ -51,7 +51,9 @@ func handoffSteps(obs MigrationObserved, m Migration, ref StatefulSetRef, o Stat
 	}
 	add(step(name("retain"), KindRetain, fmt.Sprintf("Make %s's PVs Retain and verify", key), p, retainMuts...))
 	if *m.Handoff.Snapshot {
-		add(step(name("snapshot"), KindSnapshot, fmt.Sprintf("Snapshot %s and wait until completed", volList), p,
+		sp := p
+		sp.Timeout = m.Handoff.SnapshotTimeout
+		add(step(name("snapshot"), KindSnapshot, fmt.Sprintf("Snapshot %s and wait until completed (timeout %s)", volList, m.Handoff.SnapshotTimeout), sp,
 			mut("volumes/"+volList, "create snapshot (kept after the migration)")))
 	}
 	add(step(name("scale-source"), KindScaleSource, fmt.Sprintf("Scale %s to 0 in %s and wait until its pods are gone", key, m.Source.Context), p,

@@ -9,7 +9,7 @@ import (
 func validMigration() Migration {
 	m := Migration{
 		APIVersion: MigrationAPIVersion, Kind: MigrationKind, Name: "shop-133",
-		Source: ClusterRef{Context: "a"}, Target: ClusterRef{Context: "b"},
+		Source: ClusterRef{Context: "a"}, Target: ClusterRef{Context: "b", LoadBalancers: []string{"b-web"}},
 		StatefulSets: []StatefulSetRef{{Namespace: "shop", Name: "db",
 			CNAME: &CNAME{ZoneID: "ZINT", Name: "db.internal.example.com", Blue: "db.a.example.com", Green: "db.b.example.com"}}},
 		DNS: DNS{ZoneID: "Z1", Records: []Record{{Name: "shop.example.com",

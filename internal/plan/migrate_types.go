@@ -26,9 +26,12 @@ type Migration struct {
 	// Steps is the weight schedule: green's percent after each shift.
 	Steps []int `json:"steps,omitempty"`
 	// Pause is how long to wait after each shift before running the checks.
-	Pause   Duration     `json:"pause,omitempty"`
-	Checks  []check.Spec `json:"checks,omitempty"`
-	Handoff Handoff      `json:"handoff,omitempty"`
+	Pause  Duration     `json:"pause,omitempty"`
+	Checks []check.Spec `json:"checks,omitempty"`
+	// AllowUngated lets a migration shift with no gate at all: no checks
+	// and no target.loadBalancers whose target health is checked.
+	AllowUngated bool    `json:"allowUngated,omitempty"`
+	Handoff      Handoff `json:"handoff,omitempty"`
 	// Manifests are files to be applied to B, scanned for removed APIs.
 	Manifests []string `json:"manifests,omitempty"`
 }
@@ -124,6 +127,9 @@ type Handoff struct {
 	TagForCSI *bool `json:"tagForCSI,omitempty"`
 	// ReadyTimeout bounds waits for pods (gone in A, Ready in B).
 	ReadyTimeout Duration `json:"readyTimeout,omitempty"`
+	// SnapshotTimeout bounds the wait for the snapshots to complete
+	// (default 6h: the first snapshot of a large volume takes hours).
+	SnapshotTimeout Duration `json:"snapshotTimeout,omitempty"`
 }
 
 // MigrationObserved is what the two clusters hold, read before planning.

@@ -3,6 +3,7 @@ package preflight
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -30,8 +31,13 @@ func checkRecordTTL(ctx context.Context, p *probe) Result {
 		if err != nil {
 			return errorResult(err)
 		}
-		if len(sets) == 0 {
+		if len(sets) == 0 && len(rec.SetIdentifiers) == 0 {
 			missing = append(missing, recordString(rec))
+		}
+		for _, id := range rec.SetIdentifiers {
+			if !slices.ContainsFunc(sets, func(rs r53types.ResourceRecordSet) bool { return aws.ToString(rs.SetIdentifier) == id }) {
+				missing = append(missing, fmt.Sprintf("%s (%s)", recordString(rec), id))
+			}
 		}
 		for _, rs := range sets {
 			what := recordString(rec)
@@ -57,9 +63,13 @@ func checkRecordTTL(ctx context.Context, p *probe) Result {
 				p.in.MaxTTL, worst)}
 	}
 	if len(missing) > 0 {
-		return Result{Status: Warn,
+		// A shift reads the weights back before writing them, and the
+		// first one would find nothing to read, after every hand-off: so
+		// the records must exist, at 100/0, before anything moves.
+		return Result{Status: Fail,
 			Detail: fmt.Sprintf("no record set yet for %s; found %s", strings.Join(missing, ", "), orNone(strings.Join(seen, ", "))),
-			Hint:   "the first shift creates them; check the record names and types if they should exist"}
+			Hint: "create each weighted record set before the migration, the source's at weight 100 and the target's at weight 0 " +
+				"(an UPSERT with its set identifier), or correct the record names, types and set identifiers in dns.records"}
 	}
 	return Result{Status: Pass, Detail: strings.Join(seen, ", ")}
 }

@@ -20,6 +20,8 @@
 //     B.
 //   - record-ttl: the weighted records have a TTL of at most MaxTTL, so a
 //     shift takes effect within a minute.
+//   - record-values: each weighted record set holds the value or alias
+//     target the spec gives it, which the shifts would otherwise overwrite.
 //   - security-groups: B's cluster security group admits traffic from
 //     every subnet of B's load balancers.
 //   - volume-zones: every handed-off volume's availability zone has a

@@ -14,6 +14,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	bgaws "github.com/bluegreen/bluegreen/internal/aws"
+	"github.com/bluegreen/bluegreen/internal/traffic"
 )
 
 // Status is the outcome of one check.
@@ -59,6 +60,9 @@ type Record struct {
 	Name string
 	// Type is the record type, e.g. "A" or "CNAME".
 	Type string
+	// SetIdentifiers are the weighted record sets the shifts write, one per
+	// color; each must exist before the migration starts.
+	SetIdentifiers []string
 }
 
 // Volume is an EBS volume to hand off from A to B.
@@ -80,6 +84,11 @@ type Input struct {
 	AWS *bgaws.Clients
 	// Records are the records whose weights the migration shifts.
 	Records []Record
+	// Values compares the live record sets of Targets with the values the
+	// shifts would write (the router, when it writes more than weights).
+	Values traffic.Verifier
+	// Targets are the router's targets, one per weighted record.
+	Targets []traffic.Target
 	// Volumes are the volumes handed off from A to B.
 	Volumes []Volume
 	// LoadBalancers are the names of B's load balancers whose subnets must
@@ -105,6 +114,7 @@ var checks = []check{
 	{"ebs-csi-version", checkEBSCSIVersion},
 	{"storage-class", checkStorageClass},
 	{"record-ttl", checkRecordTTL},
+	{"record-values", checkRecordValues},
 	{"security-groups", checkSecurityGroups},
 	{"volume-zones", checkVolumeZones},
 }

@@ -8,10 +8,12 @@ import (
 	"testing"
 
 	"github.com/aws/smithy-go"
+
+	"github.com/bluegreen/bluegreen/internal/traffic"
 )
 
 func TestNames(t *testing.T) {
-	want := []string{"same-vpc", "oidc-provider", "lb-controller", "ebs-csi-version", "storage-class", "record-ttl", "security-groups", "volume-zones"}
+	want := []string{"same-vpc", "oidc-provider", "lb-controller", "ebs-csi-version", "storage-class", "record-ttl", "record-values", "security-groups", "volume-zones"}
 	if got := Names(); !slices.Equal(got, want) {
 		t.Fatalf("Names() = %v, want %v", got, want)
 	}
@@ -40,7 +42,7 @@ func TestFailed(t *testing.T) {
 // client, with a hint, instead of stopping or panicking.
 func TestRunWithoutClients(t *testing.T) {
 	rs := Run(context.Background(), Input{Source: Cluster{Name: "blue"}, Target: Cluster{Name: "green"},
-		Records: []Record{{ZoneID: "Z1", Name: appRecord, Type: "CNAME"}}, Volumes: []Volume{{PV: "pv", VolumeID: volumeA, StorageClass: "gp3"}}})
+		Records: []Record{{ZoneID: "Z1", Name: appRecord, Type: "CNAME"}}, Targets: []traffic.Target{{Name: appRecord}}, Volumes: []Volume{{PV: "pv", VolumeID: volumeA, StorageClass: "gp3"}}})
 	if len(rs) != len(Names()) {
 		t.Fatalf("got %d results, want %d", len(rs), len(Names()))
 	}

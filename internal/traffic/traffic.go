@@ -48,6 +48,15 @@ type Router interface {
 	Shift(ctx context.Context, t Target, s Split) error
 }
 
+// Verifier is implemented by routers whose Shift writes more than the
+// split (a DNS record's value or alias target along with its weight).
+// Mismatches describes, one line each, where the live objects differ from
+// the target's configuration in what Shift would write besides the split,
+// so that a caller can refuse before a Shift silently overwrites them.
+type Verifier interface {
+	Mismatches(ctx context.Context, t Target) ([]string, error)
+}
+
 var (
 	mu       sync.RWMutex
 	builders = map[string]func(Deps) Router{}

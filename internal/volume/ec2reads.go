@@ -56,7 +56,7 @@ func newEC2Reads(c bgaws.EC2, interval time.Duration) *ec2Reads {
 		snapshots: &batch.Batcher[ec2types.Snapshot]{Interval: interval, Fetch: func(ctx context.Context, ids []string) (map[string]ec2types.Snapshot, error) {
 			out := map[string]ec2types.Snapshot{}
 			for part := range slices.Chunk(ids, filterValues) {
-				pages := ec2.NewDescribeSnapshotsPaginator(c, &ec2.DescribeSnapshotsInput{
+				pages := ec2.NewDescribeSnapshotsPaginator(c, &ec2.DescribeSnapshotsInput{OwnerIds: []string{"self"},
 					Filters: []ec2types.Filter{{Name: aws.String("snapshot-id"), Values: part}}})
 				for pages.HasMorePages() {
 					page, err := pages.NextPage(ctx)

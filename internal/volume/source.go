@@ -3,7 +3,6 @@ package volume
 import (
 	"context"
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 
@@ -26,6 +25,7 @@ import (
 // must never be deleted with its claim, whatever the policy was before.
 func (e Env) retain() engine.Action {
 	return engine.Action{
+		Precondition: e.unchangedShape,
 		Capture: func(ctx context.Context, x engine.Exec) (any, error) {
 			p, err := params(x)
 			if err != nil {
@@ -78,85 +78,11 @@ func (e Env) verifyRetain(ctx context.Context, p plan.HandoffParams) error {
 	return nil
 }
 
-// snapshot takes one snapshot per volume, tagged with the run so a resumed
-// step finds it instead of taking another, and waits until all completed.
-// Snapshots are kept: they are the last line of defence.
-func (e Env) snapshot() engine.Action {
-	return engine.Action{Do: func(ctx context.Context, x engine.Exec) (any, error) {
-		p, err := params(x)
-		if err != nil {
-			return nil, err
-		}
-		snaps := map[string]string{}
-		for _, vol := range volumeIDs(p) {
-			id, err := e.ensureSnapshot(ctx, x.Run.ID, vol)
-			if err != nil {
-				return nil, err
-			}
-			snaps[vol] = id
-		}
-		var failed batch.Misses
-		err = clock.Poll(ctx, e.poll(), p.Timeout.D(), func(ctx context.Context) (bool, error) {
-			got, err := e.reads.snapshots.Get(ctx, values(snaps))
-			if err != nil {
-				return false, failed.Tolerate(err)
-			}
-			failed = 0
-			for _, s := range got {
-				if s.State == ec2types.SnapshotStateError {
-					return false, fmt.Errorf("snapshot %s of %s failed: %s", aws.ToString(s.SnapshotId), aws.ToString(s.VolumeId), aws.ToString(s.StateMessage))
-				}
-				if s.State != ec2types.SnapshotStateCompleted {
-					return false, nil
-				}
-			}
-			// A snapshot just created may not be listed yet (EC2 is
-			// eventually consistent): not done.
-			return len(got) == len(snaps), nil
-		})
-		if err != nil {
-			return nil, fmt.Errorf("wait for snapshots %v: %w", snaps, err)
-		}
-		return snaps, nil
-	}}
-}
-
-func (e Env) ensureSnapshot(ctx context.Context, run, vol string) (string, error) {
-	out, err := e.EC2.DescribeSnapshots(ctx, &ec2.DescribeSnapshotsInput{Filters: []ec2types.Filter{
-		{Name: aws.String("volume-id"), Values: []string{vol}},
-		{Name: aws.String("tag:" + RunLabel), Values: []string{run}},
-	}})
-	if err != nil {
-		return "", fmt.Errorf("describe snapshots of %s: %w", vol, err)
-	}
-	if len(out.Snapshots) > 0 {
-		return aws.ToString(out.Snapshots[0].SnapshotId), nil
-	}
-	created, err := e.EC2.CreateSnapshot(ctx, &ec2.CreateSnapshotInput{
-		VolumeId:    aws.String(vol),
-		Description: aws.String("bluegreen hand-off of " + vol + " (run " + run + ")"),
-		TagSpecifications: []ec2types.TagSpecification{{ResourceType: ec2types.ResourceTypeSnapshot,
-			Tags: []ec2types.Tag{{Key: aws.String(RunLabel), Value: aws.String(run)}}}},
-	})
-	if err != nil {
-		return "", fmt.Errorf("snapshot %s: %w", vol, err)
-	}
-	return aws.ToString(created.SnapshotId), nil
-}
-
-func values(m map[string]string) []string {
-	out := make([]string, 0, len(m))
-	for _, v := range m {
-		out = append(out, v)
-	}
-	sort.Strings(out)
-	return out
-}
-
 // scaleSource scales the StatefulSet in A to 0 and waits until its pods are
 // gone; the undo scales it back and waits until it is Ready again.
 func (e Env) scaleSource() engine.Action {
 	return engine.Action{
+		Precondition: e.unchangedShape,
 		Capture: func(ctx context.Context, x engine.Exec) (any, error) {
 			p, err := params(x)
 			if err != nil {
@@ -209,10 +135,13 @@ func (e Env) waitDetached() engine.Action {
 			}
 			return nil, nil
 		}
+		if err := e.forceable(ctx, vols); err != nil {
+			return nil, err
+		}
 		for _, v := range vols {
 			e.Log.Warn("force-detaching volume still attached at the timeout", "volume", v)
 			if _, ferr := e.EC2.DetachVolume(ctx, &ec2.DetachVolumeInput{VolumeId: aws.String(v), Force: aws.Bool(true)}); ferr != nil && !strings.Contains(ferr.Error(), "IncorrectState") {
-				return nil, fmt.Errorf("force-detach %s: %w", v, ferr)
+				return nil, fmt.Errorf("force-detach %s: %w", v, awsWrite(ferr))
 			}
 		}
 		if err := e.waitAvailable(ctx, vols, p.Timeout.D()); err != nil {
@@ -220,6 +149,43 @@ func (e Env) waitDetached() engine.Action {
 		}
 		return map[string]bool{"forced": true}, nil
 	}}
+}
+
+// forceable refuses a force-detach unless every instance still holding a
+// volume is a node of A. The StatefulSet was stopped in A, so a writer on
+// A's node is known to be gone; on any other instance (B's node running
+// the database already, a machine outside both clusters) a forced detach
+// would pull the disk from under a live writer and corrupt its file system.
+func (e Env) forceable(ctx context.Context, vols []string) error {
+	out, err := e.EC2.DescribeVolumes(ctx, &ec2.DescribeVolumesInput{VolumeIds: vols})
+	if err != nil {
+		return fmt.Errorf("describe volumes %s before force-detaching: %w", strings.Join(vols, ", "), awsWrite(err))
+	}
+	src, err := nodesByInstance(ctx, e.Source)
+	if err != nil {
+		return err
+	}
+	dst, _ := nodesByInstance(ctx, e.Target)
+	var foreign []string
+	for _, v := range out.Volumes {
+		for _, a := range v.Attachments {
+			inst := aws.ToString(a.InstanceId)
+			if _, ok := src[inst]; ok {
+				continue
+			}
+			where := "an instance that is a node of neither cluster"
+			if n, ok := dst[inst]; ok {
+				where = fmt.Sprintf("node %s of %s", n, e.TargetName)
+			}
+			foreign = append(foreign, fmt.Sprintf("%s is %s on instance %s (%s)", aws.ToString(v.VolumeId), a.State, inst, where))
+		}
+	}
+	if len(foreign) > 0 {
+		return fmt.Errorf("refusing to force-detach: %s, not a node of %s, where the StatefulSet was stopped; "+
+			"a forced detach could corrupt the data of whatever writes there. Stop what uses the volume on that instance, then resume; nothing was detached or deleted",
+			strings.Join(foreign, "; "), e.SourceName)
+	}
+	return nil
 }
 
 func (e Env) waitAvailable(ctx context.Context, vols []string, timeout time.Duration) error {
@@ -279,7 +245,7 @@ func (e Env) tag() engine.Action {
 		_, err = e.EC2.CreateTags(ctx, &ec2.CreateTagsInput{Resources: volumeIDs(p),
 			Tags: []ec2types.Tag{{Key: aws.String(plan.CSITagKey), Value: aws.String("true")}}})
 		if err != nil {
-			return nil, fmt.Errorf("tag volumes %v: %w", volumeIDs(p), err)
+			return nil, fmt.Errorf("tag volumes %v: %w", volumeIDs(p), awsWrite(err))
 		}
 		return nil, nil
 	}}

@@ -15,6 +15,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/bluegreen/bluegreen/internal/batch"
 	"github.com/bluegreen/bluegreen/internal/clock"
@@ -42,12 +43,8 @@ func (e Env) staticPV() engine.Action {
 				want := staticPVFor(p, c, x.Run.ID)
 				_, err := e.Target.CoreV1().PersistentVolumes().Create(ctx, want, metav1.CreateOptions{})
 				if apierrors.IsAlreadyExists(err) {
-					got, gerr := e.Target.CoreV1().PersistentVolumes().Get(ctx, c.PV, metav1.GetOptions{})
-					if gerr != nil {
-						return nil, fmt.Errorf("get pv %s in %s: %w", c.PV, e.TargetName, kerr(gerr))
-					}
-					if got.Spec.CSI == nil || plan.NormalizeVolumeID(got.Spec.CSI.VolumeHandle) != c.VolumeID {
-						return nil, fmt.Errorf("pv %s already exists in %s for another volume: delete or rename it, then resume", c.PV, e.TargetName)
+					if err := e.reuseStaticPV(ctx, p, c, x.Run.ID); err != nil {
+						return nil, err
 					}
 					continue
 				}
@@ -83,6 +80,49 @@ func (e Env) staticPV() engine.Action {
 			return nil
 		},
 	}
+}
+
+// reuseStaticPV accepts a PV that already exists in B under the planned
+// name only when it is the one this run created (a resumed step): same
+// volume, labelled with the run, reserved for the planned claim, and
+// Retain. A PV someone else made would be deleted with its claim if it is
+// Delete, and a rollback would delete it from under its owner if it were
+// adopted; so it is refused, naming the fix. A PV of this run that someone
+// set to Delete meanwhile is set back to Retain and read back before any
+// claim may bind to it.
+func (e Env) reuseStaticPV(ctx context.Context, p plan.HandoffParams, c plan.ClaimObserved, run string) error {
+	pvs := e.Target.CoreV1().PersistentVolumes()
+	got, err := pvs.Get(ctx, c.PV, metav1.GetOptions{})
+	if err != nil {
+		return fmt.Errorf("get pv %s in %s: %w", c.PV, e.TargetName, kerr(err))
+	}
+	if got.Spec.CSI == nil || plan.NormalizeVolumeID(got.Spec.CSI.VolumeHandle) != c.VolumeID {
+		return fmt.Errorf("pv %s already exists in %s for another volume: delete or rename it, then resume", c.PV, e.TargetName)
+	}
+	if got.Labels[RunLabel] != run {
+		return fmt.Errorf("pv %s already exists in %s on volume %s but this run did not create it (label %s=%q, want %q): "+
+			"make sure nothing in %s uses it, set it Retain and delete it (the volume stays), then resume",
+			c.PV, e.TargetName, c.VolumeID, RunLabel, got.Labels[RunLabel], run, e.TargetName)
+	}
+	if ref := got.Spec.ClaimRef; ref != nil && (ref.Namespace != p.Namespace || ref.Name != c.PVC) {
+		return fmt.Errorf("pv %s in %s is reserved for claim %s/%s, want %s/%s: delete the PV (set it Retain first; the volume stays), then resume",
+			c.PV, e.TargetName, ref.Namespace, ref.Name, p.Namespace, c.PVC)
+	}
+	if got.Spec.PersistentVolumeReclaimPolicy == corev1.PersistentVolumeReclaimRetain {
+		return nil
+	}
+	patch := []byte(`{"spec":{"persistentVolumeReclaimPolicy":"Retain"}}`)
+	if _, err := pvs.Patch(ctx, c.PV, types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
+		return fmt.Errorf("set pv %s Retain in %s: %w", c.PV, e.TargetName, kerr(err))
+	}
+	back, err := pvs.Get(ctx, c.PV, metav1.GetOptions{})
+	if err != nil {
+		return fmt.Errorf("get pv %s in %s: %w", c.PV, e.TargetName, kerr(err))
+	}
+	if back.Spec.PersistentVolumeReclaimPolicy != corev1.PersistentVolumeReclaimRetain {
+		return fmt.Errorf("pv %s in %s is %s after setting Retain: %w", c.PV, e.TargetName, back.Spec.PersistentVolumeReclaimPolicy, ErrNotRetain)
+	}
+	return nil
 }
 
 func staticPVFor(p plan.HandoffParams, c plan.ClaimObserved, run string) *corev1.PersistentVolume {

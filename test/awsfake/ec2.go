@@ -28,6 +28,8 @@ type ec2State struct {
 	deleted   []string
 	forced    []string        // volume IDs of accepted forced detaches, in order
 	held      map[string]bool // volume IDs whose non-forced detach never completes
+	throttle  map[string]int  // action → how many more calls answer RequestLimitExceeded
+	failing   map[string]int  // volume ID → how many more of its snapshots end in error
 	groups    map[string]*securityGroup
 	groupIDs  []string // insertion order
 	subnets   map[string]*subnet
@@ -53,15 +55,21 @@ type attachment struct {
 
 type snapshot struct {
 	id, volumeID, description, state string
-	volumeSize                       int32
-	started, doneAt                  time.Time
-	tags                             map[string]string
+	// owner is the account that owns the snapshot; public makes another
+	// account's snapshot visible to every account.
+	owner           string
+	public          bool
+	volumeSize      int32
+	started, doneAt time.Time
+	tags            map[string]string
 }
 
 func (e *ec2State) init() {
 	e.instances = map[string]string{}
 	e.volumes = map[string]*volume{}
 	e.snapshots = map[string]*snapshot{}
+	e.throttle = map[string]int{}
+	e.failing = map[string]int{}
 	e.held = map[string]bool{}
 	e.groups = map[string]*securityGroup{}
 	e.subnets = map[string]*subnet{}
@@ -114,6 +122,10 @@ func (s *Server) advanceEC2Locked(now time.Time) {
 	for _, sn := range s.ec2.snapshots {
 		if sn.state == "pending" && !now.Before(sn.doneAt) {
 			sn.state = "completed"
+			if s.ec2.failing[sn.volumeID] > 0 {
+				s.ec2.failing[sn.volumeID]--
+				sn.state = "error"
+			}
 		}
 	}
 }
@@ -144,7 +156,14 @@ func (s *Server) serveEC2(w http.ResponseWriter, f url.Values, reqID string) {
 	}
 	s.mu.Lock()
 	s.advanceEC2Locked(s.now())
-	out, apiErr := h(f, reqID)
+	var out any
+	var apiErr *ec2Error
+	if s.ec2.throttle[action] > 0 {
+		s.ec2.throttle[action]--
+		apiErr = ec2Errf("RequestLimitExceeded", "Request limit exceeded.")
+	} else {
+		out, apiErr = h(f, reqID)
+	}
 	s.mu.Unlock()
 	if apiErr != nil {
 		writeEC2Error(w, reqID, apiErr)

@@ -106,8 +106,11 @@ type ec2ErrorXML struct {
 
 func writeEC2Error(w http.ResponseWriter, reqID string, e *ec2Error) {
 	status := http.StatusBadRequest
-	if e.code == "InvalidAction" && strings.HasPrefix(e.msg, "unsupported method") {
+	switch {
+	case e.code == "InvalidAction" && strings.HasPrefix(e.msg, "unsupported method"):
 		status = http.StatusMethodNotAllowed
+	case e.code == "RequestLimitExceeded":
+		status = http.StatusServiceUnavailable // as EC2 answers throttled calls
 	}
 	writeXML(w, status, reqID, &ec2ErrorResponse{
 		Errors:    []ec2ErrorXML{{Code: e.code, Message: e.msg}},
@@ -160,7 +163,7 @@ func (s *Server) snapshotXML(sn *snapshot) snapshotXML {
 	}
 	return snapshotXML{
 		SnapshotID: sn.id, VolumeID: sn.volumeID, Status: sn.state, StartTime: isoTime(sn.started),
-		Progress: progress, OwnerID: s.opts.AccountID, VolumeSize: sn.volumeSize,
+		Progress: progress, OwnerID: sn.owner, VolumeSize: sn.volumeSize,
 		Description: sn.description, Tags: tagsToXML(sn.tags),
 	}
 }

@@ -22,7 +22,8 @@ const StorageClass = "gp3"
 // seed gives the fake what the worksheet asks about: two EKS clusters in
 // one VPC, an OIDC provider for each issuer, the EBS CSI add-on at one
 // version, a security group admitting the VPC, the weighted records at
-// blue 100 / green 0, and one instance per test-bed node.
+// blue 100 / green 0, one instance per test-bed node, and B's load
+// balancer with every node of B a healthy target.
 func (w *World) seed(ctx context.Context) error {
 	s := w.AWS
 	s.AddSubnet(awsfake.Subnet{ID: "subnet-0a1b2c3d4e5f60001", VpcID: VPC, CIDR: "10.0.1.0/24", AZ: Zone})
@@ -52,8 +53,16 @@ func (w *World) seed(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("list nodes of %s: %w", c.Name, err)
 		}
+		targets := map[string]string{}
 		for _, n := range nodes.Items {
 			s.AddInstance(instanceID(n.Spec.ProviderID), Zone)
+			targets[instanceID(n.Spec.ProviderID)] = "healthy"
+		}
+		if c == w.B {
+			lb := s.AddLoadBalancer(awsfake.LoadBalancer{Name: GreenLBName, DNSName: GreenLB, VpcID: VPC, SubnetIDs: []string{"subnet-0a1b2c3d4e5f60001"}})
+			if w.GreenTargetGroup, err = s.AddTargetGroup(lb, GreenLBName+"-web", targets); err != nil {
+				return fmt.Errorf("seed B's target group: %w", err)
+			}
 		}
 	}
 	return nil

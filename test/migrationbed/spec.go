@@ -42,7 +42,7 @@ func (w *World) Spec(shop Shop, o SpecOptions) plan.Migration {
 	m := plan.Migration{
 		APIVersion: plan.MigrationAPIVersion, Kind: plan.MigrationKind, Name: o.Name, Region: Region,
 		Source: plan.ClusterRef{Context: w.ContextA, Kubeconfig: w.A.Kubeconfig, EKSCluster: BlueEKS},
-		Target: plan.ClusterRef{Context: w.ContextB, Kubeconfig: w.B.Kubeconfig, EKSCluster: GreenEKS},
+		Target: plan.ClusterRef{Context: w.ContextB, Kubeconfig: w.B.Kubeconfig, EKSCluster: GreenEKS, LoadBalancers: []string{GreenLBName}},
 		DNS: plan.DNS{Router: "route53", ZoneID: w.ZoneID, Records: []plan.Record{{
 			Name: Record, Type: "CNAME", TTL: 60,
 			Blue:  plan.RecordTarget{SetIdentifier: "blue", Value: BlueLB},

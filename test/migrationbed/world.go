@@ -30,7 +30,9 @@ const (
 	Record       = "shop.example.com"
 	BlueLB       = "blue-lb-1234.us-east-1.elb.amazonaws.com"
 	GreenLB      = "green-lb-5678.us-east-1.elb.amazonaws.com"
-	CSIVersion   = "v1.35.0-eksbuild.1"
+	// GreenLBName is B's load balancer, whose target health gates the shifts.
+	GreenLBName = "green-lb"
+	CSIVersion  = "v1.35.0-eksbuild.1"
 )
 
 // Options size and time the world.
@@ -59,8 +61,10 @@ type World struct {
 	// Endpoint is the fake's base URL (the CLI's --aws-endpoint).
 	Endpoint           string
 	ZoneID, InternalID string
-	SimA, SimB         *ebssim.Simulator
-	EC2                *ec2.Client
+	// GreenTargetGroup is the ARN of B's load balancer's target group.
+	GreenTargetGroup string
+	SimA, SimB       *ebssim.Simulator
+	EC2              *ec2.Client
 
 	opts   Options
 	cancel context.CancelFunc
