@@ -33,15 +33,15 @@ func TestServiceDeployPlansTheRunbook(t *testing.T) {
 	for _, s := range steps {
 		names = append(names, s.Name)
 	}
-	want := "set-image,scale-idle,wait-rollout,approve,switch,scale-down-old"
+	want := "set-image,scale-idle,wait-rollout,approve,rescale-idle,switch,scale-down-old"
 	if got := strings.Join(names, ","); got != want {
 		t.Fatalf("steps = %s, want %s", got, want)
 	}
 	var sw SwitchParams
-	if err := steps[4].DecodeParams(&sw); err != nil || sw.From != Blue || sw.To != Green {
+	if err := steps[5].DecodeParams(&sw); err != nil || sw.From != Blue || sw.To != Green || sw.MinReadyFrom != "shop-blue" {
 		t.Fatalf("switch params = %+v, %v", sw, err)
 	}
-	if m := steps[4].Mutations[0]; m.Object != "service/shop" || !strings.Contains(m.Change, "track=green") {
+	if m := steps[5].Mutations[0]; m.Object != "service/shop" || !strings.Contains(m.Change, "track=green") {
 		t.Fatalf("switch mutation = %+v", m)
 	}
 }
@@ -75,12 +75,27 @@ func TestServiceDeployWithHPAAndChecks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if steps[0].Kind != KindMirrorHPA || steps[len(steps)-2].Kind != KindWatch {
-		t.Fatalf("want mirror-hpa first and watch before scale-down, got %s … %s", steps[0].Kind, steps[len(steps)-2].Kind)
+	var names []string
+	for _, s := range steps {
+		names = append(names, s.Name)
+	}
+	want := "set-image,scale-idle,wait-rollout,approve,rescale-idle,switch,mirror-hpa,hold-old-hpa,watch,scale-down-old"
+	if got := strings.Join(names, ","); got != want {
+		t.Fatalf("steps = %s, want %s (the autoscaler is mirrored only once the new color serves)", got, want)
 	}
 	last := steps[len(steps)-1]
 	if !strings.Contains(last.Mutations[0].Object, "horizontalpodautoscaler/shop-blue") {
 		t.Fatalf("scale-down must remove the old color's autoscaler first: %+v", last.Mutations)
+	}
+	// An idle color that still has an autoscaler (kept from an earlier
+	// release) is held before anything else and gets the active spec at the switch.
+	obs.Deployments[Green].HPA = &HPAInfo{Name: "shop-green", MinReplicas: 3, MaxReplicas: 10}
+	steps, err = ServiceDeploy(obs, rel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if steps[0].Name != "hold-idle-hpa" || steps[7].Name != "mirror-hpa" || !strings.Contains(steps[7].Mutations[0].Change, "spec as shop-blue's") {
+		t.Fatalf("idle autoscaler not held first or not mirrored after the switch: %s, %s %+v", steps[0].Name, steps[7].Name, steps[7].Mutations)
 	}
 }
 
