@@ -74,8 +74,8 @@ func (d Deps) readyCheck(ns, name string) check.Check {
 		if err != nil {
 			return check.Result{}, fmt.Errorf("get deployment %s/%s: %w", ns, name, err)
 		}
-		ok, why := RolloutComplete(dep)
-		return check.Result{Name: "pods-ready", Passed: ok, Attempts: 1, Detail: why}, nil
+		ok, why, err := RolloutComplete(dep)
+		return check.Result{Name: "pods-ready", Passed: ok, Attempts: 1, Detail: why}, err
 	}}
 }
 

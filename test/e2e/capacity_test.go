@@ -2,11 +2,13 @@ package e2e
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
 )
 
@@ -80,6 +82,37 @@ func TestPausedReleaseSwitchesAtFullCapacity(t *testing.T) {
 	}
 	if _, _, ok := e.hpaBounds("shop-green"); ok {
 		t.Fatal("green's autoscaler survived the rollback")
+	}
+	e.waitEndpoints("shop", "blue")
+}
+
+// A rollout the Deployment controller gave up on (ProgressDeadlineExceeded)
+// fails the release at once, naming the Deployment and the fix, instead of
+// waiting out --rollout-timeout.
+func TestRolloutPastProgressDeadlineFailsAtOnce(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	// Given shop live on blue, and green allowed 2 s to make progress
+	e.givenBlueGreenApp("shop", v1, 2)
+	patch := []byte(`{"spec":{"progressDeadlineSeconds":2}}`)
+	if _, err := e.kube.AppsV1().Deployments(e.ns).Patch(ctx, "shop-green", types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	before := e.state("shop")
+
+	// When a release's pods never become Ready (the test bed keeps pods of
+	// images named "unready" Running but not Ready)
+	r := e.cli(nil, "deploy", "shop", "--image", "registry.example.com/shop:3.0.0-unready", "--yes", "--rollout-timeout", "1m")
+
+	// Then it fails on the progress deadline, not the rollout timeout, and
+	// production stays on blue
+	if r.code != 4 || !strings.Contains(r.stderr, "progress deadline") || !strings.Contains(r.stderr, "shop-green") ||
+		!strings.Contains(r.stderr, "progressDeadlineSeconds") || strings.Contains(r.stderr, "did not roll out within") {
+		t.Fatalf("want exit 4 naming shop-green's progress deadline and the fix, got %s", r)
+	}
+	if got := e.state("shop"); got != before {
+		t.Fatalf("after the failed rollout: %+v, want %+v", got, before)
 	}
 	e.waitEndpoints("shop", "blue")
 }
