@@ -14,8 +14,9 @@ func ServiceDeploy(obs ServiceObserved, rel ServiceRelease) ([]journal.Step, err
 	if err := ValidateImage(rel.Image); err != nil {
 		return nil, err
 	}
-	if rel.KeepWarm < 0 {
-		return nil, invalid("keepWarm %d: must be 0 or more", rel.KeepWarm)
+	scaleDown, keepWarm := rel.ScalesDown()
+	if keepWarm < 0 {
+		return nil, invalid("keepWarm %d: must be 0 or more (set --keep-warm to the replicas the old color keeps)", keepWarm)
 	}
 	switch rel.Approval {
 	case "prompt", "auto", "pause":
@@ -104,13 +105,18 @@ func ServiceDeploy(obs ServiceObserved, rel ServiceRelease) ([]journal.Step, err
 			fmt.Sprintf("Watch %s for %s (every %s); roll back automatically if a check fails", idle, rel.WatchWindow, rel.WatchInterval),
 			WatchParams{ChecksParams: ChecksParams{Target: idleT, Image: rel.Image, BaseURL: rel.ActiveURL, Phase: "watch"}, Window: rel.WatchWindow, Interval: rel.WatchInterval}))
 	}
-	downMuts := []journal.Mutation{mut(activeObj, "spec.replicas %d → %d", act.Replicas, rel.KeepWarm)}
+	if !scaleDown {
+		// The old color stays at full size (its autoscaler held above), so a
+		// rollback only moves traffic back.
+		return steps, nil
+	}
+	downMuts := []journal.Mutation{mut(activeObj, "spec.replicas %d → %d", act.Replicas, keepWarm)}
 	if act.HPA != nil {
 		downMuts = append([]journal.Mutation{mut("horizontalpodautoscaler/"+act.HPA.Name, "delete (spec kept in the journal; recreated on rollback)")}, downMuts...)
 	}
 	steps = append(steps, step("scale-down-old", KindScaleDown,
-		fmt.Sprintf("%s after the switch, scale the old color %s to %d", rel.ScaleDownDelay, act.Name, rel.KeepWarm),
-		ScaleDownParams{Target: activeT, KeepWarm: rel.KeepWarm, Delay: rel.ScaleDownDelay, SwitchStep: "switch"}, downMuts...))
+		fmt.Sprintf("%s after the switch, scale the old color %s to %d", rel.ScaleDownDelay, act.Name, keepWarm),
+		ScaleDownParams{Target: activeT, KeepWarm: keepWarm, Delay: rel.ScaleDownDelay, SwitchStep: "switch"}, downMuts...))
 	return steps, nil
 }
 

@@ -73,6 +73,13 @@ func TestPausedReleaseSwitchesAtFullCapacity(t *testing.T) {
 	if lo, hi, ok := e.hpaBounds("shop-green"); !ok || lo != 1 || hi != 6 {
 		t.Fatalf("green autoscaler = %d–%d (exists %v), want blue's 1–6", lo, hi, ok)
 	}
+	// And blue, now without traffic, stays at 3: its autoscaler is held there
+	if s := e.state("shop"); s.BlueReplicas != 3 {
+		t.Fatalf("blue after promote: %+v, want 3 replicas", s)
+	}
+	if lo, _, ok := e.hpaBounds("shop-blue"); !ok || lo != 3 {
+		t.Fatalf("blue autoscaler min = %d (exists %v), want held at 3", lo, ok)
+	}
 
 	// When it is rolled back
 	e.mustCLI("rollback", "shop")
@@ -115,4 +122,45 @@ func TestRolloutPastProgressDeadlineFailsAtOnce(t *testing.T) {
 		t.Fatalf("after the failed rollout: %+v, want %+v", got, before)
 	}
 	e.waitEndpoints("shop", "blue")
+}
+
+// The old color keeps running at full size after a release, so a rollback
+// only moves traffic; the next release takes that color over.
+func TestOldColorStaysWarmForInstantRollback(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	// Given shop live on blue with 3 pods of v1
+	e.givenBlueGreenApp("shop", v1, 3)
+
+	// When v2 is released with the defaults
+	e.mustCLI("deploy", "shop", "--image", v2, "--yes")
+
+	// Then blue keeps its 3 pods of v1 and status calls a rollback instant
+	want := appState{ActiveSelects: "green", PreviewSelects: "blue", BlueImage: v1, GreenImage: v2, BlueReplicas: 3, GreenReplicas: 3}
+	if got := e.state("shop"); got != want {
+		t.Fatalf("after deploy: %+v, want %+v", got, want)
+	}
+	e.waitReady("shop-blue", 3)
+	if s := e.status("shop"); s.Rollback.Color != "blue" || s.Rollback.Cost != "instant" || s.Rollback.Ready != 3 {
+		t.Fatalf("status rollback = %+v, want instant to blue with 3 ready", s.Rollback)
+	}
+
+	// When v3 is released while blue still runs v1 at full size
+	e.mustCLI("deploy", "shop", "--image", v3, "--yes")
+
+	// Then blue takes v3 and production, and green keeps v2 running
+	want = appState{ActiveSelects: "blue", PreviewSelects: "green", BlueImage: v3, GreenImage: v2, BlueReplicas: 3, GreenReplicas: 3}
+	if got := e.state("shop"); got != want {
+		t.Fatalf("after the second deploy: %+v, want %+v", got, want)
+	}
+	e.waitEndpoints("shop", "blue")
+
+	// When v3 is rolled back
+	e.mustCLI("rollback", "shop")
+	// Then green serves v2 again, and blue is back on v1 at full size
+	want = appState{ActiveSelects: "green", PreviewSelects: "blue", BlueImage: v1, GreenImage: v2, BlueReplicas: 3, GreenReplicas: 3}
+	if got := e.state("shop"); got != want {
+		t.Fatalf("after rollback: %+v, want %+v", got, want)
+	}
+	e.waitEndpoints("shop", "green")
 }
