@@ -16,12 +16,12 @@ func TestDefaultsFromEnv(t *testing.T) {
 		want    Defaults
 		wantErr string
 	}{
-		{name: "unset", env: nil, want: Defaults{5, 5 * time.Second, 30 * time.Second}},
-		{name: "empty values", env: map[string]string{EnvRetries: "", EnvInterval: " "}, want: Defaults{5, 5 * time.Second, 30 * time.Second}},
-		{name: "seconds", env: map[string]string{EnvRetries: "3", EnvInterval: "2", EnvSmokeTimeout: "10"}, want: Defaults{3, 2 * time.Second, 10 * time.Second}},
-		{name: "durations", env: map[string]string{EnvInterval: "500ms", EnvSmokeTimeout: "2m"}, want: Defaults{5, 500 * time.Millisecond, 2 * time.Minute}},
-		{name: "fractional", env: map[string]string{EnvInterval: "0.25"}, want: Defaults{5, 250 * time.Millisecond, 30 * time.Second}},
-		{name: "zero interval", env: map[string]string{EnvInterval: "0"}, want: Defaults{5, 0, 30 * time.Second}},
+		{name: "unset", env: nil, want: Defaults{Retries: 10, Interval: 5 * time.Second, Timeout: 60 * time.Second, AttemptTimeout: DefaultAttemptTimeout}},
+		{name: "empty values", env: map[string]string{EnvRetries: "", EnvInterval: " "}, want: Defaults{Retries: 10, Interval: 5 * time.Second, Timeout: 60 * time.Second, AttemptTimeout: DefaultAttemptTimeout}},
+		{name: "seconds", env: map[string]string{EnvRetries: "3", EnvInterval: "2", EnvSmokeTimeout: "10"}, want: Defaults{Retries: 3, Interval: 2 * time.Second, Timeout: 10 * time.Second, AttemptTimeout: DefaultAttemptTimeout}},
+		{name: "durations", env: map[string]string{EnvInterval: "500ms", EnvSmokeTimeout: "2m"}, want: Defaults{Retries: 10, Interval: 500 * time.Millisecond, Timeout: 2 * time.Minute, AttemptTimeout: DefaultAttemptTimeout}},
+		{name: "fractional", env: map[string]string{EnvInterval: "0.25"}, want: Defaults{Retries: 10, Interval: 250 * time.Millisecond, Timeout: 60 * time.Second, AttemptTimeout: DefaultAttemptTimeout}},
+		{name: "zero interval", env: map[string]string{EnvInterval: "0"}, want: Defaults{Retries: 10, Interval: 0, Timeout: 60 * time.Second, AttemptTimeout: DefaultAttemptTimeout}},
 		{name: "bad retries", env: map[string]string{EnvRetries: "five"}, wantErr: "HEALTH_CHECK_RETRIES=\"five\""},
 		{name: "zero retries", env: map[string]string{EnvRetries: "0"}, wantErr: "HEALTH_CHECK_RETRIES"},
 		{name: "bad interval", env: map[string]string{EnvInterval: "soon"}, wantErr: "HEALTH_CHECK_INTERVAL=\"soon\""},

@@ -18,11 +18,16 @@ const (
 	EnvSmokeTimeout = "SMOKE_TEST_TIMEOUT"
 )
 
-// Built-in defaults used when the environment does not set a value.
+// Built-in defaults used when the environment does not set a value: the
+// release runbooks' own (10 health-check attempts, 5 s apart, a 60 s smoke
+// test).
 const (
-	DefaultRetries  = 5
+	DefaultRetries  = 10
 	DefaultInterval = 5 * time.Second
-	DefaultTimeout  = 30 * time.Second
+	// DefaultTimeout bounds a whole smoke test (SMOKE_TEST_TIMEOUT).
+	DefaultTimeout = 60 * time.Second
+	// DefaultAttemptTimeout bounds one HTTP attempt and one webhook request.
+	DefaultAttemptTimeout = 30 * time.Second
 )
 
 // Defaults are the values a check config falls back to for fields left zero.
@@ -31,15 +36,18 @@ type Defaults struct {
 	Retries int
 	// Interval is the wait between HTTP attempts (HEALTH_CHECK_INTERVAL).
 	Interval time.Duration
-	// Timeout is the total time of a Smoke command, the per-attempt timeout
-	// of an HTTP check and the timeout of a Webhook check (SMOKE_TEST_TIMEOUT).
+	// Timeout is the total time of a Smoke command (SMOKE_TEST_TIMEOUT).
 	Timeout time.Duration
+	// AttemptTimeout bounds each attempt of an HTTP check and a Webhook
+	// request. It is not SMOKE_TEST_TIMEOUT: a smoke test's budget is not a
+	// sensible bound for one health request.
+	AttemptTimeout time.Duration
 }
 
 // BuiltinDefaults returns the defaults used when no environment variable is
-// set: 5 retries, 5s interval, 30s timeout.
+// set: 10 retries, 5s interval, 60s smoke test, 30s per HTTP attempt.
 func BuiltinDefaults() Defaults {
-	return Defaults{Retries: DefaultRetries, Interval: DefaultInterval, Timeout: DefaultTimeout}
+	return Defaults{Retries: DefaultRetries, Interval: DefaultInterval, Timeout: DefaultTimeout, AttemptTimeout: DefaultAttemptTimeout}
 }
 
 // DefaultsFromEnv reads HEALTH_CHECK_RETRIES, HEALTH_CHECK_INTERVAL and
@@ -71,7 +79,7 @@ func DefaultsFromEnv(lookup func(string) (string, bool)) (Defaults, error) {
 			err = errors.New("must be more than zero")
 		}
 		if err != nil {
-			return d, fmt.Errorf("%s=%q: %w; want seconds such as 30 or a duration such as 2m", EnvSmokeTimeout, v, err)
+			return d, fmt.Errorf("%s=%q: %w; want seconds such as 60 or a duration such as 2m", EnvSmokeTimeout, v, err)
 		}
 		d.Timeout = to
 	}
@@ -218,6 +226,9 @@ func (d Defaults) resolved() Defaults {
 	}
 	if d.Timeout <= 0 {
 		d.Timeout = DefaultTimeout
+	}
+	if d.AttemptTimeout <= 0 {
+		d.AttemptTimeout = DefaultAttemptTimeout
 	}
 	return d
 }

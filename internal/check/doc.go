@@ -14,13 +14,13 @@
 //
 // DefaultsFromEnv reads the variables the existing shell scripts use:
 //
-//   - HEALTH_CHECK_RETRIES (default 5): attempts an HTTP check makes.
+//   - HEALTH_CHECK_RETRIES (default 10): attempts an HTTP check makes.
 //   - HEALTH_CHECK_INTERVAL (default 5): wait between HTTP attempts. A bare
 //     number is seconds ("5", "0.5"); a Go duration ("500ms") is accepted too.
-//   - SMOKE_TEST_TIMEOUT (default 30, same syntax): the total time a Smoke
-//     command may run, and also the default per-attempt timeout of HTTP checks
-//     and the timeout of Webhook checks. It is per attempt for HTTP checks,
-//     so the worst case of an HTTP check is about
+//   - SMOKE_TEST_TIMEOUT (default 60, same syntax): the total time a Smoke
+//     command may run. It does not bound HTTP attempts or Webhook requests:
+//     each of those has its own timeout (default 30 s, AttemptTimeout), so
+//     the worst case of an HTTP check is about
 //     retries*timeout + (retries-1)*interval.
 //
 // Values set in a check's config override these defaults.

@@ -40,7 +40,7 @@ type HTTPConfig struct {
 	Retries int `json:"retries,omitempty" yaml:"retries,omitempty"`
 	// Interval is the wait between attempts; 0 means Defaults.Interval.
 	Interval Duration `json:"interval,omitempty" yaml:"interval,omitempty"`
-	// Timeout is per attempt; 0 means Defaults.Timeout.
+	// Timeout is per attempt; 0 means Defaults.AttemptTimeout.
 	Timeout Duration `json:"timeout,omitempty" yaml:"timeout,omitempty"`
 	// Redirects is same-host (default), none or any; see RedirectSameHost.
 	Redirects string `json:"redirects,omitempty" yaml:"redirects,omitempty"`
@@ -126,7 +126,7 @@ type HTTP struct {
 }
 
 // NewHTTP validates cfg and returns an HTTP check named name, with d filling
-// in Retries, Interval and Timeout when cfg leaves them zero.
+// in Retries, Interval and AttemptTimeout when cfg leaves them zero.
 func NewHTTP(name string, cfg HTTPConfig, d Defaults, opts ...Option) (*HTTP, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("http check %q: %w", name, err)
@@ -138,7 +138,7 @@ func NewHTTP(name string, cfg HTTPConfig, d Defaults, opts ...Option) (*HTTP, er
 		method:   strings.ToUpper(pick(cfg.Method, http.MethodGet)),
 		retries:  pick(cfg.Retries, d.Retries),
 		interval: pick(cfg.Interval.Std(), d.Interval),
-		timeout:  pick(cfg.Timeout.Std(), d.Timeout),
+		timeout:  pick(cfg.Timeout.Std(), d.AttemptTimeout),
 		deps:     newDeps(opts),
 	}
 	h.deps.client = withRedirects(h.deps.client, cfg.Redirects, cfg.Headers)

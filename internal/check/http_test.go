@@ -173,6 +173,33 @@ func TestHTTPAttemptTimeout(t *testing.T) {
 	}
 }
 
+// SMOKE_TEST_TIMEOUT bounds a smoke test, not an HTTP attempt: a health
+// endpoint slower than a (short) smoke budget still passes.
+func TestSmokeTimeoutDoesNotBoundHTTPAttempts(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-time.After(200 * time.Millisecond):
+			fmt.Fprint(w, "ok")
+		case <-r.Context().Done():
+		}
+	}))
+	t.Cleanup(srv.Close)
+	d, err := DefaultsFromEnv(func(k string) (string, bool) {
+		v, ok := map[string]string{EnvSmokeTimeout: "20ms"}[k]
+		return v, ok
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := NewHTTP("slow-but-healthy", HTTPConfig{URL: srv.URL, Retries: 1}, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, err := h.Run(context.Background(), Target{}); err != nil || !res.Passed {
+		t.Fatalf("res %+v err %v, want a pass: SMOKE_TEST_TIMEOUT must not bound HTTP attempts", res, err)
+	}
+}
+
 func TestHTTPCancelBetweenAttempts(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)

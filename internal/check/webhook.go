@@ -19,7 +19,7 @@ type WebhookConfig struct {
 	URL string `json:"url" yaml:"url"`
 	// Headers are sent with the request; values are secrets.
 	Headers map[string]string `json:"headers,omitempty" yaml:"headers,omitempty"`
-	// Timeout bounds the request; 0 means Defaults.Timeout.
+	// Timeout bounds the request; 0 means Defaults.AttemptTimeout.
 	Timeout Duration `json:"timeout,omitempty" yaml:"timeout,omitempty"`
 	// Redirects is same-host (default), none or any; see RedirectSameHost.
 	Redirects string `json:"redirects,omitempty" yaml:"redirects,omitempty"`
@@ -59,7 +59,7 @@ type Webhook struct {
 }
 
 // NewWebhook validates cfg and returns a Webhook check named name, with
-// d.Timeout used when cfg.Timeout is zero.
+// d.AttemptTimeout used when cfg.Timeout is zero.
 func NewWebhook(name string, cfg WebhookConfig, d Defaults, opts ...Option) (*Webhook, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("webhook check %q: %w", name, err)
@@ -68,7 +68,7 @@ func NewWebhook(name string, cfg WebhookConfig, d Defaults, opts ...Option) (*We
 	w := &Webhook{
 		name:    pick(name, "webhook"),
 		cfg:     cfg,
-		timeout: pick(cfg.Timeout.Std(), d.Timeout),
+		timeout: pick(cfg.Timeout.Std(), d.AttemptTimeout),
 		deps:    newDeps(opts),
 	}
 	w.deps.client = withRedirects(w.deps.client, cfg.Redirects, cfg.Headers)

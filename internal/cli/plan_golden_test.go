@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"k8s.io/utils/ptr"
+
 	"github.com/bluegreen/bluegreen/internal/journal"
 	"github.com/bluegreen/bluegreen/internal/plan"
 )
@@ -31,7 +33,7 @@ func goldenObserved() plan.ServiceObserved {
 func TestPlanGolden(t *testing.T) {
 	rel := plan.ServiceRelease{App: "shop", Namespace: "prod", Image: "registry.example.com/shop:2.0.0", Approval: "pause",
 		Env: map[string]string{"FEATURE_X": "on"}, PreviewURL: "http://shop-preview.prod.svc", ActiveURL: "https://shop.example.com",
-		WatchWindow: plan.Duration(5 * 60e9), ScaleDownDelay: plan.Duration(30 * 60e9), KeepWarm: 1}
+		WatchWindow: plan.Duration(5 * 60e9), ScaleDownDelay: plan.Duration(30 * 60e9), KeepWarm: ptr.To[int32](1)}
 	rel.Defaults()
 	steps, err := plan.ServiceDeploy(goldenObserved(), rel)
 	if err != nil {

@@ -36,6 +36,7 @@ type releaseFlags struct {
 	rolloutTimeout          time.Duration
 	watchWindow, watchEvery time.Duration
 	scaleDownDelay          time.Duration
+	keepWarm                int32
 	yes, pause              bool
 }
 
@@ -54,15 +55,15 @@ func (f *releaseFlags) bind(cmd *cobra.Command) {
 	fl.StringVar(&f.healthURL, "health-url", "", "HTTP check: URL or path (e.g. /healthz, resolved against --preview-url / --active-url)")
 	fl.IntVar(&f.expectStatus, "expect-status", 0, "HTTP check: status that passes (default any 2xx)")
 	fl.StringVar(&f.expectBody, "expect-body", "", "HTTP check: substring the body must contain")
-	fl.IntVar(&f.retries, "retries", 0, "HTTP check: attempts before failing (default $HEALTH_CHECK_RETRIES or 5)")
+	fl.IntVar(&f.retries, "retries", 0, "HTTP check: attempts before failing (default $HEALTH_CHECK_RETRIES or 10)")
 	fl.DurationVar(&f.interval, "interval", 0, "HTTP check: wait between attempts (default $HEALTH_CHECK_INTERVAL or 5s)")
-	fl.DurationVar(&f.checkTimeout, "check-timeout", 0, "per-attempt HTTP timeout and smoke-test timeout (default $SMOKE_TEST_TIMEOUT or 30s)")
+	fl.DurationVar(&f.checkTimeout, "check-timeout", 0, "timeout of each HTTP attempt and webhook request (default 30s) and of the whole smoke test (default $SMOKE_TEST_TIMEOUT or 60s)")
 	fl.StringVar(&f.smokeCmd, "smoke-cmd", "", "smoke-test command run with sh -c; gets PREVIEW_URL, APP, COLOR, IMAGE")
 	fl.StringVar(&f.checkWebhook, "check-webhook", "", "webhook check: URL that gets a POST and must answer 2xx")
 	fl.DurationVar(&f.watchWindow, "watch-window", 0, "after the switch, watch the new color this long and roll back if a check fails (0: no watch)")
 	fl.DurationVar(&f.watchEvery, "watch-interval", 0, "how often checks run during the watch window (default 10s)")
-	fl.DurationVar(&f.scaleDownDelay, "scale-down-delay", 0, "how long the old color stays at full size after the switch")
-	fl.Int32Var(&f.rel.KeepWarm, "keep-warm", 0, "replicas the old color keeps after the scale-down delay")
+	fl.DurationVar(&f.scaleDownDelay, "scale-down-delay", 0, "scale the old color down (to --keep-warm, default 0) this long after the switch (default: keep it at full size until the next release, so a rollback is instant)")
+	fl.Int32Var(&f.keepWarm, "keep-warm", 0, "scale the old color to this many replicas after the switch (after --scale-down-delay if set; default: keep it at full size)")
 	fl.BoolVarP(&f.yes, "yes", "y", false, "approve the switch up front, without a prompt")
 	fl.BoolVar(&f.pause, "pause", false, "stop before the switch; 'bluegreen promote APP' continues")
 }
@@ -104,7 +105,7 @@ func (f *releaseFlags) release(cmd *cobra.Command, app, ns string) (plan.Service
 	set("watch-window", func() { rel.WatchWindow = plan.Duration(f.watchWindow) })
 	set("watch-interval", func() { rel.WatchInterval = plan.Duration(f.watchEvery) })
 	set("scale-down-delay", func() { rel.ScaleDownDelay = plan.Duration(f.scaleDownDelay) })
-	set("keep-warm", func() { rel.KeepWarm = f.rel.KeepWarm })
+	set("keep-warm", func() { rel.KeepWarm = &f.keepWarm })
 	for _, kv := range f.env {
 		k, v, ok := strings.Cut(kv, "=")
 		if !ok || k == "" {

@@ -37,13 +37,13 @@ func TestFlagsOverrideSpecFile(t *testing.T) {
 		check func(plan.ServiceRelease) string
 	}{
 		{"file alone", []string{"-f", spec}, func(r plan.ServiceRelease) string {
-			if r.Image != "shop:1" || r.KeepWarm != 2 || r.ScaleDownDelay.D() != 30*time.Second || len(r.Checks) != 1 {
+			if r.Image != "shop:1" || r.KeepWarm == nil || *r.KeepWarm != 2 || r.ScaleDownDelay.D() != 30*time.Second || len(r.Checks) != 1 {
 				return "file fields not read"
 			}
 			return ""
 		}},
 		{"flags win", []string{"-f", spec, "--image", "shop:2", "--keep-warm", "0", "--yes"}, func(r plan.ServiceRelease) string {
-			if r.Image != "shop:2" || r.KeepWarm != 0 || r.Approval != "auto" || r.ScaleDownDelay.D() != 30*time.Second {
+			if r.Image != "shop:2" || r.KeepWarm == nil || *r.KeepWarm != 0 || r.Approval != "auto" || r.ScaleDownDelay.D() != 30*time.Second {
 				return "flags did not override, or overrode unset fields"
 			}
 			return ""
@@ -55,7 +55,8 @@ func TestFlagsOverrideSpecFile(t *testing.T) {
 			return ""
 		}},
 		{"defaults", []string{"--image", "shop:3", "--env", "A=1", "--env", "B=x=y"}, func(r plan.ServiceRelease) string {
-			if r.ColorLabel != "track" || r.ActiveService != "shop" || r.PreviewService != "shop-preview" || r.Env["B"] != "x=y" || r.Approval != "prompt" {
+			if r.ColorLabel != "track" || r.ActiveService != "shop" || r.PreviewService != "shop-preview" || r.Env["B"] != "x=y" || r.Approval != "prompt" ||
+				r.KeepWarm != nil || r.ScaleDownDelay != 0 {
 				return "defaults or env wrong"
 			}
 			return ""

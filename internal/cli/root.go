@@ -133,7 +133,7 @@ func newRoot(g *Global, name string) *cobra.Command {
 	f := root.PersistentFlags()
 	f.StringVar(&g.Kubeconfig, "kubeconfig", "", "path to the kubeconfig file (default $KUBECONFIG, then ~/.kube/config)")
 	f.StringVar(&g.Context, "context", "", "kubeconfig context to use (default: the current context)")
-	f.StringVarP(&g.Namespace, "namespace", "n", "", "namespace of the app (default: the context's namespace)")
+	f.StringVarP(&g.Namespace, "namespace", "n", envOr("NAMESPACE", ""), "namespace of the app (default $NAMESPACE, then the context's namespace)")
 	f.StringVarP(&g.Output, "output", "o", "text", "output format: text or json")
 	f.StringVar(&g.Journal, "journal", envOr("BLUEGREEN_JOURNAL", ""), "journal database file (default $XDG_STATE_HOME/bluegreen/journal.db; env BLUEGREEN_JOURNAL)")
 	f.StringVar(&g.Audit, "audit-log", envOr("BLUEGREEN_AUDIT_LOG", ""), "JSON-lines audit log (default beside the journal: audit.jsonl; env BLUEGREEN_AUDIT_LOG)")

@@ -26,6 +26,34 @@ type colorStatus struct {
 	Traffic    int    `json:"trafficPercent"`
 }
 
+// rollbackCost says what moving production back to the other color costs
+// now: "instant" when it has as many ready pods as the active color, else
+// "needs-scale-up" (a rollback scales it up and waits until it is Ready
+// before traffic moves).
+type rollbackCost struct {
+	Color  plan.Color `json:"color"`
+	Cost   string     `json:"cost"`
+	Ready  int32      `json:"ready"`
+	Needed int32      `json:"needed"`
+}
+
+// rollbackCostOf derives the rollback cost from both colors' readiness; nil
+// when there is no active color to roll back from.
+func rollbackCostOf(v statusView) *rollbackCost {
+	if !v.Active.Valid() {
+		return nil
+	}
+	act, other := v.Colors[v.Active], v.Colors[v.Active.Other()]
+	if act == nil || other == nil || !act.Exists || !other.Exists {
+		return nil
+	}
+	rc := &rollbackCost{Color: v.Active.Other(), Ready: other.Ready, Needed: max(act.Ready, 1), Cost: "instant"}
+	if rc.Ready < rc.Needed {
+		rc.Cost = "needs-scale-up"
+	}
+	return rc
+}
+
 // statusView is the whole status of an app.
 type statusView struct {
 	App       string                       `json:"app"`
@@ -33,6 +61,7 @@ type statusView struct {
 	Active    plan.Color                   `json:"activeColor,omitempty"`
 	Services  map[string]map[string]string `json:"services"`
 	Colors    map[plan.Color]*colorStatus  `json:"colors"`
+	Rollback  *rollbackCost                `json:"rollback,omitempty"`
 	Runs      []runSummary                 `json:"runs"`
 }
 
@@ -96,6 +125,7 @@ func (g *Global) status(ctx context.Context, rel plan.ServiceRelease, nRuns int)
 		}
 		v.Colors[c] = cs
 	}
+	v.Rollback = rollbackCostOf(v)
 	recent, err := g.listRuns(ctx, s.store, journal.Filter{Scope: "service", Context: s.clients.Context, Namespace: ns, App: rel.App, Limit: nRuns})
 	if err != nil {
 		return err
@@ -169,6 +199,13 @@ func (g *Global) printStatus(v statusView) error {
 	}
 	_ = tw.Flush()
 	fmt.Fprintln(g.out)
+	if rc := v.Rollback; rc != nil {
+		if rc.Cost == "instant" {
+			fmt.Fprintf(g.out, "Rollback: instant (%s has %d ready pods, production needs %d)\n", rc.Color, rc.Ready, rc.Needed)
+		} else {
+			fmt.Fprintf(g.out, "Rollback: needs scale-up (%s has %d of %d ready pods; rollback scales it up and waits until Ready before moving traffic)\n", rc.Color, rc.Ready, rc.Needed)
+		}
+	}
 	for name, sel := range v.Services {
 		fmt.Fprintf(g.out, "Service %s selects %s\n", name, labels.Set(sel).String())
 	}

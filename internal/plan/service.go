@@ -21,6 +21,7 @@ func invalid(format string, a ...any) error {
 // Step kinds of the service scope. Each has one action in package service.
 const (
 	KindMirrorHPA   = "mirror-hpa"
+	KindHoldHPA     = "hold-hpa"
 	KindSetImage    = "set-image"
 	KindScale       = "scale"
 	KindWaitRollout = "wait-rollout"
@@ -38,11 +39,21 @@ type Target struct {
 	Color      Color  `json:"color"`
 }
 
-// MirrorHPAParams copies the HPA of From onto To.
+// MirrorHPAParams gives To an HPA with the spec of FromHPA: it creates NewHPA,
+// or, when To already has one (NewHPA), sets its spec.
 type MirrorHPAParams struct {
 	Target
 	FromHPA string `json:"fromHPA"`
 	NewHPA  string `json:"newHPA"`
+}
+
+// HoldHPAParams keeps the HPA of a color that serves no traffic from
+// shrinking it: minReplicas (and maxReplicas if lower) are raised to the
+// replica count of FloorFrom when the step runs.
+type HoldHPAParams struct {
+	Target
+	HPA       string `json:"hpa"`
+	FloorFrom string `json:"floorFrom"`
 }
 
 // SetImageParams sets the image (and env) of one container.
@@ -85,6 +96,10 @@ type SwitchParams struct {
 	From           Color  `json:"from"`
 	To             Color  `json:"to"`
 	App            string `json:"app"`
+	// MinReadyFrom names the Deployment (the active color) whose ready count
+	// To must reach before the switch, waiting at most ReadyTimeout.
+	MinReadyFrom string   `json:"minReadyFrom,omitempty"`
+	ReadyTimeout Duration `json:"readyTimeout,omitempty"`
 }
 
 // WatchParams watches the new active color for Window.

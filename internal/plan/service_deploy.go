@@ -14,8 +14,9 @@ func ServiceDeploy(obs ServiceObserved, rel ServiceRelease) ([]journal.Step, err
 	if err := ValidateImage(rel.Image); err != nil {
 		return nil, err
 	}
-	if rel.KeepWarm < 0 {
-		return nil, invalid("keepWarm %d: must be 0 or more", rel.KeepWarm)
+	scaleDown, keepWarm := rel.ScalesDown()
+	if keepWarm < 0 {
+		return nil, invalid("keepWarm %d: must be 0 or more (set --keep-warm to the replicas the old color keeps)", keepWarm)
 	}
 	switch rel.Approval {
 	case "prompt", "auto", "pause":
@@ -43,12 +44,10 @@ func ServiceDeploy(obs ServiceObserved, rel ServiceRelease) ([]journal.Step, err
 	idleObj, activeObj := "deployment/"+idl.Name, "deployment/"+act.Name
 
 	var steps []journal.Step
-	if act.HPA != nil && idl.HPA == nil {
-		newHPA := idl.Name
-		steps = append(steps, step("mirror-hpa", KindMirrorHPA,
-			fmt.Sprintf("Give %s an autoscaler like %s's (%d–%d replicas)", idl.Name, act.HPA.Name, act.HPA.MinReplicas, act.HPA.MaxReplicas),
-			MirrorHPAParams{Target: idleT, FromHPA: act.HPA.Name, NewHPA: newHPA},
-			mut("horizontalpodautoscaler/"+newHPA, "create, scaleTargetRef %s, min %d max %d", idl.Name, act.HPA.MinReplicas, act.HPA.MaxReplicas)))
+	if idl.HPA != nil {
+		// An idle color gets no traffic, so its autoscaler would shrink it
+		// to minReplicas while the release waits for approval.
+		steps = append(steps, holdHPA("hold-idle-hpa", idleT, idl.HPA, act.Name, act.Replicas))
 	}
 	imgMut := []journal.Mutation{mut(idleObj, "container %s image %s → %s", container.Name, container.Image, rel.Image)}
 	if len(rel.Env) > 0 {
@@ -75,25 +74,59 @@ func ServiceDeploy(obs ServiceObserved, rel ServiceRelease) ([]journal.Step, err
 	}
 	steps = append(steps,
 		step("approve", KindApprove, approvalDesc(rel.Approval), nil),
+		step("rescale-idle", KindScale,
+			fmt.Sprintf("Scale %s to the active color's replica count again (%d now), in case it shrank while waiting", idl.Name, act.Replicas),
+			ScaleParams{Target: idleT, FromActive: act.Name},
+			mut(idleObj, "spec.replicas → %d (the active color's count when the step runs)", act.Replicas)),
 		step("switch", KindSwitch,
-			fmt.Sprintf("Switch production to %s: Service %s selects %s=%s, preview %s selects %s=%s", idle, rel.ActiveService, rel.ColorLabel, idle, rel.PreviewService, rel.ColorLabel, active),
-			SwitchParams{Namespace: ns, ActiveService: obs.Active.Name, PreviewService: obs.Preview.Name, ColorLabel: rel.ColorLabel, From: active, To: idle, App: rel.App},
+			fmt.Sprintf("Once %s has as many ready pods as %s, switch production to %s: Service %s selects %s=%s, preview %s selects %s=%s",
+				idl.Name, act.Name, idle, rel.ActiveService, rel.ColorLabel, idle, rel.PreviewService, rel.ColorLabel, active),
+			SwitchParams{Namespace: ns, ActiveService: obs.Active.Name, PreviewService: obs.Preview.Name, ColorLabel: rel.ColorLabel, From: active, To: idle, App: rel.App,
+				MinReadyFrom: act.Name, ReadyTimeout: rel.RolloutTimeout},
 			mut("service/"+obs.Active.Name, "selector %s → %s", selectorString(obs.Active.Selector), selectorString(with(obs.Active.Selector, rel.ColorLabel, string(idle)))),
 			mut("service/"+obs.Preview.Name, "selector %s → %s", selectorString(obs.Preview.Selector), selectorString(with(obs.Preview.Selector, rel.ColorLabel, string(active))))),
 	)
+	if act.HPA != nil {
+		// Mirrored only now that the new color serves: before the switch its
+		// autoscaler would have shrunk it for lack of load.
+		newHPA, change := idl.Name, fmt.Sprintf("create, scaleTargetRef %s, min %d max %d", idl.Name, act.HPA.MinReplicas, act.HPA.MaxReplicas)
+		if idl.HPA != nil {
+			newHPA, change = idl.HPA.Name, fmt.Sprintf("spec as %s's: min %d max %d (spec kept in the journal; restored on rollback)", act.HPA.Name, act.HPA.MinReplicas, act.HPA.MaxReplicas)
+		}
+		steps = append(steps,
+			step("mirror-hpa", KindMirrorHPA,
+				fmt.Sprintf("Give %s an autoscaler like %s's (%d–%d replicas)", idl.Name, act.HPA.Name, act.HPA.MinReplicas, act.HPA.MaxReplicas),
+				MirrorHPAParams{Target: idleT, FromHPA: act.HPA.Name, NewHPA: newHPA},
+				mut("horizontalpodautoscaler/"+newHPA, "%s", change)),
+			holdHPA("hold-old-hpa", activeT, act.HPA, act.Name, act.Replicas))
+	}
 	if rel.WatchWindow > 0 {
 		steps = append(steps, step("watch", KindWatch,
 			fmt.Sprintf("Watch %s for %s (every %s); roll back automatically if a check fails", idle, rel.WatchWindow, rel.WatchInterval),
 			WatchParams{ChecksParams: ChecksParams{Target: idleT, Image: rel.Image, BaseURL: rel.ActiveURL, Phase: "watch"}, Window: rel.WatchWindow, Interval: rel.WatchInterval}))
 	}
-	downMuts := []journal.Mutation{mut(activeObj, "spec.replicas %d → %d", act.Replicas, rel.KeepWarm)}
+	if !scaleDown {
+		// The old color stays at full size (its autoscaler held above), so a
+		// rollback only moves traffic back.
+		return steps, nil
+	}
+	downMuts := []journal.Mutation{mut(activeObj, "spec.replicas %d → %d", act.Replicas, keepWarm)}
 	if act.HPA != nil {
 		downMuts = append([]journal.Mutation{mut("horizontalpodautoscaler/"+act.HPA.Name, "delete (spec kept in the journal; recreated on rollback)")}, downMuts...)
 	}
 	steps = append(steps, step("scale-down-old", KindScaleDown,
-		fmt.Sprintf("%s after the switch, scale the old color %s to %d", rel.ScaleDownDelay, act.Name, rel.KeepWarm),
-		ScaleDownParams{Target: activeT, KeepWarm: rel.KeepWarm, Delay: rel.ScaleDownDelay, SwitchStep: "switch"}, downMuts...))
+		fmt.Sprintf("%s after the switch, scale the old color %s to %d", rel.ScaleDownDelay, act.Name, keepWarm),
+		ScaleDownParams{Target: activeT, KeepWarm: keepWarm, Delay: rel.ScaleDownDelay, SwitchStep: "switch"}, downMuts...))
 	return steps, nil
+}
+
+// holdHPA keeps the autoscaler h of a color that serves no traffic at no
+// fewer replicas than floorFrom has when the step runs.
+func holdHPA(name string, t Target, h *HPAInfo, floorFrom string, now int32) journal.Step {
+	return step(name, KindHoldHPA,
+		fmt.Sprintf("Keep autoscaler %s from shrinking %s below %s's replica count while %s serves no traffic", h.Name, t.Deployment, floorFrom, t.Color),
+		HoldHPAParams{Target: t, HPA: h.Name, FloorFrom: floorFrom},
+		mut("horizontalpodautoscaler/"+h.Name, "minReplicas %d → %d (%s's count when the step runs; restored on rollback)", h.MinReplicas, max(h.MinReplicas, now), floorFrom))
 }
 
 func pickContainer(d *DeploymentInfo, name string) (ContainerInfo, error) {

@@ -33,16 +33,50 @@ func TestServiceDeployPlansTheRunbook(t *testing.T) {
 	for _, s := range steps {
 		names = append(names, s.Name)
 	}
-	want := "set-image,scale-idle,wait-rollout,approve,switch,scale-down-old"
+	want := "set-image,scale-idle,wait-rollout,approve,rescale-idle,switch"
 	if got := strings.Join(names, ","); got != want {
 		t.Fatalf("steps = %s, want %s", got, want)
 	}
 	var sw SwitchParams
-	if err := steps[4].DecodeParams(&sw); err != nil || sw.From != Blue || sw.To != Green {
+	if err := steps[5].DecodeParams(&sw); err != nil || sw.From != Blue || sw.To != Green || sw.MinReadyFrom != "shop-blue" {
 		t.Fatalf("switch params = %+v, %v", sw, err)
 	}
-	if m := steps[4].Mutations[0]; m.Object != "service/shop" || !strings.Contains(m.Change, "track=green") {
+	if m := steps[5].Mutations[0]; m.Object != "service/shop" || !strings.Contains(m.Change, "track=green") {
 		t.Fatalf("switch mutation = %+v", m)
+	}
+}
+
+// The old color stays at full size unless a scale-down is asked for, so a
+// rollback is instant by default.
+func TestServiceDeployScalesTheOldColorDownOnlyWhenAsked(t *testing.T) {
+	one := int32(1)
+	tests := []struct {
+		name     string
+		delay    Duration
+		keepWarm *int32
+		want     string // "" for no scale-down-old step
+	}{
+		{"default keeps the old color at full size", 0, nil, ""},
+		{"a delay alone scales to 0", Duration(60e9), nil, "1m0s after the switch, scale the old color shop-blue to 0"},
+		{"keep-warm alone scales right after the switch", 0, &one, "0s after the switch, scale the old color shop-blue to 1"},
+		{"both", Duration(60e9), &one, "1m0s after the switch, scale the old color shop-blue to 1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rel := release()
+			rel.ScaleDownDelay, rel.KeepWarm = tt.delay, tt.keepWarm
+			steps, err := ServiceDeploy(observed(), rel)
+			if err != nil {
+				t.Fatal(err)
+			}
+			last := steps[len(steps)-1]
+			switch {
+			case tt.want == "" && last.Kind == KindScaleDown:
+				t.Fatalf("plan scales the old color down: %s", last.Description)
+			case tt.want != "" && (last.Kind != KindScaleDown || last.Description != tt.want):
+				t.Fatalf("last step %s %q, want scale-down-old %q", last.Name, last.Description, tt.want)
+			}
+		})
 	}
 }
 
@@ -70,17 +104,33 @@ func TestServiceDeployWithHPAAndChecks(t *testing.T) {
 	obs.Deployments[Blue].HPA = &HPAInfo{Name: "shop-blue", MinReplicas: 2, MaxReplicas: 10}
 	rel := release()
 	rel.WatchWindow = Duration(60e9)
+	rel.ScaleDownDelay = Duration(60e9)
 	rel.Checks = nil
 	steps, err := ServiceDeploy(obs, rel)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if steps[0].Kind != KindMirrorHPA || steps[len(steps)-2].Kind != KindWatch {
-		t.Fatalf("want mirror-hpa first and watch before scale-down, got %s … %s", steps[0].Kind, steps[len(steps)-2].Kind)
+	var names []string
+	for _, s := range steps {
+		names = append(names, s.Name)
+	}
+	want := "set-image,scale-idle,wait-rollout,approve,rescale-idle,switch,mirror-hpa,hold-old-hpa,watch,scale-down-old"
+	if got := strings.Join(names, ","); got != want {
+		t.Fatalf("steps = %s, want %s (the autoscaler is mirrored only once the new color serves)", got, want)
 	}
 	last := steps[len(steps)-1]
 	if !strings.Contains(last.Mutations[0].Object, "horizontalpodautoscaler/shop-blue") {
 		t.Fatalf("scale-down must remove the old color's autoscaler first: %+v", last.Mutations)
+	}
+	// An idle color that still has an autoscaler (kept from an earlier
+	// release) is held before anything else and gets the active spec at the switch.
+	obs.Deployments[Green].HPA = &HPAInfo{Name: "shop-green", MinReplicas: 3, MaxReplicas: 10}
+	steps, err = ServiceDeploy(obs, rel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if steps[0].Name != "hold-idle-hpa" || steps[7].Name != "mirror-hpa" || !strings.Contains(steps[7].Mutations[0].Change, "spec as shop-blue's") {
+		t.Fatalf("idle autoscaler not held first or not mirrored after the switch: %s, %s %+v", steps[0].Name, steps[7].Name, steps[7].Mutations)
 	}
 }
 
@@ -100,7 +150,7 @@ func TestServiceDeployRejectsBadInput(t *testing.T) {
 		{"invalid image", func(_ *ServiceObserved, r *ServiceRelease) { r.Image = "Shop:Latest!" }, "not a valid image reference"},
 		{"empty image", func(_ *ServiceObserved, r *ServiceRelease) { r.Image = "" }, "no image given"},
 		{"unknown container", func(_ *ServiceObserved, r *ServiceRelease) { r.Container = "sidecar" }, `no container "sidecar"`},
-		{"negative keep-warm", func(_ *ServiceObserved, r *ServiceRelease) { r.KeepWarm = -1 }, "keepWarm -1"},
+		{"negative keep-warm", func(_ *ServiceObserved, r *ServiceRelease) { r.KeepWarm = new(int32); *r.KeepWarm = -1 }, "keepWarm -1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

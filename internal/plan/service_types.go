@@ -79,8 +79,12 @@ type ServiceRelease struct {
 	Checks         []check.Spec      `json:"checks,omitempty"`
 	WatchWindow    Duration          `json:"watchWindow,omitempty"`
 	WatchInterval  Duration          `json:"watchInterval,omitempty"`
-	ScaleDownDelay Duration          `json:"scaleDownDelay,omitempty"`
-	KeepWarm       int32             `json:"keepWarm,omitempty"`
+	// ScaleDownDelay and KeepWarm ask for the old color to be scaled down
+	// to KeepWarm (default 0) replicas ScaleDownDelay after the switch. With
+	// neither set it stays at full size until the next release, so that a
+	// rollback moves traffic back at once.
+	ScaleDownDelay Duration `json:"scaleDownDelay,omitempty"`
+	KeepWarm       *int32   `json:"keepWarm,omitempty"`
 	// Approval is "prompt" (ask on a TTY), "auto" (--yes) or "pause" (--pause).
 	Approval string `json:"approval,omitempty"`
 }
@@ -105,6 +109,18 @@ func (r *ServiceRelease) Defaults() {
 	if r.Approval == "" {
 		r.Approval = "prompt"
 	}
+}
+
+// ScalesDown reports whether the release scales the old color down after
+// the switch, and to how many replicas.
+func (r ServiceRelease) ScalesDown() (bool, int32) {
+	if r.KeepWarm == nil && r.ScaleDownDelay == 0 {
+		return false, 0
+	}
+	if r.KeepWarm == nil {
+		return true, 0
+	}
+	return true, *r.KeepWarm
 }
 
 // DeploymentName is the Deployment of one color of app.

@@ -47,6 +47,7 @@ func Actions(d Deps) map[string]engine.Action {
 	d = d.withDefaults()
 	return map[string]engine.Action{
 		plan.KindMirrorHPA:   d.mirrorHPA(),
+		plan.KindHoldHPA:     d.holdHPA(),
 		plan.KindSetImage:    d.setImage(),
 		plan.KindScale:       d.scale(),
 		plan.KindWaitRollout: d.waitRollout(),

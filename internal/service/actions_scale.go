@@ -45,39 +45,6 @@ func deleteIfCreatedBy[T metav1.Object](ctx context.Context, c getDeleter[T], ki
 	return nil
 }
 
-func (d Deps) mirrorHPA() engine.Action {
-	return engine.Action{
-		Do: func(ctx context.Context, x engine.Exec) (any, error) {
-			p, err := params[plan.MirrorHPAParams](x)
-			if err != nil {
-				return nil, err
-			}
-			hpas := d.Client.AutoscalingV2().HorizontalPodAutoscalers(p.Namespace)
-			src, err := hpas.Get(ctx, p.FromHPA, metav1.GetOptions{})
-			if err != nil {
-				return nil, kubeErr(fmt.Errorf("get autoscaler %s/%s: %w", p.Namespace, p.FromHPA, err))
-			}
-			dst := &autoscalingv2.HorizontalPodAutoscaler{
-				ObjectMeta: metav1.ObjectMeta{Name: p.NewHPA, Namespace: p.Namespace, Labels: src.Labels,
-					Annotations: map[string]string{createdByAnnotation: x.Run.ID}},
-				Spec: *src.Spec.DeepCopy(),
-			}
-			dst.Spec.ScaleTargetRef.Name = p.Deployment
-			if _, err := hpas.Create(ctx, dst, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
-				return nil, kubeErr(fmt.Errorf("create autoscaler %s/%s: %w", p.Namespace, p.NewHPA, err))
-			}
-			return nil, nil
-		},
-		Undo: func(ctx context.Context, x engine.Exec) error {
-			p, err := params[plan.MirrorHPAParams](x)
-			if err != nil {
-				return err
-			}
-			return deleteIfCreatedBy(ctx, d.Client.AutoscalingV2().HorizontalPodAutoscalers(p.Namespace), "autoscaler", p.Namespace, p.NewHPA, x.Run.ID)
-		},
-	}
-}
-
 // scaleDownState is the before-state of scale-down: the old color's replica
 // count and the autoscaler that drove it, kept whole so undo recreates it.
 type scaleDownState struct {

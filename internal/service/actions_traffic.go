@@ -74,8 +74,8 @@ func (d Deps) readyCheck(ns, name string) check.Check {
 		if err != nil {
 			return check.Result{}, fmt.Errorf("get deployment %s/%s: %w", ns, name, err)
 		}
-		ok, why := RolloutComplete(dep)
-		return check.Result{Name: "pods-ready", Passed: ok, Attempts: 1, Detail: why}, nil
+		ok, why, err := RolloutComplete(dep)
+		return check.Result{Name: "pods-ready", Passed: ok, Attempts: 1, Detail: why}, err
 	}}
 }
 
@@ -126,10 +126,11 @@ func targets(p plan.SwitchParams) (active, preview traffic.Target) {
 
 // shift points the active Service at to and the preview at the other color,
 // then waits until the active Service's EndpointSlices list only to's pods.
-// It first waits (bounded) until to's pods are all Ready and refuses when
-// none is: a Deployment's status can lag behind its pods right after a
-// scale-up, so the pods themselves are read.
-func (d Deps) shift(ctx context.Context, p plan.SwitchParams, to plan.Color) error {
+// It first waits (bounded) until to has at least need Ready pods and all of
+// its pods are Ready, and refuses when fewer than need (or none) are: a
+// Deployment's status can lag behind its pods right after a scale-up, so
+// the pods themselves are read.
+func (d Deps) shift(ctx context.Context, p plan.SwitchParams, to plan.Color, need int32, timeout time.Duration) error {
 	svc, err := d.Client.CoreV1().Services(p.Namespace).Get(ctx, p.ActiveService, metav1.GetOptions{})
 	if err != nil {
 		return kubeErr(fmt.Errorf("get service %s/%s: %w", p.Namespace, p.ActiveService, err))
@@ -139,7 +140,7 @@ func (d Deps) shift(ctx context.Context, p plan.SwitchParams, to plan.Color) err
 		sel = map[string]string{}
 	}
 	sel[p.ColorLabel] = string(to)
-	if err := d.waitPodsReady(ctx, p.Namespace, sel); err != nil {
+	if err := d.waitPodsReady(ctx, p.Namespace, sel, int(max(need, 1)), timeout); err != nil {
 		return fmt.Errorf("refusing to point Service %s at %s: %w", p.ActiveService, to, err)
 	}
 	active, preview := targets(p)
@@ -152,10 +153,10 @@ func (d Deps) shift(ctx context.Context, p plan.SwitchParams, to plan.Color) err
 	return WaitEndpoints(ctx, d.Client, p.Namespace, p.ActiveService, sel, d.EndpointTimeout)
 }
 
-// waitPodsReady waits until at least one pod matches sel and every
-// non-terminating one is Ready. At the timeout it settles for at least one
-// Ready pod, and fails with zero.
-func (d Deps) waitPodsReady(ctx context.Context, ns string, sel map[string]string) error {
+// waitPodsReady waits until at least need pods match sel and every
+// non-terminating one is Ready. At the timeout it settles for need Ready
+// pods, and fails with fewer.
+func (d Deps) waitPodsReady(ctx context.Context, ns string, sel map[string]string, need int, timeout time.Duration) error {
 	var ready, total int
 	count := func(ctx context.Context) (bool, error) {
 		pods, err := d.Client.CoreV1().Pods(ns).List(ctx, cachedList(labels.SelectorFromSet(sel).String()))
@@ -172,17 +173,30 @@ func (d Deps) waitPodsReady(ctx context.Context, ns string, sel map[string]strin
 				ready++
 			}
 		}
-		return ready > 0 && ready == total, nil
+		return ready >= need && ready == total, nil
 	}
-	err := poll(ctx, d.EndpointTimeout, count)
+	err := poll(ctx, timeout, count)
 	switch {
 	case !errors.Is(err, errTimeout):
 		return err
-	case ready > 0:
+	case ready >= need:
 		d.Log.Warn("switching with part of the pods ready", "ready", ready, "pods", total, "selector", sel)
 		return nil
 	}
-	return fmt.Errorf("no ready pod matches %v after %s (%d pods)", sel, d.EndpointTimeout, total)
+	return fmt.Errorf("%d ready pods match %v after %s (%d pods), need %d", ready, sel, timeout, total, need)
+}
+
+// activeReady is how many ready pods the Deployment serving production has:
+// the new color must match it before it takes the traffic.
+func (d Deps) activeReady(ctx context.Context, ns, name string) (int32, error) {
+	if name == "" {
+		return 1, nil
+	}
+	dep, err := d.Client.AppsV1().Deployments(ns).Get(ctx, name, metav1.GetOptions{})
+	if err != nil {
+		return 0, kubeErr(fmt.Errorf("get deployment %s/%s: %w", ns, name, err))
+	}
+	return dep.Status.ReadyReplicas, nil
 }
 
 func podReady(p *corev1.Pod) bool {
@@ -201,7 +215,18 @@ func (d Deps) switchTraffic() engine.Action {
 			if err != nil {
 				return nil, err
 			}
-			if err := d.shift(ctx, p, p.To); err != nil {
+			need, err := d.activeReady(ctx, p.Namespace, p.MinReadyFrom)
+			if err != nil {
+				return nil, err
+			}
+			timeout := p.ReadyTimeout.D()
+			if timeout == 0 {
+				timeout = d.EndpointTimeout
+			}
+			if err := d.shift(ctx, p, p.To, need, timeout); err != nil {
+				if need > 1 {
+					err = fmt.Errorf("%w (%s serves production with %d ready pods; the new color must match it: check its autoscaler and quota, or raise --rollout-timeout)", err, p.MinReadyFrom, need)
+				}
 				return nil, err
 			}
 			return switchOutput{SwitchedAt: d.Clock.Now().UTC()}, nil
@@ -211,7 +236,9 @@ func (d Deps) switchTraffic() engine.Action {
 			if err != nil {
 				return err
 			}
-			return d.shift(ctx, p, p.From)
+			// Back to the old color as soon as one of its pods is Ready:
+			// production is failing on the new one.
+			return d.shift(ctx, p, p.From, 1, d.EndpointTimeout)
 		},
 	}
 }

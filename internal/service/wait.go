@@ -8,6 +8,7 @@ import (
 
 	"github.com/bluegreen/bluegreen/internal/clock"
 	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -35,27 +36,43 @@ func poll(ctx context.Context, timeout time.Duration, cond func(context.Context)
 	return clock.Poll(ctx, pollInterval, timeout, cond)
 }
 
+// ErrProgressDeadline means a Deployment's controller gave up on its
+// rollout (condition Progressing=False, reason ProgressDeadlineExceeded):
+// waiting longer cannot help.
+var ErrProgressDeadline = errors.New("rollout exceeded its progress deadline")
+
 // RolloutComplete reports whether a Deployment has finished rolling out:
 // the controller saw the latest spec, every replica runs the latest template,
-// is Ready, and no old replica is left.
-func RolloutComplete(d *appsv1.Deployment) (bool, string) {
+// is Ready, and no old replica is left. It returns an error wrapping
+// ErrProgressDeadline, naming the Deployment, when the controller reports
+// that the rollout exceeded spec.progressDeadlineSeconds.
+func RolloutComplete(d *appsv1.Deployment) (bool, string, error) {
 	want := ptr.Deref(d.Spec.Replicas, 1)
 	s := d.Status
-	switch {
-	case s.ObservedGeneration < d.Generation:
-		return false, "waiting for the controller to observe the new spec"
-	case s.UpdatedReplicas < want:
-		return false, fmt.Sprintf("%d of %d replicas updated", s.UpdatedReplicas, want)
-	case s.Replicas > s.UpdatedReplicas:
-		return false, fmt.Sprintf("%d old replicas pending termination", s.Replicas-s.UpdatedReplicas)
-	case s.ReadyReplicas < want || s.AvailableReplicas < want:
-		return false, fmt.Sprintf("%d of %d updated replicas ready", s.ReadyReplicas, want)
+	if s.ObservedGeneration < d.Generation {
+		return false, "waiting for the controller to observe the new spec", nil
 	}
-	return true, ""
+	for _, c := range s.Conditions {
+		if c.Type == appsv1.DeploymentProgressing && c.Status == corev1.ConditionFalse && c.Reason == "ProgressDeadlineExceeded" {
+			return false, c.Message, fmt.Errorf("%w: deployment %s/%s: %s (its new pods did not become Ready within spec.progressDeadlineSeconds=%d; "+
+				"see `kubectl describe deployment %s -n %s`, fix the image or its readiness probe, or raise progressDeadlineSeconds)",
+				ErrProgressDeadline, d.Namespace, d.Name, c.Message, ptr.Deref(d.Spec.ProgressDeadlineSeconds, 600), d.Name, d.Namespace)
+		}
+	}
+	switch {
+	case s.UpdatedReplicas < want:
+		return false, fmt.Sprintf("%d of %d replicas updated", s.UpdatedReplicas, want), nil
+	case s.Replicas > s.UpdatedReplicas:
+		return false, fmt.Sprintf("%d old replicas pending termination", s.Replicas-s.UpdatedReplicas), nil
+	case s.ReadyReplicas < want || s.AvailableReplicas < want:
+		return false, fmt.Sprintf("%d of %d updated replicas ready", s.ReadyReplicas, want), nil
+	}
+	return true, "", nil
 }
 
 // WaitRollout waits until RolloutComplete holds or timeout passes, then
-// reports what it was still waiting for.
+// reports what it was still waiting for. A rollout past its progress
+// deadline fails at once.
 func WaitRollout(ctx context.Context, c kubernetes.Interface, ns, name string, timeout time.Duration) error {
 	var why string
 	err := poll(ctx, timeout, func(ctx context.Context) (bool, error) {
@@ -63,9 +80,9 @@ func WaitRollout(ctx context.Context, c kubernetes.Interface, ns, name string, t
 		if err != nil {
 			return false, fmt.Errorf("get deployment %s/%s: %w", ns, name, err)
 		}
-		var ok bool
-		ok, why = RolloutComplete(d)
-		return ok, nil
+		ok, w, err := RolloutComplete(d)
+		why = w
+		return ok, err
 	})
 	if errors.Is(err, errTimeout) {
 		return fmt.Errorf("deployment %s/%s did not roll out within %s: %s", ns, name, timeout, why)

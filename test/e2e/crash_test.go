@@ -18,7 +18,7 @@ func TestKilledAtEveryStepBoundaryResumes(t *testing.T) {
 	t.Parallel()
 	want := appState{ActiveSelects: "green", PreviewSelects: "blue", BlueImage: v1, GreenImage: v2, BlueReplicas: 0, GreenReplicas: 2}
 	health := newHealthServer(t)
-	args := []string{"deploy", "shop", "--image", v2, "--yes", "--preview-url", health.URL, "--health-url", "/healthz", "--interval", "10ms"}
+	args := []string{"deploy", "shop", "--image", v2, "--yes", "--preview-url", health.URL, "--health-url", "/healthz", "--interval", "10ms", "--keep-warm", "0"}
 
 	// The plan names every step; kill at each of them.
 	probe := newEnv(t)
@@ -117,7 +117,7 @@ func TestKilledRollbackResumes(t *testing.T) {
 			t.Parallel()
 			e := newEnv(t)
 			e.givenBlueGreenApp("shop", v1, 2)
-			e.mustCLI("deploy", "shop", "--image", v2, "--yes")
+			e.mustCLI("deploy", "shop", "--image", v2, "--yes", "--keep-warm", "0")
 			killed := e.cli([]string{"BLUEGREEN_TEST_CRASH_AT=" + at}, "rollback", "shop")
 			if killed.code != -1 {
 				t.Fatalf("want SIGKILL, got %s", killed)

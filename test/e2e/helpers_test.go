@@ -258,7 +258,11 @@ func newHealthServer(t *testing.T) *healthServer {
 // statusJSON is the subset of `status -o json` the scenarios read.
 type statusJSON struct {
 	ActiveColor string `json:"activeColor"`
-	Runs        []struct {
+	Rollback    struct {
+		Color, Cost string
+		Ready       int32
+	} `json:"rollback"`
+	Runs []struct {
 		ID, Operation, State, Reason string
 	} `json:"runs"`
 }

@@ -74,7 +74,7 @@ func TestSpecFileHPAAuditEventsAndNotifications(t *testing.T) {
 
 	// When the release runs from the file
 	notifyURL := hooks.URL + secretPath
-	r := e.mustCLI("deploy", "-f", spec, "--yes", "--notify-webhook", notifyURL)
+	r := e.mustCLI("deploy", "-f", spec, "--yes", "--keep-warm", "0", "--notify-webhook", notifyURL)
 
 	// Then green got v2, the env var and an autoscaler like blue's, and blue's went away
 	if s := e.state("shop"); s.ActiveSelects != "green" || s.GreenImage != v2 || s.GreenReplicas != 3 {

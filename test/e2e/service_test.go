@@ -114,7 +114,7 @@ func TestRollbackAfterScaleDownScalesUpFirst(t *testing.T) {
 	e := newEnv(t)
 	// Given v2 released and blue scaled to zero
 	e.givenBlueGreenApp("shop", v1, 3)
-	e.mustCLI("deploy", "shop", "--image", v2, "--yes")
+	e.mustCLI("deploy", "shop", "--image", v2, "--yes", "--keep-warm", "0")
 	if s := e.state("shop"); s.BlueReplicas != 0 || s.ActiveSelects != "green" {
 		t.Fatalf("setup: %+v", s)
 	}
