@@ -131,6 +131,22 @@ func (e *Engine) commit(ctx context.Context, r *journal.Run, s *journal.Step, ch
 	return e.flush(ctx, r, mine)
 }
 
+// note applies change to the run without writing it: the next commit
+// carries it to disk. It is for changes a crash may lose because redoing
+// them is harmless (marking a step without an undo as undone, entering
+// rolling-back before anything is undone), so that they cost no fsync on
+// the way to the first real undo.
+func (e *Engine) note(r *journal.Run, s *journal.Step, change func()) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	change()
+	if s != nil {
+		e.enc.Changed(r, s)
+	}
+	r.UpdatedAt = e.Clock.Now().UTC()
+	e.seq++
+}
+
 // rawSaver is a Store that writes a run already encoded (journal.Bolt).
 type rawSaver interface {
 	SaveJSON(ctx context.Context, id string, data []byte) error

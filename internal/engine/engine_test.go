@@ -227,3 +227,68 @@ func TestResumeKeepsFirstBeforeState(t *testing.T) {
 		})
 	}
 }
+
+// savedStates records, for every journal write, the state of each step.
+type savedStates struct {
+	journal.Store
+	writes []map[string]journal.StepState
+}
+
+func (c *savedStates) Save(ctx context.Context, r *journal.Run) error {
+	w := map[string]journal.StepState{}
+	for _, s := range r.Steps {
+		w[s.Name] = s.State
+	}
+	c.writes = append(c.writes, w)
+	return c.Store.Save(ctx, r)
+}
+
+// After a failed check the very next journal write is the switch back
+// starting: no write for entering rolling-back or for undoing steps that
+// have nothing to undo stands between the failure and the undo.
+func TestSwitchBackIsTheWriteAfterTheFailure(t *testing.T) {
+	ctx := context.Background()
+	sys := &system{vals: map[string]string{"switch": "blue"}, fail: map[string]error{"check": errors.New("503 from /healthz")}}
+	e, _ := newEngine(t, sys)
+	store := &savedStates{Store: e.Store}
+	e.Store = store
+	check := Action{Do: func(_ context.Context, x Exec) (any, error) { return nil, sys.fail[x.Step.Name] }}
+	e.Actions["check"] = check
+	r := newRun("switch")
+	r.Steps = append(r.Steps,
+		journal.Step{Name: "watch", Kind: "check", State: journal.Pending},
+		journal.Step{Name: "settle", Kind: "check", State: journal.Pending},
+		journal.Step{Name: "check", Kind: "check", State: journal.Pending})
+	sys.fail["watch"], sys.fail["settle"] = nil, nil
+	if err := e.Run(ctx, r); err == nil {
+		t.Fatal("run with a failing check succeeded")
+	}
+	if sys.vals["switch"] != "blue" {
+		t.Fatalf("switch not undone: %v", sys.vals)
+	}
+	failed := -1
+	for i, w := range store.writes {
+		if w["check"] == journal.Errored {
+			failed = i
+			break
+		}
+	}
+	if failed < 0 || failed+1 >= len(store.writes) {
+		t.Fatalf("no write after the failure: %v", store.writes)
+	}
+	if next := store.writes[failed+1]; next["switch"] != journal.Undoing {
+		t.Fatalf("write after the failure has switch %s, want undoing (writes %v)", next["switch"], store.writes)
+	}
+	saved, err := store.Get(ctx, r.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range saved.Steps {
+		if s.State != journal.Undone && s.Name != "check" {
+			t.Fatalf("journal: step %s is %s after the rollback", s.Name, s.State)
+		}
+	}
+	if saved.State != journal.RolledBack {
+		t.Fatalf("journal: run is %s, want rolled-back", saved.State)
+	}
+}

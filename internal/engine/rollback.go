@@ -17,14 +17,14 @@ func (e *Engine) Rollback(ctx context.Context, r *journal.Run, reason string) er
 		return fmt.Errorf("run %s is already %s", r.ID, r.State)
 	}
 	e.forget()
-	if err := e.commit(ctx, r, nil, func() {
+	// Entering rolling-back is written with the first undo (or the end):
+	// a failed check's switch back waits for no journal write of its own.
+	e.note(r, nil, func() {
 		r.State = journal.RollingBack
 		if reason != "" {
 			r.Reason = reason
 		}
-	}); err != nil {
-		return err
-	}
+	})
 	e.emit(Event{Run: r, Kind: "run-rolling-back"})
 	bs := blocks(r.Steps)
 	for i := len(bs) - 1; i >= 0; i-- {
@@ -50,7 +50,9 @@ func (e *Engine) undo(ctx context.Context, r *journal.Run, s *journal.Step) erro
 		return err
 	}
 	if a.Undo == nil {
-		return e.commit(ctx, r, s, func() { s.State = journal.Undone })
+		// Nothing to undo; a crash before the next write redoes this.
+		e.note(r, s, func() { s.State = journal.Undone })
+		return nil
 	}
 	start := e.Clock.Now()
 	if err := e.commit(ctx, r, s, func() {
