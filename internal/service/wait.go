@@ -70,11 +70,43 @@ func RolloutComplete(d *appsv1.Deployment) (bool, string, error) {
 	return true, "", nil
 }
 
+// stall applies a Deployment's progress deadline from what the wait sees.
+// The controller judges spec.progressDeadlineSeconds only for a rollout it
+// saw start: a color at 0 replicas whose template changes is "complete" at
+// once (condition reason NewReplicaSetAvailable), and when it is scaled up
+// afterwards its pods are never timed out, however long they stay unready.
+// So the wait also fails when the replica counts the controller reports
+// (updated, ready, available) have not moved for the deadline.
+type stall struct {
+	counts [3]int32
+	since  time.Time
+}
+
+func (s *stall) check(d *appsv1.Deployment, now time.Time) error {
+	if d.Spec.ProgressDeadlineSeconds == nil || d.Status.ObservedGeneration < d.Generation {
+		return nil
+	}
+	counts := [3]int32{d.Status.UpdatedReplicas, d.Status.ReadyReplicas, d.Status.AvailableReplicas}
+	if s.since.IsZero() || counts != s.counts {
+		s.counts, s.since = counts, now
+		return nil
+	}
+	deadline := time.Duration(*d.Spec.ProgressDeadlineSeconds) * time.Second
+	if now.Sub(s.since) <= deadline {
+		return nil
+	}
+	return fmt.Errorf("%w: deployment %s/%s: no progress for %s, %d of %d updated replicas ready (its new pods did not become Ready within spec.progressDeadlineSeconds=%d; "+
+		"see `kubectl describe deployment %s -n %s`, fix the image or its readiness probe, or raise progressDeadlineSeconds)",
+		ErrProgressDeadline, d.Namespace, d.Name, now.Sub(s.since).Round(time.Second), d.Status.ReadyReplicas, ptr.Deref(d.Spec.Replicas, 1),
+		*d.Spec.ProgressDeadlineSeconds, d.Name, d.Namespace)
+}
+
 // WaitRollout waits until RolloutComplete holds or timeout passes, then
 // reports what it was still waiting for. A rollout past its progress
 // deadline fails at once.
 func WaitRollout(ctx context.Context, c kubernetes.Interface, ns, name string, timeout time.Duration) error {
 	var why string
+	var st stall
 	err := poll(ctx, timeout, func(ctx context.Context) (bool, error) {
 		d, err := c.AppsV1().Deployments(ns).Get(ctx, name, metav1.GetOptions{})
 		if err != nil {
@@ -82,7 +114,10 @@ func WaitRollout(ctx context.Context, c kubernetes.Interface, ns, name string, t
 		}
 		ok, w, err := RolloutComplete(d)
 		why = w
-		return ok, err
+		if ok || err != nil {
+			return ok, err
+		}
+		return false, st.check(d, time.Now())
 	})
 	if errors.Is(err, errTimeout) {
 		return fmt.Errorf("deployment %s/%s did not roll out within %s: %s", ns, name, timeout, why)

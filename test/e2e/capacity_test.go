@@ -116,7 +116,9 @@ func TestRolloutPastProgressDeadlineFailsAtOnce(t *testing.T) {
 	// production stays on blue
 	if r.code != 4 || !strings.Contains(r.stderr, "progress deadline") || !strings.Contains(r.stderr, "shop-green") ||
 		!strings.Contains(r.stderr, "progressDeadlineSeconds") || strings.Contains(r.stderr, "did not roll out within") {
-		t.Fatalf("want exit 4 naming shop-green's progress deadline and the fix, got %s", r)
+		d, _ := e.kube.AppsV1().Deployments(e.ns).Get(ctx, "shop-green", metav1.GetOptions{})
+		t.Fatalf("want exit 4 naming shop-green's progress deadline and the fix, got %s\nshop-green: deadline %v status %+v",
+			r, d.Spec.ProgressDeadlineSeconds, d.Status)
 	}
 	if got := e.state("shop"); got != before {
 		t.Fatalf("after the failed rollout: %+v, want %+v", got, before)
@@ -157,10 +159,18 @@ func TestOldColorStaysWarmForInstantRollback(t *testing.T) {
 
 	// When v3 is rolled back
 	e.mustCLI("rollback", "shop")
-	// Then green serves v2 again, and blue is back on v1 at full size
-	want = appState{ActiveSelects: "green", PreviewSelects: "blue", BlueImage: v1, GreenImage: v2, BlueReplicas: 3, GreenReplicas: 3}
+	// Then green serves v2 again, and blue keeps v3 at full size for
+	// re-testing through the preview Service until the next release
+	want = appState{ActiveSelects: "green", PreviewSelects: "blue", BlueImage: v3, GreenImage: v2, BlueReplicas: 3, GreenReplicas: 3}
 	if got := e.state("shop"); got != want {
 		t.Fatalf("after rollback: %+v, want %+v", got, want)
 	}
 	e.waitEndpoints("shop", "green")
+	e.waitEndpoints("shop-preview", "blue")
+
+	// When v4 is released, it replaces v3 on blue
+	e.mustCLI("deploy", "shop", "--image", v4, "--yes")
+	if s := e.state("shop"); s.BlueImage != v4 || s.ActiveSelects != "blue" {
+		t.Fatalf("after the release following the rollback: %+v, want blue serving %s", s, v4)
+	}
 }
