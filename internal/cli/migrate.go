@@ -32,6 +32,7 @@ type migrateFlags struct {
 	noSnapshot    bool
 	snapTimeout   time.Duration
 	allowUngated  bool
+	approveEach   bool
 	awsProfile    string
 	region        string
 	skipPreflight bool
@@ -47,7 +48,8 @@ func (f *migrateFlags) bindSpec(cmd *cobra.Command) {
 func (f *migrateFlags) bindRun(cmd *cobra.Command) {
 	fl := cmd.Flags()
 	fl.StringVar(&f.steps, "steps", "", "weight schedule: green's percent after each shift, e.g. 50,100 (default: the spec's, then 10,30,50,70,90,100)")
-	fl.DurationVar(&f.pause, "pause", -1, "wait after each shift before the checks, e.g. 2m (default: the spec's)")
+	fl.DurationVar(&f.pause, "pause", -1, "wait after each shift before the checks, e.g. 2m; 0 judges at once (default: the spec's, then the longest record TTL)")
+	fl.BoolVar(&f.approveEach, "approve-each-step", false, "stop before every shift after the first until `bluegreen migrate promote` approves it")
 	fl.IntVar(&f.parallelism, "parallelism", 0, "StatefulSets handed off at once (default: the spec's, then 4)")
 	fl.BoolVar(&f.forceDetach, "force-detach", false, "force-detach a volume still attached at the detach timeout (only when the writer is known to be stopped)")
 	fl.BoolVar(&f.noSnapshot, "no-snapshot", false, "skip the snapshot of each volume before its hand-off (not recommended)")
@@ -79,8 +81,12 @@ func (f *migrateFlags) spec() (plan.Migration, error) {
 			return m, err
 		}
 	}
-	if f.pause >= 0 {
-		m.Pause = plan.Duration(f.pause)
+	if f.pause != -1 { // set on the command line; a negative one fails validation
+		p := plan.Duration(f.pause)
+		m.Pause = &p
+	}
+	if f.approveEach {
+		m.ApproveEachStep = true
 	}
 	if f.parallelism != 0 {
 		m.Handoff.Parallelism = f.parallelism
@@ -215,7 +221,7 @@ func (s *migrateSession) newMigration(steps []journal.Step) (*journal.Run, error
 	now := s.g.clock.Now().UTC()
 	return &journal.Run{
 		ID: journal.NewID(now), Scope: "cluster", Operation: "migrate", Context: s.src.Context,
-		App: s.m.Name, Actor: audit.Actor(), Spec: spec, State: journal.Running, Approved: true,
+		App: s.m.Name, Actor: audit.Actor(), Spec: spec, State: journal.Running,
 		Steps: steps, CreatedAt: now, UpdatedAt: now,
 	}, nil
 }

@@ -27,7 +27,8 @@ Every step is journaled: a killed run resumes, and rollback returns everything
 to A.`,
 	}
 	cmd.AddCommand(newMigratePreflightCmd(g), newMigratePlanCmd(g), newMigrateApplyCmd(g),
-		newMigrateResumeCmd(g), newMigrateRollbackCmd(g), newMigrateStatusCmd(g), newMigrateUnlockCmd(g))
+		newMigrateResumeCmd(g), newMigratePromoteCmd(g), newMigrateAbortCmd(g), newMigrateRollbackCmd(g),
+		newMigrateStatusCmd(g), newMigrateUnlockCmd(g))
 	return cmd
 }
 
@@ -157,6 +158,101 @@ func newMigrateResumeCmd(g *Global) *cobra.Command {
 	return cmd
 }
 
+// pausedGate returns the approval gate a paused run waits at, or nil when
+// it paused for another reason (a drift report, a record mismatch).
+func pausedGate(r *journal.Run) *journal.Step {
+	if r.State != journal.Paused {
+		return nil
+	}
+	for i := range r.Steps {
+		if s := &r.Steps[i]; s.Kind == plan.KindApproveShift && s.State == journal.Started {
+			return s
+		}
+	}
+	return nil
+}
+
+func newMigratePromoteCmd(g *Global) *cobra.Command {
+	var f migrateFlags
+	cmd := &cobra.Command{
+		Use:   "promote -f SPEC",
+		Short: "Approve the next shift of a migration paused at an approval gate (--approve-each-step)",
+		Long: `promote lets a migration paused at an approval gate take its next shift: the
+weights move, the pause passes, the checks run, and the run stops at the next
+gate. One promote lets exactly one shift through.`,
+		Example: `  bluegreen migrate promote -f migration.yaml`,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			s, err := g.migrateSession(ctx, &f)
+			if err != nil {
+				return err
+			}
+			r, err := s.lastMigration(ctx)
+			if err != nil {
+				return err
+			}
+			if pausedGate(r) == nil {
+				why := string(r.State)
+				if r.State == journal.Paused {
+					why = "paused, but not at an approval gate (" + r.Reason + ")"
+				}
+				return fmt.Errorf("%w: migration run %s is %s: nothing to promote; `bluegreen migrate status -f %s` shows where it stands",
+					plan.ErrInvalid, r.ID, why, f.file)
+			}
+			r.Approved = true
+			err = s.executeMigration(ctx, r, func(ctx context.Context, e *engine.Engine) error { return e.Run(ctx, r) })
+			return s.finishMigration(r, f.file, err)
+		},
+	}
+	f.bindSpec(cmd)
+	return cmd
+}
+
+func newMigrateAbortCmd(g *Global) *cobra.Command {
+	var f migrateFlags
+	cmd := &cobra.Command{
+		Use:   "abort -f SPEC",
+		Short: "Stop a paused or running migration and undo it: all traffic and every volume back to cluster A",
+		Long: `abort stops a migration that has not finished. A paused run is undone here,
+newest step first, like rollback; a run in progress elsewhere is asked to stop
+through its lease in cluster A, and undoes itself. The run ends aborted. A
+finished migration needs rollback instead.`,
+		Example: `  bluegreen migrate abort -f migration.yaml`,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			s, err := g.migrateSession(ctx, &f)
+			if err != nil {
+				return err
+			}
+			holder, err := kube.RequestAbort(ctx, s.src.Lease, "default", migrateLeaseName(s.m.Name))
+			if err != nil {
+				return err
+			}
+			if holder != "" {
+				g.printf("Asked the running migration (%s) to abort; it undoes its steps and exits.\n", holder)
+				return nil
+			}
+			r, err := s.lastMigration(ctx)
+			if err != nil {
+				return err
+			}
+			if r.State.Final() {
+				return fmt.Errorf("%w: migration run %s is already %s: nothing to abort (a finished migration goes back with `bluegreen migrate rollback -f %s`)",
+					plan.ErrInvalid, r.ID, r.State, f.file)
+			}
+			err = s.executeMigration(ctx, r, func(ctx context.Context, e *engine.Engine) error { return e.Abort(ctx, r) })
+			if errors.Is(err, engine.ErrRolledBack) {
+				err = nil
+			}
+			return s.finishMigration(r, f.file, err)
+		},
+	}
+	f.bindSpec(cmd)
+	return cmd
+}
+
 func newMigrateRollbackCmd(g *Global) *cobra.Command {
 	var f migrateFlags
 	var dryRun bool
@@ -245,6 +341,9 @@ func (s *migrateSession) planFrom(obs plan.MigrationObserved) (*journal.Run, err
 // finishMigration prints the outcome and, on success, the checklist.
 func (s *migrateSession) finishMigration(r *journal.Run, file string, err error) error {
 	switch {
+	case errors.Is(err, engine.ErrPaused) && pausedGate(r) != nil:
+		s.g.printf("Paused: %s\nApprove the next shift with `bluegreen migrate promote -f %s`, or stop and return to the source cluster with `bluegreen migrate abort -f %s`.\n", r.Reason, file, file)
+		err = nil // a gate the operator asked for, like the service scope's
 	case errors.Is(err, engine.ErrPaused):
 		s.g.printf("Paused: %s\nContinue with `bluegreen migrate resume -f %s`, or return to the source cluster with `bluegreen migrate rollback -f %s`.\n", r.Reason, file, file)
 		err = fmt.Errorf("migration paused: %s", r.Reason)

@@ -13,6 +13,7 @@ import (
 // the runbook a platform engineer reviews before moving a cluster. Refresh
 // with `go test ./internal/cli -update`.
 func TestMigratePlanGolden(t *testing.T) {
+	pause := plan.Duration(120e9)
 	m := plan.Migration{
 		APIVersion: plan.MigrationAPIVersion, Kind: plan.MigrationKind, Name: "shop-1-34",
 		Source: plan.ClusterRef{Context: "prod-129"}, Target: plan.ClusterRef{Context: "prod-134", LoadBalancers: []string{"k8s-shop-web-1a2b3c"}},
@@ -25,7 +26,7 @@ func TestMigratePlanGolden(t *testing.T) {
 		DNS: plan.DNS{ZoneID: "Z0123456789ABC", Records: []plan.Record{{Name: "shop.example.com",
 			Blue:  plan.RecordTarget{SetIdentifier: "blue", Value: "a-lb.elb.amazonaws.com"},
 			Green: plan.RecordTarget{SetIdentifier: "green", Value: "b-lb.elb.amazonaws.com"}}}},
-		Steps: []int{50, 100}, Pause: plan.Duration(120e9),
+		Steps: []int{50, 100}, Pause: &pause, ApproveEachStep: true,
 	}
 	m.Defaults()
 	claim := func(pvc, pv, vol string) plan.ClaimObserved {

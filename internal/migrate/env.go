@@ -61,6 +61,7 @@ func Actions(e Env) map[string]engine.Action {
 	acts[plan.KindStandby] = e.standbyCopy()
 	acts[plan.KindStandbyReady] = e.standbyReady()
 	acts[plan.KindShift] = e.shift()
+	acts[plan.KindApproveShift] = e.approveShift()
 	acts[plan.KindRepointCNAME] = e.cname()
 	acts[plan.KindVerifyChecklist] = e.checklist()
 	return acts

@@ -40,6 +40,10 @@ func (m *Migration) Defaults() {
 	if len(m.Steps) == 0 {
 		m.Steps = append([]int(nil), DefaultSteps...)
 	}
+	if m.Pause == nil {
+		p := DefaultPause(m.DNS.Records)
+		m.Pause = &p
+	}
 	if m.DNS.SyncTimeout == 0 {
 		m.DNS.SyncTimeout = Duration(2 * time.Minute)
 	}
@@ -70,6 +74,32 @@ func (m *Migration) Defaults() {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// aliasTTL is what an alias record to a load balancer is cached for.
+const aliasTTL = 60 * time.Second
+
+// DefaultPause is the wait after each shift when the spec names none: the
+// longest TTL among the records, so that at least one TTL passes before
+// the checks judge the new weights.
+func DefaultPause(records []Record) Duration {
+	longest := time.Duration(0)
+	for _, r := range records {
+		ttl := time.Duration(r.TTL) * time.Second
+		if r.Blue.Alias != "" || r.Green.Alias != "" {
+			ttl = max(ttl, aliasTTL)
+		}
+		longest = max(longest, ttl)
+	}
+	return Duration(longest)
+}
+
+// PauseAfterShift is the spec's pause, defaulted.
+func (m Migration) PauseAfterShift() Duration {
+	if m.Pause == nil {
+		return DefaultPause(m.DNS.Records)
+	}
+	return *m.Pause
+}
 
 // ValidateMigration checks a defaulted spec on its own, before anything is
 // read from the clusters.
@@ -107,6 +137,9 @@ func ValidateMigration(m Migration) error {
 				return invalid("statefulSets[%d] %s cname: zoneID, name, blue and green are required (blue is A's value, green is B's)", i, key)
 			}
 		}
+	}
+	if p := m.PauseAfterShift(); p < 0 {
+		return invalid("pause %s: want 0 or a positive duration such as 2m (the wait after each shift before the checks)", p)
 	}
 	for name, d := range map[string]Duration{"detachTimeout": m.Handoff.DetachTimeout, "readyTimeout": m.Handoff.ReadyTimeout, "snapshotTimeout": m.Handoff.SnapshotTimeout} {
 		if d < 0 {
@@ -230,10 +263,16 @@ func MigrationPlan(obs MigrationObserved, m Migration) ([]journal.Step, error) {
 		for _, r := range m.DNS.Records {
 			muts = append(muts, mut("record/"+r.Name, "weights %s %d → %d, %s %d → %d", r.Blue.SetIdentifier, 100-prev, 100-g, r.Green.SetIdentifier, prev, g))
 		}
+		if m.ApproveEachStep && prev > 0 {
+			steps = append(steps, step(fmt.Sprintf("approve-%d", g), KindApproveShift,
+				fmt.Sprintf("Hold %d%% of traffic on %s until `bluegreen migrate promote` approves going to %d%%", prev, m.Target.Context, g),
+				ApproveShiftParams{Green: g}))
+		}
 		gate := shiftGate(m)
+		pause := m.PauseAfterShift()
 		steps = append(steps, step(fmt.Sprintf("shift-%d", g), KindShift,
-			fmt.Sprintf("Send %d%% of traffic to %s, wait %s, %s", g, m.Target.Context, m.Pause, gate),
-			ShiftParams{Green: g, Previous: prev, Pause: m.Pause}, muts...))
+			fmt.Sprintf("Send %d%% of traffic to %s, wait %s, %s", g, m.Target.Context, pause, gate),
+			ShiftParams{Green: g, Previous: prev, Pause: pause}, muts...))
 		prev = g
 	}
 	steps = append(steps, step("verify", KindVerifyChecklist, "Check every item of the runbook's verification checklist", nil))

@@ -25,9 +25,15 @@ type Migration struct {
 	DNS          DNS              `json:"dns"`
 	// Steps is the weight schedule: green's percent after each shift.
 	Steps []int `json:"steps,omitempty"`
-	// Pause is how long to wait after each shift before running the checks.
-	Pause  Duration     `json:"pause,omitempty"`
-	Checks []check.Spec `json:"checks,omitempty"`
+	// Pause is how long to wait after each shift before running the
+	// checks. Unset, it is the longest TTL of dns.records (an alias record
+	// counts as 60 s), so that resolvers have picked up the new weights
+	// before the checks judge them; 0 judges them at once.
+	Pause *Duration `json:"pause,omitempty"`
+	// ApproveEachStep stops the run before every shift after the first
+	// until someone runs `bluegreen migrate promote`.
+	ApproveEachStep bool         `json:"approveEachStep,omitempty"`
+	Checks          []check.Spec `json:"checks,omitempty"`
 	// AllowUngated lets a migration shift with no gate at all: no checks
 	// and no target.loadBalancers whose target health is checked.
 	AllowUngated bool    `json:"allowUngated,omitempty"`
@@ -181,6 +187,10 @@ type (
 	CNAMEParams struct {
 		CNAME CNAME `json:"cname"`
 	}
+	// ApproveShiftParams name the shift an approval gate holds back.
+	ApproveShiftParams struct {
+		Green int `json:"green"`
+	}
 	// ShiftParams move the weights of every record to Split (green percent).
 	ShiftParams struct {
 		Green    int      `json:"green"`
@@ -204,5 +214,6 @@ const (
 	KindVerifyAttached  = "handoff-verify-attached"
 	KindRepointCNAME    = "cname"
 	KindShift           = "dns-shift"
+	KindApproveShift    = "approve-shift"
 	KindVerifyChecklist = "verify-checklist"
 )

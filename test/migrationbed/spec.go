@@ -13,11 +13,13 @@ import (
 
 // SpecOptions shape the migration spec written for a shop.
 type SpecOptions struct {
-	Name        string
-	Steps       []int
-	Pause       time.Duration
-	Checks      []check.Spec
-	Parallelism int
+	Name  string
+	Steps []int
+	Pause time.Duration
+	// ApproveEachStep stops before every shift after the first.
+	ApproveEachStep bool
+	Checks          []check.Spec
+	Parallelism     int
 	// Timeouts of the hand-off waits (default 2m each).
 	DetachTimeout, ReadyTimeout time.Duration
 	// NoStandby leaves the stateless workloads out.
@@ -39,6 +41,7 @@ func (w *World) Spec(shop Shop, o SpecOptions) plan.Migration {
 	if o.ReadyTimeout == 0 {
 		o.ReadyTimeout = 2 * time.Minute
 	}
+	pause := plan.Duration(o.Pause) // 0 unless asked: the fake's records change at once
 	m := plan.Migration{
 		APIVersion: plan.MigrationAPIVersion, Kind: plan.MigrationKind, Name: o.Name, Region: Region,
 		Source: plan.ClusterRef{Context: w.ContextA, Kubeconfig: w.A.Kubeconfig, EKSCluster: BlueEKS},
@@ -48,7 +51,7 @@ func (w *World) Spec(shop Shop, o SpecOptions) plan.Migration {
 			Blue:  plan.RecordTarget{SetIdentifier: "blue", Value: BlueLB},
 			Green: plan.RecordTarget{SetIdentifier: "green", Value: GreenLB},
 		}}},
-		Steps: o.Steps, Pause: plan.Duration(o.Pause), Checks: o.Checks, Manifests: o.Manifests,
+		Steps: o.Steps, Pause: &pause, ApproveEachStep: o.ApproveEachStep, Checks: o.Checks, Manifests: o.Manifests,
 		Handoff: plan.Handoff{Parallelism: o.Parallelism, DetachTimeout: plan.Duration(o.DetachTimeout), ReadyTimeout: plan.Duration(o.ReadyTimeout)},
 	}
 	if o.ExternalDNS {
