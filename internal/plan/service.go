@@ -62,6 +62,10 @@ type SetImageParams struct {
 	Container string            `json:"container"`
 	Image     string            `json:"image"`
 	Env       map[string]string `json:"env,omitempty"`
+	// KeepAfterSwitch leaves the new image in place when a run that
+	// switched production is rolled back, so the version can be inspected
+	// and re-tested through the preview Service.
+	KeepAfterSwitch bool `json:"keepAfterSwitch,omitempty"`
 }
 
 // ScaleParams scales a Deployment. FromActive means "to the active color's
@@ -71,6 +75,11 @@ type ScaleParams struct {
 	Target
 	Replicas   int32  `json:"replicas"`
 	FromActive string `json:"fromActive,omitempty"`
+	// KeepAfterSwitch: when a run that switched production is rolled
+	// back, the new color is not scaled back to its old count but keeps
+	// its pods (KeepWarm nil) or is scaled to KeepWarm.
+	KeepAfterSwitch bool   `json:"keepAfterSwitch,omitempty"`
+	KeepWarm        *int32 `json:"keepWarm,omitempty"`
 }
 
 // WaitRolloutParams waits until a Deployment's rollout completes.

@@ -43,13 +43,19 @@ func ServiceDeploy(obs ServiceObserved, rel ServiceRelease) ([]journal.Step, err
 	activeT := Target{Namespace: ns, Deployment: act.Name, Color: active}
 	idleObj, activeObj := "deployment/"+idl.Name, "deployment/"+act.Name
 
+	// What a rollback after the switch leaves of the new color: the same
+	// as a release leaves of the old one.
+	var rollbackKeep *int32
+	if scaleDown {
+		rollbackKeep = &keepWarm
+	}
 	var steps []journal.Step
 	if idl.HPA != nil {
 		// An idle color gets no traffic, so its autoscaler would shrink it
 		// to minReplicas while the release waits for approval.
 		steps = append(steps, holdHPA("hold-idle-hpa", idleT, idl.HPA, act.Name, act.Replicas))
 	}
-	imgMut := []journal.Mutation{mut(idleObj, "container %s image %s → %s", container.Name, container.Image, rel.Image)}
+	imgMut := []journal.Mutation{mut(idleObj, "container %s image %s → %s (kept by a rollback after the switch, for re-testing)", container.Name, container.Image, rel.Image)}
 	if len(rel.Env) > 0 {
 		// Keys only: any value may be a secret (a DSN with a password under
 		// DB_URL), and plans are printed, recorded as Events and audited.
@@ -58,10 +64,10 @@ func ServiceDeploy(obs ServiceObserved, rel ServiceRelease) ([]journal.Step, err
 	steps = append(steps,
 		step("set-image", KindSetImage,
 			fmt.Sprintf("Set %s on the idle color %s", rel.Image, idle),
-			SetImageParams{Target: idleT, Container: container.Name, Image: rel.Image, Env: rel.Env}, imgMut...),
+			SetImageParams{Target: idleT, Container: container.Name, Image: rel.Image, Env: rel.Env, KeepAfterSwitch: true}, imgMut...),
 		step("scale-idle", KindScale,
 			fmt.Sprintf("Scale %s to the active color's replica count (%d now)", idl.Name, act.Replicas),
-			ScaleParams{Target: idleT, FromActive: act.Name},
+			ScaleParams{Target: idleT, FromActive: act.Name, KeepAfterSwitch: true, KeepWarm: rollbackKeep},
 			mut(idleObj, "spec.replicas %d → %d (the active color's count when the step runs)", idl.Replicas, act.Replicas)),
 		step("wait-rollout", KindWaitRollout,
 			fmt.Sprintf("Wait until %s has rolled out and every pod is Ready (timeout %s)", idl.Name, rel.RolloutTimeout),
@@ -76,7 +82,7 @@ func ServiceDeploy(obs ServiceObserved, rel ServiceRelease) ([]journal.Step, err
 		step("approve", KindApprove, approvalDesc(rel.Approval), nil),
 		step("rescale-idle", KindScale,
 			fmt.Sprintf("Scale %s to the active color's replica count again (%d now), in case it shrank while waiting", idl.Name, act.Replicas),
-			ScaleParams{Target: idleT, FromActive: act.Name},
+			ScaleParams{Target: idleT, FromActive: act.Name, KeepAfterSwitch: true, KeepWarm: rollbackKeep},
 			mut(idleObj, "spec.replicas → %d (the active color's count when the step runs)", act.Replicas)),
 		step("switch", KindSwitch,
 			fmt.Sprintf("Once %s has as many ready pods as %s, switch production to %s: Service %s selects %s=%s, preview %s selects %s=%s",

@@ -159,6 +159,11 @@ func (d Deps) setImage() engine.Action {
 			if err != nil {
 				return err
 			}
+			if p.KeepAfterSwitch && switched(x.Run) {
+				d.Log.Info("keeping the new image on the idle color for re-testing through the preview Service",
+					"deployment", p.Deployment, "image", p.Image)
+				return nil
+			}
 			var before containerState
 			if err := x.Step.DecodeBefore(&before); err != nil {
 				return err
@@ -169,6 +174,13 @@ func (d Deps) setImage() engine.Action {
 			})
 		},
 	}
+}
+
+// switched reports whether the run's switch reached production: a
+// rollback of such a run keeps the new version on the idle color.
+func switched(r *journal.Run) bool {
+	s := r.Step("switch")
+	return s != nil && s.State != journal.Pending && s.State != journal.Skipped
 }
 
 // mergeEnv sets the given variables, keeping the others in their order.
@@ -240,6 +252,12 @@ func (d Deps) scale() engine.Action {
 			p, err := params[plan.ScaleParams](x)
 			if err != nil {
 				return err
+			}
+			if p.KeepAfterSwitch && switched(x.Run) {
+				if p.KeepWarm == nil {
+					return nil // the new color stays warm, like an old color after a release
+				}
+				return d.scaleTo(ctx, p.Namespace, p.Deployment, *p.KeepWarm)
 			}
 			var before replicaState
 			if err := x.Step.DecodeBefore(&before); err != nil {

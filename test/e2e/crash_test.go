@@ -111,7 +111,7 @@ func TestScaleDownDelaySurvivesResume(t *testing.T) {
 // finishes it.
 func TestKilledRollbackResumes(t *testing.T) {
 	t.Parallel()
-	want := appState{ActiveSelects: "blue", PreviewSelects: "green", BlueImage: v1, GreenImage: v1, BlueReplicas: 2, GreenReplicas: 0}
+	want := appState{ActiveSelects: "blue", PreviewSelects: "green", BlueImage: v1, GreenImage: v2, BlueReplicas: 2, GreenReplicas: 0}
 	for _, at := range []string{"scale-down-old/undoing", "scale-down-old/undone", "switch/undoing", "switch/undone", "scale-idle/undone", "set-image/undoing"} {
 		t.Run(at, func(t *testing.T) {
 			t.Parallel()

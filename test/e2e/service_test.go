@@ -16,6 +16,7 @@ const (
 	v1 = "registry.example.com/shop:1.0.0"
 	v2 = "registry.example.com/shop:2.0.0"
 	v3 = "registry.example.com/shop:3.0.0"
+	v4 = "registry.example.com/shop:4.0.0"
 )
 
 func TestDeployPromotesAndScalesDown(t *testing.T) {
@@ -100,10 +101,15 @@ func TestFailingCheckAfterSwitchRollsBackAutomatically(t *testing.T) {
 	if prod.hits.Load() == 0 {
 		t.Fatal("the watch never checked production")
 	}
-	if got := e.state("shop"); got != before {
-		t.Fatalf("after automatic rollback: %+v, want %+v", got, before)
+	// And green keeps v2 at full size behind the preview Service, for
+	// inspection and re-testing
+	want := before
+	want.GreenImage, want.GreenReplicas = v2, before.BlueReplicas
+	if got := e.state("shop"); got != want {
+		t.Fatalf("after automatic rollback: %+v, want %+v", got, want)
 	}
 	e.waitEndpoints("shop", "blue")
+	e.waitEndpoints("shop-preview", "green")
 	if s := e.status("shop"); s.Runs[0].State != "rolled-back" {
 		t.Fatalf("run state %s, want rolled-back", s.Runs[0].State)
 	}
@@ -134,8 +140,9 @@ func TestRollbackAfterScaleDownScalesUpFirst(t *testing.T) {
 	// When the release is rolled back
 	r := e.mustCLI("rollback", "shop")
 
-	// Then blue was scaled up and Ready before traffic returned to it
-	want := appState{ActiveSelects: "blue", PreviewSelects: "green", BlueImage: v1, GreenImage: v1, BlueReplicas: 3, GreenReplicas: 0}
+	// Then blue was scaled up and Ready before traffic returned to it, and
+	// green keeps v2, scaled to 0 like the old color (--keep-warm 0)
+	want := appState{ActiveSelects: "blue", PreviewSelects: "green", BlueImage: v1, GreenImage: v2, BlueReplicas: 3, GreenReplicas: 0}
 	if got := e.state("shop"); got != want {
 		t.Fatalf("after rollback: %+v, want %+v\n%s", got, want, r)
 	}
