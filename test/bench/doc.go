@@ -8,6 +8,9 @@
 //     new color;
 //   - rollback: the same, from the `bluegreen rollback` call back to the
 //     old color;
+//   - auto-rollback: a release whose production checks fail in the watch
+//     window, from the failed check to the switch back starting (the
+//     run's journal) and done (the CLI's output);
 //   - selector-patch: a bare merge patch of the active Service's selector,
 //     without the CLI: the floor the tool is compared to;
 //   - costs: the pieces a CLI call is made of (process start, connecting,

@@ -49,6 +49,9 @@ func BenchmarkSwitch(b *testing.B) {
 	b.Run("rollback", func(b *testing.B) {
 		benchRollback(ctx, b, newWorld(ctx, b, cluster, bin, "rollback"), runs, rep)
 	})
+	b.Run("auto-rollback", func(b *testing.B) {
+		benchAutoRollback(ctx, b, newWorld(ctx, b, cluster, bin, "autorollback"), runs, rep)
+	})
 	b.Run("costs", func(b *testing.B) {
 		benchCosts(ctx, b, newWorld(ctx, b, cluster, bin, "costs"), runs, rep)
 	})
