@@ -51,7 +51,7 @@ step "Promote: production switches to green; blue is kept warm with 1 pod"
 show "$bg" promote shop
 show "$bg" status shop
 
-step "Roll back in one command: blue is scaled back up and Ready before traffic returns"
+step "Roll back in one command: blue is scaled back up and Ready before traffic returns; green keeps v2 on 1 pod behind the preview for re-testing"
 show "$bg" rollback shop
 show "$bg" status shop
 

@@ -39,6 +39,8 @@ type Record struct {
 	// Result is "ok", "failed", ...
 	Result string `json:"result,omitempty"`
 	Error  string `json:"error,omitempty"`
+	// Note explains an outcome, e.g. why a rollback kept a change.
+	Note string `json:"note,omitempty"`
 }
 
 // Clock is the time source for records without a Time.

@@ -70,6 +70,8 @@ func (s *session) liveView(ev engine.Event) {
 		s.g.printf("  ↶ %-*s undoing\n", w, ev.Step.Name)
 	case "step-undone":
 		s.g.printf("  ↶ %-*s undone %s\n", w, ev.Step.Name, round(ev.Elapsed))
+	case "step-kept":
+		s.g.printf("  ↶ %-*s kept: %s\n", w, ev.Step.Name, redactText(ev.Step.Kept))
 	}
 }
 
@@ -92,6 +94,7 @@ func round(d time.Duration) string {
 var eventReasons = map[string]string{
 	"step-done":   "BlueGreenStep",
 	"step-undone": "BlueGreenUndo",
+	"step-kept":   "BlueGreenKept",
 	"step-failed": "BlueGreenStepFailed",
 }
 
@@ -114,8 +117,11 @@ func (s *session) kubeEvents(ctx context.Context) (func(engine.Event), func()) {
 				return
 			}
 			typ, msg := "Normal", fmt.Sprintf("run %s step %s: %s", ev.Run.ID, ev.Step.Name, redactText(ev.Step.Description))
-			if ev.Kind == "step-undone" {
+			switch ev.Kind {
+			case "step-undone":
 				msg = fmt.Sprintf("run %s undid step %s", ev.Run.ID, ev.Step.Name)
+			case "step-kept":
+				msg = fmt.Sprintf("run %s kept step %s on rollback: %s", ev.Run.ID, ev.Step.Name, redactText(ev.Step.Kept))
 			}
 			if ev.Err != nil {
 				typ, msg = "Warning", fmt.Sprintf("run %s step %s failed: %s", ev.Run.ID, ev.Step.Name, redactErr(ev.Err))

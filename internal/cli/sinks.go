@@ -114,6 +114,9 @@ func (s *session) auditSink(ctx context.Context, r *journal.Run) (func(engine.Ev
 				rec.After = after
 			}
 			rec.Before = maskEnvValues(ev.Step.Before)
+			if ev.Kind == "step-kept" {
+				rec.Note = redactText(ev.Step.Kept)
+			}
 		} else if ev.Run.Reason != "" {
 			rec.Error = ev.Run.Reason
 		}

@@ -31,17 +31,25 @@ type colorStatus struct {
 // "needs-scale-up" (a rollback scales it up and waits until it is Ready
 // before traffic moves).
 type rollbackCost struct {
-	Color  plan.Color `json:"color"`
+	Color  plan.Color `json:"color,omitempty"`
 	Cost   string     `json:"cost"`
 	Ready  int32      `json:"ready"`
 	Needed int32      `json:"needed"`
+	// Reason says why there is nothing to roll back (cost "none").
+	Reason string `json:"reason,omitempty"`
 }
 
 // rollbackCostOf derives the rollback cost from both colors' readiness; nil
-// when there is no active color to roll back from.
+// when there is no active color to roll back from, cost "none" when the
+// last run is already rolled back or aborted.
 func rollbackCostOf(v statusView) *rollbackCost {
 	if !v.Active.Valid() {
 		return nil
+	}
+	if len(v.Runs) > 0 {
+		if last := v.Runs[0]; last.State == journal.RolledBack || last.State == journal.Aborted {
+			return &rollbackCost{Cost: "none", Reason: fmt.Sprintf("the last run %s is %s", last.ID, last.State)}
+		}
 	}
 	act, other := v.Colors[v.Active], v.Colors[v.Active.Other()]
 	if act == nil || other == nil || !act.Exists || !other.Exists {
@@ -125,7 +133,6 @@ func (g *Global) status(ctx context.Context, rel plan.ServiceRelease, nRuns int)
 		}
 		v.Colors[c] = cs
 	}
-	v.Rollback = rollbackCostOf(v)
 	recent, err := g.listRuns(ctx, s.store, journal.Filter{Scope: "service", Context: s.clients.Context, Namespace: ns, App: rel.App, Limit: nRuns})
 	if err != nil {
 		return err
@@ -133,6 +140,7 @@ func (g *Global) status(ctx context.Context, rel plan.ServiceRelease, nRuns int)
 	for _, r := range recent {
 		v.Runs = append(v.Runs, summary(r))
 	}
+	v.Rollback = rollbackCostOf(v)
 	if g.Output == "json" {
 		enc := json.NewEncoder(g.out)
 		enc.SetIndent("", "  ")
@@ -200,9 +208,12 @@ func (g *Global) printStatus(v statusView) error {
 	_ = tw.Flush()
 	fmt.Fprintln(g.out)
 	if rc := v.Rollback; rc != nil {
-		if rc.Cost == "instant" {
+		switch rc.Cost {
+		case "none":
+			fmt.Fprintf(g.out, "Rollback: nothing to roll back (%s)\n", rc.Reason)
+		case "instant":
 			fmt.Fprintf(g.out, "Rollback: instant (%s has %d ready pods, production needs %d)\n", rc.Color, rc.Ready, rc.Needed)
-		} else {
+		default:
 			fmt.Fprintf(g.out, "Rollback: needs scale-up (%s has %d of %d ready pods; rollback scales it up and waits until Ready before moving traffic)\n", rc.Color, rc.Ready, rc.Needed)
 		}
 	}

@@ -1,8 +1,10 @@
 package cli
 
 import (
+	"strings"
 	"testing"
 
+	"github.com/bluegreen/bluegreen/internal/journal"
 	"github.com/bluegreen/bluegreen/internal/plan"
 )
 
@@ -24,6 +26,12 @@ func TestRollbackCost(t *testing.T) {
 		{"old color scaled down", statusView{Active: plan.Green, Colors: colors(0, 3)}, "needs-scale-up", 0, 3},
 		{"old color kept partly warm", statusView{Active: plan.Blue, Colors: colors(4, 1)}, "needs-scale-up", 1, 4},
 		{"no active color", statusView{Colors: colors(3, 3)}, "", 0, 0},
+		{"last run rolled back", statusView{Active: plan.Blue, Colors: colors(3, 1),
+			Runs: []runSummary{{ID: "r2", State: journal.RolledBack}, {ID: "r1", State: journal.Succeeded}}}, "none", 0, 0},
+		{"last run aborted", statusView{Active: plan.Blue, Colors: colors(3, 0),
+			Runs: []runSummary{{ID: "r2", State: journal.Aborted}}}, "none", 0, 0},
+		{"last run succeeded", statusView{Active: plan.Green, Colors: colors(3, 3),
+			Runs: []runSummary{{ID: "r2", State: journal.Succeeded}}}, "instant", 3, 3},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -31,6 +39,12 @@ func TestRollbackCost(t *testing.T) {
 			if tt.want == "" {
 				if got != nil {
 					t.Fatalf("rollback = %+v, want none", got)
+				}
+				return
+			}
+			if tt.want == "none" {
+				if got == nil || got.Cost != "none" || !strings.Contains(got.Reason, tt.view.Runs[0].ID) {
+					t.Fatalf("rollback = %+v, want nothing to roll back, naming the last run", got)
 				}
 				return
 			}

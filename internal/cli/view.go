@@ -19,6 +19,8 @@ type stepView struct {
 	FinishedAt  time.Time          `json:"finishedAt,omitzero"`
 	// UndoStartedAt is when a rollback began undoing the step.
 	UndoStartedAt time.Time `json:"undoStartedAt,omitzero"`
+	// Kept says why a rollback left the step's change in place.
+	Kept string `json:"kept,omitempty"`
 }
 
 // runSummary is a run as printed. The release spec is left out: it may hold
@@ -42,7 +44,7 @@ func runView(r *journal.Run) runSummary {
 	for _, s := range r.Steps {
 		v.Steps = append(v.Steps, stepView{Name: s.Name, Kind: s.Kind, Lane: s.Lane, Description: redactText(s.Description), State: s.State,
 			Mutations: redactMutations(s.Mutations), Error: redactText(s.Error), StartedAt: s.StartedAt, FinishedAt: s.FinishedAt,
-			UndoStartedAt: s.UndoStartedAt})
+			UndoStartedAt: s.UndoStartedAt, Kept: redactText(s.Kept)})
 	}
 	return v
 }

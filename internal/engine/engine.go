@@ -95,7 +95,7 @@ const (
 type Event struct {
 	Run     *journal.Run
 	Step    *journal.Step // nil for run-level events
-	Kind    string        // step-started, step-done, step-failed, step-undoing, step-undone, run-failed, run-<state>
+	Kind    string        // step-started, step-done, step-failed, step-undoing, step-undone, step-kept, run-failed, run-<state>
 	Err     error
 	Elapsed time.Duration
 }

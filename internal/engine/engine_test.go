@@ -292,3 +292,50 @@ func TestSwitchBackIsTheWriteAfterTheFailure(t *testing.T) {
 		t.Fatalf("journal: run is %s, want rolled-back", saved.State)
 	}
 }
+
+// An undo that returns Keep leaves its change in place on purpose: the
+// step counts as undone, the journal says why, and observers are told it
+// was kept, not undone.
+func TestUndoCanKeepItsChange(t *testing.T) {
+	ctx := context.Background()
+	sys := &system{vals: map[string]string{"a": "old-a", "b": "old-b"}, fail: map[string]error{}}
+	e, store := newEngine(t, sys)
+	set := e.Actions["set"]
+	undo := set.Undo
+	set.Undo = func(ctx context.Context, x Exec) error {
+		if x.Step.Name == "a" {
+			return Keep("a stays for re-testing")
+		}
+		return undo(ctx, x)
+	}
+	e.Actions["set"] = set
+	var kinds []string
+	e.Observe = func(ev Event) {
+		if ev.Step != nil && (ev.Kind == "step-kept" || ev.Kind == "step-undone") {
+			kinds = append(kinds, ev.Kind+" "+ev.Step.Name)
+		}
+	}
+	r := newRun("a", "b")
+	if err := e.Run(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Rollback(ctx, r, "operator asked"); err != nil {
+		t.Fatal(err)
+	}
+	if sys.vals["a"] != "new-a" || sys.vals["b"] != "old-b" {
+		t.Fatalf("after rollback: %v, want a kept and b undone", sys.vals)
+	}
+	if want := []string{"step-undone b", "step-kept a"}; !reflect.DeepEqual(kinds, want) {
+		t.Fatalf("events %v, want %v", kinds, want)
+	}
+	saved, err := store.Get(ctx, r.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := saved.Step("a"); a.State != journal.Undone || a.Kept != "a stays for re-testing" || a.Error != "" {
+		t.Fatalf("journal: step a %s kept %q error %q", a.State, a.Kept, a.Error)
+	}
+	if saved.State != journal.RolledBack {
+		t.Fatalf("journal: run %s, want rolled-back", saved.State)
+	}
+}

@@ -66,20 +66,41 @@ func (e *Engine) undo(ctx context.Context, r *journal.Run, s *journal.Step) erro
 	e.emit(Event{Run: r, Step: s, Kind: "step-undoing"})
 	e.crash(s.Name, "undoing")
 	x := Exec{Run: r, Step: s}
+	var why string
 	if _, err := e.retry(ctx, func() (any, error) { return nil, a.Undo(ctx, x) }); err != nil {
-		_ = e.commit(ctx, r, s, func() { s.Error = err.Error() })
-		e.emit(Event{Run: r, Step: s, Kind: "step-failed", Err: err})
-		return err
+		var k kept
+		if !errors.As(err, &k) {
+			_ = e.commit(ctx, r, s, func() { s.Error = err.Error() })
+			e.emit(Event{Run: r, Step: s, Kind: "step-failed", Err: err})
+			return err
+		}
+		why = k.why
 	}
-	if err := e.commit(ctx, r, s, func() { s.State = journal.Undone }); err != nil {
+	if err := e.commit(ctx, r, s, func() { s.State = journal.Undone; s.Kept = why }); err != nil {
 		return err
 	}
 	elapsed := e.Clock.Now().Sub(start)
-	e.Log.Info("undid step", "run", r.ID, "step", s.Name, "elapsed", elapsed)
-	e.emit(Event{Run: r, Step: s, Kind: "step-undone", Elapsed: elapsed})
+	if why != "" {
+		e.Log.Info("kept step on rollback", "run", r.ID, "step", s.Name, "why", why)
+		e.emit(Event{Run: r, Step: s, Kind: "step-kept", Elapsed: elapsed})
+	} else {
+		e.Log.Info("undid step", "run", r.ID, "step", s.Name, "elapsed", elapsed)
+		e.emit(Event{Run: r, Step: s, Kind: "step-undone", Elapsed: elapsed})
+	}
 	e.crash(s.Name, "undone")
 	return nil
 }
+
+// kept is an undo's answer that it left the step's change in place on
+// purpose.
+type kept struct{ why string }
+
+func (k kept) Error() string { return "kept: " + k.why }
+
+// Keep is what an Undo returns when the rollback should leave the step's
+// change in place, saying why: the step counts as undone, and the journal,
+// the live view and the audit log say it was kept and why.
+func Keep(why string) error { return kept{why} }
 
 // transient marks an error the engine retries.
 type transient struct{ err error }

@@ -78,6 +78,9 @@ type Step struct {
 	// UndoStartedAt is when the step's undo began: with FinishedAt of the
 	// step that failed, it tells how long a rollback took to start.
 	UndoStartedAt time.Time `json:"undoStartedAt,omitzero"`
+	// Kept says why a rollback left the step's change in place on purpose
+	// (its undo returned engine.Keep), e.g. a new image kept for re-testing.
+	Kept string `json:"kept,omitempty"`
 }
 
 // DecodeParams unmarshals the step's parameters into v.

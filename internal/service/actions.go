@@ -160,9 +160,7 @@ func (d Deps) setImage() engine.Action {
 				return err
 			}
 			if p.KeepAfterSwitch && switched(x.Run) {
-				d.Log.Info("keeping the new image on the idle color for re-testing through the preview Service",
-					"deployment", p.Deployment, "image", p.Image)
-				return nil
+				return engine.Keep(fmt.Sprintf("%s stays on %s for re-testing through the preview Service", p.Image, p.Deployment))
 			}
 			var before containerState
 			if err := x.Step.DecodeBefore(&before); err != nil {
@@ -255,9 +253,12 @@ func (d Deps) scale() engine.Action {
 			}
 			if p.KeepAfterSwitch && switched(x.Run) {
 				if p.KeepWarm == nil {
-					return nil // the new color stays warm, like an old color after a release
+					return engine.Keep(fmt.Sprintf("%s keeps its pods, like an old color after a release", p.Deployment))
 				}
-				return d.scaleTo(ctx, p.Namespace, p.Deployment, *p.KeepWarm)
+				if err := d.scaleTo(ctx, p.Namespace, p.Deployment, *p.KeepWarm); err != nil {
+					return err
+				}
+				return engine.Keep(fmt.Sprintf("%s scaled to %d (--keep-warm), not back to its old count", p.Deployment, *p.KeepWarm))
 			}
 			var before replicaState
 			if err := x.Step.DecodeBefore(&before); err != nil {

@@ -110,8 +110,12 @@ func TestFailingCheckAfterSwitchRollsBackAutomatically(t *testing.T) {
 	}
 	e.waitEndpoints("shop", "blue")
 	e.waitEndpoints("shop-preview", "green")
-	if s := e.status("shop"); s.Runs[0].State != "rolled-back" {
-		t.Fatalf("run state %s, want rolled-back", s.Runs[0].State)
+	// And the output and the audit log say the new version was kept, and why
+	if !strings.Contains(r.stdout, "kept: "+v2+" stays on shop-green for re-testing") || !e.auditHas("step-kept set-image") {
+		t.Fatalf("the rollback does not say it kept %s on green:\n%s", v2, r.stdout)
+	}
+	if s := e.status("shop"); s.Runs[0].State != "rolled-back" || s.Rollback.Cost != "none" {
+		t.Fatalf("run state %s, rollback %+v; want rolled-back with nothing left to roll back", s.Runs[0].State, s.Rollback)
 	}
 }
 
