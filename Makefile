@@ -4,7 +4,7 @@ SHELL := /bin/bash
 GO ?= go
 BIN := bin/bluegreen
 
-.PHONY: all build test unit e2e bench lint demo demo-cluster testbed clean
+.PHONY: all build test unit e2e bench lint verify demo demo-cluster testbed clean
 
 all: build
 
@@ -15,9 +15,16 @@ build:
 testbed:
 	@bash hack/testbed.sh >/dev/null
 
+# golangci-lint, pinned by go.mod's tool directive (built from source, no
+# downloaded binary): gofmt, vet, errcheck, staticcheck, unused, ineffassign,
+# gosec and errorlint, with the test bed's build tag (.golangci.yml).
 lint:
-	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
-	$(GO) vet -tags testbed ./...
+	$(GO) tool golangci-lint run ./...
+
+# lint, plus go.mod and go.sum tidy and the golden files of the plans current.
+verify: lint
+	$(GO) mod tidy -diff
+	$(GO) test -count=1 -run Golden ./internal/cli/
 
 # Every test: unit tests and the end-to-end tests on local clusters.
 test: lint testbed

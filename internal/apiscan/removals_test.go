@@ -23,12 +23,12 @@ func TestRemovalsTable(t *testing.T) {
 		if err != nil || removed.Compare(first) < 0 || removed.Compare(last) > 0 {
 			t.Errorf("%s: removedIn %q outside 1.16..1.34 (%v)", name, r.RemovedIn, err)
 		}
-		switch {
-		case r.Replacement == "":
+		switch r.Replacement {
+		case "":
 			if r.Note == "" || r.ReplacementSince != "" {
 				t.Errorf("%s: a removal without replacement needs a note saying what to do instead", name)
 			}
-		case r.Replacement == r.APIVersion:
+		case r.APIVersion:
 			t.Errorf("%s: replaced by itself", name)
 		default:
 			if _, err := ParseVersion(r.ReplacementSince); err != nil {

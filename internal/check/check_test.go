@@ -211,9 +211,9 @@ func TestRunAll(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			res, err := RunAll(context.Background(), tt.checks, Target{App: "a"})
 			switch {
-			case tt.wantErr == errAny && err == nil:
+			case errors.Is(tt.wantErr, errAny) && err == nil:
 				t.Errorf("want an error")
-			case tt.wantErr != nil && tt.wantErr != errAny && !errors.Is(err, tt.wantErr):
+			case tt.wantErr != nil && !errors.Is(tt.wantErr, errAny) && !errors.Is(err, tt.wantErr):
 				t.Errorf("err = %v, want %v", err, tt.wantErr)
 			case tt.wantErr == nil && err != nil:
 				t.Errorf("unexpected err %v", err)

@@ -139,10 +139,10 @@ func (s *Smoke) run(ctx context.Context, env []string) (out string, waitErr, err
 	setProcessGroup(cmd)
 	cmd.Cancel = func() error { return signalGroup(cmd.Process, false) }
 	if err := cmd.Start(); err != nil {
-		pw.Close()
+		_ = pw.Close()
 		return "", nil, fmt.Errorf("start %s: %w", argv[0], err)
 	}
-	pw.Close() // the child holds its own copy
+	_ = pw.Close() // the child holds its own copy
 	tail := newTail(tailLines)
 	copied := make(chan struct{})
 	go func() {

@@ -65,16 +65,16 @@ func (f *migrateFlags) spec() (plan.Migration, error) {
 	}
 	data, err := os.ReadFile(f.file)
 	if err != nil {
-		return m, fmt.Errorf("%w: read migration spec: %v", plan.ErrInvalid, err)
+		return m, fmt.Errorf("%w: read migration spec: %w", plan.ErrInvalid, err)
 	}
 	js, err := yaml.YAMLToJSON(data)
 	if err != nil {
-		return m, fmt.Errorf("%w: migration spec %s: %v", plan.ErrInvalid, f.file, err)
+		return m, fmt.Errorf("%w: migration spec %s: %w", plan.ErrInvalid, f.file, err)
 	}
 	dec := json.NewDecoder(bytes.NewReader(js))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&m); err != nil {
-		return m, fmt.Errorf("%w: migration spec %s: %v (see docs/cluster-scope.md for the fields)", plan.ErrInvalid, f.file, err)
+		return m, fmt.Errorf("%w: migration spec %s: %w (see docs/cluster-scope.md for the fields)", plan.ErrInvalid, f.file, err)
 	}
 	if f.steps != "" {
 		if m.Steps, err = plan.ParseSteps(f.steps); err != nil {
@@ -124,7 +124,7 @@ type migrateSession struct {
 func (g *Global) migrateSession(ctx context.Context, f *migrateFlags) (*migrateSession, error) {
 	defaults, err := check.DefaultsFromEnv(os.LookupEnv)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", plan.ErrInvalid, err)
+		return nil, fmt.Errorf("%w: %w", plan.ErrInvalid, err)
 	}
 	m, err := f.spec()
 	if err != nil {
@@ -144,7 +144,7 @@ func (g *Global) migrateSession(ctx context.Context, f *migrateFlags) (*migrateS
 	}
 	ac, err := bgaws.Load(ctx, bgaws.Options{Region: region, Profile: f.awsProfile, Endpoint: g.AWSEndpoint, Gate: g.fence.Err})
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", plan.ErrInvalid, err)
+		return nil, fmt.Errorf("%w: %w", plan.ErrInvalid, err)
 	}
 	st, err := g.store()
 	if err != nil {
@@ -165,7 +165,7 @@ func (g *Global) connectCluster(ctx context.Context, role string, ref plan.Clust
 	qps := migrate.ClientQPS(parallelism)
 	c, err := kube.Connect(kube.ClientOptions{Kubeconfig: kc, Context: ref.Context, Namespace: "default", QPS: qps, Burst: 2 * int(qps), Fence: g.fence})
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s cluster: %v (fix %s.context in the spec)", plan.ErrInvalid, role, err, role)
+		return nil, fmt.Errorf("%w: %s cluster: %w (fix %s.context in the spec)", plan.ErrInvalid, role, err, role)
 	}
 	if err := c.Ping(ctx); err != nil {
 		return nil, fmt.Errorf("%s cluster %s: %w", role, ref.Context, err)
@@ -190,7 +190,7 @@ func (s *migrateSession) buildEnv() (migrate.Env, error) {
 	for i, cs := range s.m.Checks {
 		c, err := check.Build(cs, s.checkDefaults, check.WithLogger(s.g.log), check.WithSecrets(s.g.secrets(nil)))
 		if err != nil {
-			return migrate.Env{}, fmt.Errorf("%w: checks[%d]: %v", plan.ErrInvalid, i, err)
+			return migrate.Env{}, fmt.Errorf("%w: checks[%d]: %w", plan.ErrInvalid, i, err)
 		}
 		checks = append(checks, c)
 	}

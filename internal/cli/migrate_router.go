@@ -19,7 +19,7 @@ func (s *migrateSession) router() (traffic.Router, []traffic.Target, error) {
 		Clusters: map[string]any{string(plan.Blue): s.src.Kube, string(plan.Green): s.dst.Kube},
 	})
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w: dns.router: %v", plan.ErrInvalid, err)
+		return nil, nil, fmt.Errorf("%w: dns.router: %w", plan.ErrInvalid, err)
 	}
 	var targets []traffic.Target
 	for i, rec := range d.Records {
@@ -31,7 +31,7 @@ func (s *migrateSession) router() (traffic.Router, []traffic.Target, error) {
 			_, perr = route53.ParseOptions(t)
 		}
 		if perr != nil {
-			return nil, nil, fmt.Errorf("%w: dns.records[%d] %s: %v", plan.ErrInvalid, i, rec.Name, perr)
+			return nil, nil, fmt.Errorf("%w: dns.records[%d] %s: %w", plan.ErrInvalid, i, rec.Name, perr)
 		}
 		targets = append(targets, t)
 	}

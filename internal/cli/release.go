@@ -143,17 +143,17 @@ func (f *releaseFlags) release(cmd *cobra.Command, app, ns string) (plan.Service
 func loadRelease(path string) (plan.ServiceRelease, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return plan.ServiceRelease{}, fmt.Errorf("%w: read spec file: %v", plan.ErrInvalid, err)
+		return plan.ServiceRelease{}, fmt.Errorf("%w: read spec file: %w", plan.ErrInvalid, err)
 	}
 	js, err := yaml.YAMLToJSON(data)
 	if err != nil {
-		return plan.ServiceRelease{}, fmt.Errorf("%w: spec file %s: %v", plan.ErrInvalid, path, err)
+		return plan.ServiceRelease{}, fmt.Errorf("%w: spec file %s: %w", plan.ErrInvalid, path, err)
 	}
 	dec := json.NewDecoder(bytes.NewReader(js))
 	dec.DisallowUnknownFields()
 	var f releaseFile
 	if err := dec.Decode(&f); err != nil {
-		return plan.ServiceRelease{}, fmt.Errorf("%w: spec file %s: %v (see docs/service-scope.md for the fields)", plan.ErrInvalid, path, err)
+		return plan.ServiceRelease{}, fmt.Errorf("%w: spec file %s: %w (see docs/service-scope.md for the fields)", plan.ErrInvalid, path, err)
 	}
 	if f.Kind != "" && f.Kind != "ServiceRelease" {
 		return plan.ServiceRelease{}, fmt.Errorf("%w: spec file %s: kind %q, want ServiceRelease", plan.ErrInvalid, path, f.Kind)

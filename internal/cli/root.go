@@ -183,7 +183,7 @@ func envList(key string) []string {
 func (g *Global) connect(ctx context.Context) (*kube.Clients, error) {
 	c, err := kube.Connect(kube.ClientOptions{Kubeconfig: g.Kubeconfig, Context: g.Context, Namespace: g.Namespace, Fence: g.fence})
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", plan.ErrInvalid, err)
+		return nil, fmt.Errorf("%w: %w", plan.ErrInvalid, err)
 	}
 	if err := c.Ping(ctx); err != nil {
 		return nil, err

@@ -37,7 +37,7 @@ func (g *Global) session(ctx context.Context) (*session, error) {
 	// before the first write.
 	defaults, err := check.DefaultsFromEnv(os.LookupEnv)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", plan.ErrInvalid, err)
+		return nil, fmt.Errorf("%w: %w", plan.ErrInvalid, err)
 	}
 	c, err := g.connect(ctx)
 	if err != nil {

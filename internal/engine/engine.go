@@ -221,7 +221,7 @@ func (e *Engine) Run(ctx context.Context, r *journal.Run) error {
 			// A bare ErrPaused is an approval gate; a wrapped one says why
 			// the run stopped (e.g. a drift report).
 			reason := s.Description
-			if err != ErrPaused {
+			if err != ErrPaused { //nolint:errorlint // identity on purpose: only a bare ErrPaused is a gate
 				reason = err.Error()
 			}
 			if serr := e.commit(ctx, r, nil, func() { r.State = journal.Paused; r.Reason = reason }); serr != nil {

@@ -26,7 +26,7 @@ func selection(w plan.Workloads) standby.Selection {
 func (e Env) standbyPlan(ctx context.Context, w plan.Workloads) ([]string, error) {
 	refs, err := standby.Plan(ctx, e.SourceObjects, selection(w))
 	if err != nil {
-		return nil, fmt.Errorf("%w: workloads: %v", plan.ErrInvalid, err)
+		return nil, fmt.Errorf("%w: workloads: %w", plan.ErrInvalid, err)
 	}
 	out := make([]string, 0, len(refs))
 	for _, r := range refs {

@@ -74,7 +74,7 @@ func (h hook) send(ctx context.Context, e Event, body []byte) error {
 		}
 	}
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("%s notify %s: POST %s: %v: %w", h.name, e.Kind, safe, lastErr, err)
+		return fmt.Errorf("%s notify %s: POST %s: %w: %w", h.name, e.Kind, safe, lastErr, err)
 	}
 	return fmt.Errorf("%s notify %s: POST %s: %w", h.name, e.Kind, safe, lastErr)
 }

@@ -232,11 +232,11 @@ func TestURLError(t *testing.T) {
 		t.Errorf("URLError changed the type")
 	}
 	plain := errors.New("x")
-	if URLError(plain) != plain || URLError(nil) != nil {
+	if URLError(plain) != plain || URLError(nil) != nil { //nolint:errorlint // identity: the same error must come back
 		t.Errorf("URLError changed a non-url error")
 	}
 	wrapped := fmt.Errorf("wrap: %w", err)
-	if URLError(wrapped) != wrapped {
+	if URLError(wrapped) != wrapped { //nolint:errorlint // identity: the same error must come back
 		t.Errorf("URLError should leave wrapped errors alone")
 	}
 }

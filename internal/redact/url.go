@@ -185,7 +185,7 @@ func Text(s string) string {
 // errors.Is and errors.As still work. Other errors are returned unchanged.
 func URLError(err error) error {
 	var ue *url.Error
-	if err == nil || !errors.As(err, &ue) || ue != err {
+	if err == nil || !errors.As(err, &ue) || ue != err { //nolint:errorlint // only a bare *url.Error is rewritten; wrapped ones are left alone
 		return err
 	}
 	return &url.Error{Op: ue.Op, URL: URL(ue.URL), Err: ue.Err}

@@ -213,7 +213,7 @@ func (e Env) waitAvailable(ctx context.Context, vols []string, timeout time.Dura
 func (e Env) diagnose(ctx context.Context, vols []string, cause error) error {
 	out, err := e.EC2.DescribeVolumes(ctx, &ec2.DescribeVolumesInput{VolumeIds: vols})
 	if err != nil {
-		return fmt.Errorf("volumes %s not available: %w (describe volumes: %v)", strings.Join(vols, ", "), cause, err)
+		return fmt.Errorf("volumes %s not available: %w (describe volumes: %w)", strings.Join(vols, ", "), cause, err)
 	}
 	src, _ := nodesByInstance(ctx, e.Source)
 	dst, _ := nodesByInstance(ctx, e.Target)

@@ -50,7 +50,7 @@ func (c *Cluster) waitAPI(ctx context.Context) error {
 		return string(body) == "ok", nil
 	})
 	if err != nil {
-		return fmt.Errorf("API server not ready (last error: %v): %w", lastErr, err)
+		return fmt.Errorf("API server not ready (last error: %w): %w", lastErr, err)
 	}
 	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "default"}}
 	_, err = c.Client.CoreV1().ServiceAccounts(metav1.NamespaceDefault).Create(ctx, sa, metav1.CreateOptions{})
