@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/bluegreen/bluegreen/internal/clock"
 	"github.com/bluegreen/bluegreen/internal/redact"
 	"github.com/bluegreen/bluegreen/internal/statefile"
 )
@@ -43,21 +44,12 @@ type Record struct {
 	Note string `json:"note,omitempty"`
 }
 
-// Clock is the time source for records without a Time.
-type Clock interface {
-	Now() time.Time
-}
-
-type systemClock struct{}
-
-func (systemClock) Now() time.Time { return time.Now() }
-
 // Option configures a Log.
 type Option func(*Log)
 
 // WithClock sets the clock used for records without a Time; the default is
 // the system clock.
-func WithClock(c Clock) Option { return func(l *Log) { l.clock = c } }
+func WithClock(c clock.Clock) Option { return func(l *Log) { l.clock = c } }
 
 // WithActor sets the actor used for records without an Actor; the default is
 // Actor().
@@ -67,7 +59,7 @@ func WithActor(actor string) Option { return func(l *Log) { l.actor = actor } }
 type Log struct {
 	path    string
 	secrets *redact.Secrets
-	clock   Clock
+	clock   clock.Clock
 	actor   string
 
 	mu sync.Mutex
@@ -92,7 +84,7 @@ func Open(path string, secrets *redact.Secrets, opts ...Option) (*Log, error) {
 	if err != nil {
 		return nil, fmt.Errorf("audit log %s: open: %w", path, err)
 	}
-	l := &Log{path: path, secrets: secrets, clock: systemClock{}, f: f}
+	l := &Log{path: path, secrets: secrets, clock: clock.Real{}, f: f}
 	for _, o := range opts {
 		o(l)
 	}

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bluegreen/bluegreen/internal/clock"
 	"github.com/bluegreen/bluegreen/internal/redact"
 )
 
@@ -23,10 +24,6 @@ const (
 	secretToken = "s3cr3t-token-value"
 	webhookURL  = "https://hooks.slack.com/services/T0AAA/B0BBB/xoxWebhookSecret"
 )
-
-type fixedClock struct{ t time.Time }
-
-func (c fixedClock) Now() time.Time { return c.t }
 
 func openLog(t *testing.T, path string, opts ...Option) *Log {
 	t.Helper()
@@ -61,7 +58,7 @@ func TestOpenPermissions(t *testing.T) {
 func TestAppendRead(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "audit.jsonl")
 	t0 := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
-	l := openLog(t, path, WithClock(fixedClock{t0}), WithActor("alice@laptop"))
+	l := openLog(t, path, WithClock(clock.NewFake(t0)), WithActor("alice@laptop"))
 	ctx := context.Background()
 	recs := []Record{
 		{Run: "r1", App: "web", Namespace: "prod", Action: "scale", Object: "deployment/web-green", Before: json.RawMessage(`{"replicas":0}`), After: json.RawMessage(`{"replicas":3}`), Result: "ok"},

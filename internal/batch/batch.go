@@ -11,6 +11,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/bluegreen/bluegreen/internal/clock"
 )
 
 // Batcher makes one fetch serve every caller that asked since the last
@@ -22,6 +24,8 @@ type Batcher[T any] struct {
 	Interval time.Duration
 	// Fetch reads ids; an ID it does not find is left out of the map.
 	Fetch func(ctx context.Context, ids []string) (map[string]T, error)
+	// Clock spaces the fetches; nil is the wall clock.
+	Clock clock.Clock
 
 	mu      sync.Mutex
 	pending *batch[T]
@@ -76,13 +80,17 @@ func (b *Batcher[T]) Get(ctx context.Context, ids []string) (map[string]T, error
 const fetchTimeout = time.Minute
 
 func (b *Batcher[T]) loop() {
+	clk := b.Clock
+	if clk == nil {
+		clk = clock.Real{}
+	}
 	for {
 		b.mu.Lock()
-		wait := b.Interval - time.Since(b.last)
+		next := b.last.Add(b.Interval)
 		b.mu.Unlock()
-		if wait > 0 {
-			time.Sleep(wait) // more lanes join the batch meanwhile
-		}
+		// More lanes join the batch meanwhile. No caller's context bounds
+		// the loop: it ends when no batch is pending.
+		_ = clk.SleepUntil(context.Background(), next)
 		b.mu.Lock()
 		p := b.pending
 		b.pending = nil
@@ -91,7 +99,7 @@ func (b *Batcher[T]) loop() {
 			b.mu.Unlock()
 			return
 		}
-		b.last = time.Now()
+		b.last = clk.Now()
 		b.mu.Unlock()
 		ctx, cancel := context.WithTimeout(p.ctx, fetchTimeout)
 		p.got, p.err = b.Fetch(ctx, slices.Sorted(maps.Keys(p.ids)))

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/bluegreen/bluegreen/internal/clock"
 	"github.com/bluegreen/bluegreen/internal/redact"
 )
 
@@ -46,6 +47,8 @@ type Check interface {
 type CheckFunc struct {
 	CheckName string
 	F         func(ctx context.Context, t Target) (Result, error)
+	// Clock times the run when F leaves Elapsed zero; nil is the wall clock.
+	Clock clock.Clock
 }
 
 // Name returns CheckName.
@@ -57,7 +60,11 @@ func (c CheckFunc) Run(ctx context.Context, t Target) (Result, error) {
 	if c.F == nil {
 		return Result{Name: c.CheckName}, fmt.Errorf("check %q: no function set; set CheckFunc.F", c.CheckName)
 	}
-	start := time.Now()
+	clk := c.Clock
+	if clk == nil {
+		clk = clock.Real{}
+	}
+	start := clk.Now()
 	res, err := c.F(ctx, t)
 	if res.Name == "" {
 		res.Name = c.CheckName
@@ -66,7 +73,7 @@ func (c CheckFunc) Run(ctx context.Context, t Target) (Result, error) {
 		res.Attempts = 1
 	}
 	if res.Elapsed == 0 {
-		res.Elapsed = time.Since(start)
+		res.Elapsed = clock.Since(clk, start)
 	}
 	return res, err
 }
@@ -107,28 +114,13 @@ func Passed(results []Result) bool {
 	return true
 }
 
-// Clock is the time source of checks that wait. Tests may pass a real clock
-// with millisecond intervals or a fake one.
-type Clock interface {
-	Now() time.Time
-	After(d time.Duration) <-chan time.Time
-}
-
-// SystemClock returns the real clock.
-func SystemClock() Clock { return systemClock{} }
-
-type systemClock struct{}
-
-func (systemClock) Now() time.Time                         { return time.Now() }
-func (systemClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
-
 // Option configures the dependencies of a check built by NewHTTP, NewSmoke,
 // NewWebhook or Build.
 type Option func(*deps)
 
 type deps struct {
 	logger  *slog.Logger
-	clock   Clock
+	clock   clock.Clock
 	client  *http.Client
 	secrets *redact.Secrets
 }
@@ -136,8 +128,8 @@ type deps struct {
 // WithLogger sets the logger; the default discards.
 func WithLogger(l *slog.Logger) Option { return func(d *deps) { d.logger = l } }
 
-// WithClock sets the clock; the default is SystemClock.
-func WithClock(c Clock) Option { return func(d *deps) { d.clock = c } }
+// WithClock sets the clock; the default is the wall clock.
+func WithClock(c clock.Clock) Option { return func(d *deps) { d.clock = c } }
 
 // WithHTTPClient sets the HTTP client of HTTP and Webhook checks; the default
 // is a new client that does not share state with http.DefaultClient. Per
@@ -160,7 +152,7 @@ func newDeps(opts []Option) deps {
 		d.logger = slog.New(slog.DiscardHandler)
 	}
 	if d.clock == nil {
-		d.clock = SystemClock()
+		d.clock = clock.Real{}
 	}
 	if d.client == nil {
 		d.client = &http.Client{}
@@ -186,15 +178,15 @@ func (r redactor) Error(err error) string {
 	return r.String(err.Error())
 }
 
-// sleep waits d on clock, or returns ctx's error.
-func sleep(ctx context.Context, clock Clock, d time.Duration) error {
+// sleep waits d on clk, or returns ctx's error.
+func sleep(ctx context.Context, clk clock.Clock, d time.Duration) error {
 	if d <= 0 {
 		return ctx.Err()
 	}
 	select {
 	case <-ctx.Done():
 		return ctx.Err()
-	case <-clock.After(d):
+	case <-clk.After(d):
 		return nil
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/bluegreen/bluegreen/internal/redact"
 )
@@ -37,26 +36,3 @@ func testLogger(t *testing.T) (*slog.Logger, *logBuffer) {
 
 // newSecrets returns a secret set for WithSecrets.
 func newSecrets(values ...string) *redact.Secrets { return redact.NewSecrets(values...) }
-
-// fakeClock records requested waits and fires them at once.
-type fakeClock struct {
-	mu    sync.Mutex
-	now   time.Time
-	waits []time.Duration
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) After(d time.Duration) <-chan time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.waits = append(c.waits, d)
-	c.now = c.now.Add(d)
-	ch := make(chan time.Time, 1)
-	ch <- c.now
-	return ch
-}

@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/bluegreen/bluegreen/internal/clock"
 )
 
 const headerSecret = "hdr-secret-value-42"
@@ -224,14 +226,14 @@ func TestHTTPCancelBetweenAttempts(t *testing.T) {
 
 func TestHTTPUsesClockForInterval(t *testing.T) {
 	srv, _ := flakyServer(t, 99, 503, "")
-	clock := &fakeClock{now: time.Unix(0, 0)}
+	clk := clock.NewFake(time.Unix(0, 0))
 	d, err := DefaultsFromEnv(func(k string) (string, bool) {
 		return map[string]string{EnvRetries: "4", EnvInterval: "5"}[k], true
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := NewHTTP("clock", HTTPConfig{URL: srv.URL}, d, WithClock(clock))
+	h, err := NewHTTP("clock", HTTPConfig{URL: srv.URL}, d, WithClock(clk))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -240,7 +242,7 @@ func TestHTTPUsesClockForInterval(t *testing.T) {
 		t.Fatalf("res %+v err %v", res, err)
 	}
 	want := []time.Duration{5 * time.Second, 5 * time.Second, 5 * time.Second}
-	if fmt.Sprint(clock.waits) != fmt.Sprint(want) || res.Elapsed != 15*time.Second {
-		t.Errorf("waits %v elapsed %s, want %v and 15s", clock.waits, res.Elapsed, want)
+	if fmt.Sprint(clk.Waits()) != fmt.Sprint(want) || res.Elapsed != 15*time.Second {
+		t.Errorf("waits %v elapsed %s, want %v and 15s", clk.Waits(), res.Elapsed, want)
 	}
 }

@@ -155,7 +155,7 @@ func (s *Smoke) run(ctx context.Context, env []string) (out string, waitErr, err
 	_ = signalGroup(cmd.Process, true)
 	select {
 	case <-copied:
-	case <-time.After(killGrace):
+	case <-s.deps.clock.After(killGrace):
 		// A process that left the group still holds the pipe; give up.
 	}
 	return tail.String(), waitErr, nil

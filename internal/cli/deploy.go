@@ -127,7 +127,7 @@ func (s *session) planDeploy(ctx context.Context, rel plan.ServiceRelease) (*jou
 // refuseUnfinished stops a new run while the app's last run is paused or
 // was interrupted: the user decides its fate first.
 func (s *session) refuseUnfinished(ctx context.Context, r *journal.Run) error {
-	if err := kube.Check(ctx, s.clients.Kube, r.Namespace, leaseName(r.App)); err != nil {
+	if err := kube.Check(ctx, s.g.clock, s.clients.Kube, r.Namespace, leaseName(r.App)); err != nil {
 		return err
 	}
 	last, err := s.lastRun(ctx, r.Namespace, r.App)

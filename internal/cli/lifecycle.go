@@ -161,7 +161,7 @@ func (g *Global) abort(ctx context.Context, app string) error {
 		return err
 	}
 	ns := s.clients.Namespace
-	holder, err := kube.RequestAbort(ctx, s.clients.Kube, ns, leaseName(app))
+	holder, err := kube.RequestAbort(ctx, g.clock, s.clients.Kube, ns, leaseName(app))
 	if err != nil {
 		return err
 	}

@@ -226,7 +226,7 @@ finished migration needs rollback instead.`,
 			if err != nil {
 				return err
 			}
-			holder, err := kube.RequestAbort(ctx, s.src.Lease, "default", migrateLeaseName(s.m.Name))
+			holder, err := kube.RequestAbort(ctx, g.clock, s.src.Lease, "default", migrateLeaseName(s.m.Name))
 			if err != nil {
 				return err
 			}

@@ -63,7 +63,7 @@ func newMigrateUnlockCmd(g *Global) *cobra.Command {
 }
 
 func (g *Global) unlock(ctx context.Context, c kubernetes.Interface, ns, name string, yes bool) error {
-	live, err := kube.LiveHolder(ctx, c, ns, name)
+	live, err := kube.LiveHolder(ctx, g.clock, c, ns, name)
 	if err != nil {
 		return err
 	}
@@ -71,7 +71,7 @@ func (g *Global) unlock(ctx context.Context, c kubernetes.Interface, ns, name st
 		return fmt.Errorf("%w: lease %s/%s is held by %s, which renewed it recently and looks alive: stop it with `bluegreen abort` instead, or pass --yes if it is known to be stuck",
 			plan.ErrInvalid, ns, name, live)
 	}
-	holder, err := kube.Unlock(ctx, c, ns, name, kube.Self("").User)
+	holder, err := kube.Unlock(ctx, g.clock, c, ns, name, kube.Self("").User)
 	if err != nil {
 		return err
 	}

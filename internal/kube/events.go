@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -28,7 +27,7 @@ func Event(ctx context.Context, c kubernetes.Interface, ns, object, reason, mess
 	if !ok || !known {
 		return fmt.Errorf("event on %q: unknown object kind", object)
 	}
-	now := metav1.NewTime(time.Now())
+	now := metav1.Now()
 	ev := &corev1.Event{
 		ObjectMeta: metav1.ObjectMeta{GenerateName: name + ".", Namespace: ns},
 		InvolvedObject: corev1.ObjectReference{

@@ -10,6 +10,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/utils/ptr"
+
+	"github.com/bluegreen/bluegreen/internal/clock"
 )
 
 // getLease reads a lease; nil without error when there is none.
@@ -39,20 +41,20 @@ func liveHolder(l *coordv1.Lease, now time.Time) string {
 // RequestAbort annotates the lease so that the run holding it aborts at its
 // next renewal. It returns the holder, or "" when no live run holds the
 // lease.
-func RequestAbort(ctx context.Context, client kubernetes.Interface, namespace, name string) (string, error) {
+func RequestAbort(ctx context.Context, clk clock.Clock, client kubernetes.Interface, namespace, name string) (string, error) {
 	leases := client.CoordinationV1().Leases(namespace)
 	cur, err := getLease(ctx, client, namespace, name)
 	if err != nil || cur == nil {
 		return "", err
 	}
-	holder := liveHolder(cur, time.Now())
+	holder := liveHolder(cur, clk.Now())
 	if holder == "" {
 		return "", nil
 	}
 	if cur.Annotations == nil {
 		cur.Annotations = map[string]string{}
 	}
-	cur.Annotations[AbortAnnotation] = time.Now().UTC().Format(time.RFC3339)
+	cur.Annotations[AbortAnnotation] = clk.Now().UTC().Format(time.RFC3339)
 	if _, err := leases.Update(ctx, cur, metav1.UpdateOptions{}); err != nil {
 		return "", fmt.Errorf("request abort on lease %s/%s: %w", namespace, name, err)
 	}
@@ -62,12 +64,12 @@ func RequestAbort(ctx context.Context, client kubernetes.Interface, namespace, n
 // Check returns an error wrapping ErrLocked, naming the holder, when a live
 // run holds the lease; nil when the lease is free, looks expired or is held
 // by a dead process of this machine. It only reads.
-func Check(ctx context.Context, client kubernetes.Interface, namespace, name string) error {
+func Check(ctx context.Context, clk clock.Clock, client kubernetes.Interface, namespace, name string) error {
 	cur, err := getLease(ctx, client, namespace, name)
 	if err != nil || cur == nil {
 		return err
 	}
-	if liveHolder(cur, time.Now()) != "" {
+	if liveHolder(cur, clk.Now()) != "" {
 		return fmt.Errorf("lease %s/%s: %w", namespace, name, lockedBy(cur))
 	}
 	return nil
@@ -77,7 +79,7 @@ func Check(ctx context.Context, client kubernetes.Interface, namespace, name str
 // broke it. A live holder sees this at its next renewal and stops acting;
 // the next run can take the lease at once. It returns the holder it
 // removed ("" when the lease was free or absent).
-func Unlock(ctx context.Context, client kubernetes.Interface, namespace, name, by string) (string, error) {
+func Unlock(ctx context.Context, clk clock.Clock, client kubernetes.Interface, namespace, name, by string) (string, error) {
 	leases := client.CoordinationV1().Leases(namespace)
 	cur, err := getLease(ctx, client, namespace, name)
 	if err != nil || cur == nil {
@@ -90,7 +92,7 @@ func Unlock(ctx context.Context, client kubernetes.Interface, namespace, name, b
 	if cur.Annotations == nil {
 		cur.Annotations = map[string]string{}
 	}
-	cur.Annotations[UnlockedAnnotation] = by + " at " + time.Now().UTC().Format(time.RFC3339)
+	cur.Annotations[UnlockedAnnotation] = by + " at " + clk.Now().UTC().Format(time.RFC3339)
 	delete(cur.Annotations, AbortAnnotation)
 	cur.Spec.HolderIdentity, cur.Spec.RenewTime = nil, nil
 	if _, err := leases.Update(ctx, cur, metav1.UpdateOptions{}); err != nil {
@@ -100,10 +102,10 @@ func Unlock(ctx context.Context, client kubernetes.Interface, namespace, name, b
 }
 
 // LiveHolder returns who holds the lease when it looks alive, or "".
-func LiveHolder(ctx context.Context, client kubernetes.Interface, namespace, name string) (string, error) {
+func LiveHolder(ctx context.Context, clk clock.Clock, client kubernetes.Interface, namespace, name string) (string, error) {
 	cur, err := getLease(ctx, client, namespace, name)
 	if err != nil || cur == nil {
 		return "", err
 	}
-	return liveHolder(cur, time.Now()), nil
+	return liveHolder(cur, clk.Now()), nil
 }

@@ -19,6 +19,7 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
 
+	"github.com/bluegreen/bluegreen/internal/clock"
 	"github.com/bluegreen/bluegreen/internal/kube"
 	"github.com/bluegreen/bluegreen/test/testbed"
 )
@@ -59,7 +60,7 @@ func TestLease(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { _ = l.Release(context.Background()) })
-		if _, err := kube.Unlock(ctx, c.Client, "default", "taken", "tester"); err != nil {
+		if _, err := kube.Unlock(ctx, clock.Real{}, c.Client, "default", "taken", "tester"); err != nil {
 			t.Fatal(err)
 		}
 		if !waitClosed(l.Lost(), dur/2) {

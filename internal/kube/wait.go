@@ -49,7 +49,7 @@ var idleCheck = 2 * time.Second
 // wait. A watch that cannot open or that ends is reopened on the next
 // round; while any is down the wait polls every interval, as clock.Poll
 // does.
-func WaitWatched(ctx context.Context, interval, timeout time.Duration, watches []Watcher, cond func(context.Context) (bool, error)) error {
+func WaitWatched(ctx context.Context, c clock.Clock, interval, timeout time.Duration, watches []Watcher, cond func(context.Context) (bool, error)) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	wake := make(chan struct{}, 1)
@@ -86,47 +86,37 @@ func WaitWatched(ctx context.Context, interval, timeout time.Duration, watches [
 		}
 		return healthy
 	}
-	deadline := time.Now().Add(timeout)
+	deadline := c.Now().Add(timeout)
 	for {
 		healthy := reopen()
 		done, err := cond(ctx)
 		if err != nil || done {
 			return err
 		}
-		if time.Now().After(deadline) {
+		if c.Now().After(deadline) {
 			return clock.ErrTimeout
 		}
 		next := idleCheck
 		if !healthy {
 			next = interval
 		}
-		t := time.NewTimer(min(next, time.Until(deadline)+time.Millisecond))
+		// A timer of the clock cannot be stopped: one left behind fires
+		// into its buffered channel and is collected.
+		timer := c.After(min(next, deadline.Sub(c.Now())+time.Millisecond))
 		select {
 		case <-ctx.Done():
-			t.Stop()
 			return context.Cause(ctx)
 		case <-wake:
 			// Changes come in bursts (a pod's status, then its owner's):
 			// wait a little so that one look covers the burst.
-			coalesce(ctx, min(interval/2, maxCoalesce))
+			_ = clock.Sleep(ctx, c, min(interval/2, maxCoalesce))
 		case i := <-down:
 			open[i].Stop()
 			open[i] = nil
-		case <-t.C:
+		case <-timer:
 		}
-		t.Stop()
 	}
 }
 
 // maxCoalesce bounds how long a woken wait lets a burst of changes settle.
 const maxCoalesce = 125 * time.Millisecond
-
-// coalesce waits d, or until ctx ends.
-func coalesce(ctx context.Context, d time.Duration) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-	case <-t.C:
-	}
-}

@@ -59,7 +59,7 @@ func TestWaitWatched(t *testing.T) {
 			}
 			_, _ = cms.Patch(ctx, "flag", types.MergePatchType, []byte(`{"data":{"v":"new"}}`), metav1.PatchOptions{})
 		}()
-		if err := kube.WaitWatched(ctx, time.Hour, time.Hour, []kube.Watcher{watchCM}, isNew(&looks)); err != nil {
+		if err := kube.WaitWatched(ctx, clock.Real{}, time.Hour, time.Hour, []kube.Watcher{watchCM}, isNew(&looks)); err != nil {
 			t.Fatal(err)
 		}
 		// The first look, one for the watch's initial event (may coalesce
@@ -83,7 +83,7 @@ func TestWaitWatched(t *testing.T) {
 			time.Sleep(300 * time.Millisecond)
 			_, _ = cms.Patch(ctx, "flag", types.MergePatchType, []byte(`{"data":{"v":"new"}}`), metav1.PatchOptions{})
 		}()
-		if err := kube.WaitWatched(ctx, 10*time.Millisecond, time.Hour, []kube.Watcher{broken}, isNew(&looks)); err != nil {
+		if err := kube.WaitWatched(ctx, clock.Real{}, 10*time.Millisecond, time.Hour, []kube.Watcher{broken}, isNew(&looks)); err != nil {
 			t.Fatal(err)
 		}
 		if looks.Load() < 5 || opens.Load() < 5 {
@@ -94,7 +94,7 @@ func TestWaitWatched(t *testing.T) {
 	t.Run("a condition that never holds times out", func(t *testing.T) {
 		var looks atomic.Int32
 		never := func(ctx context.Context) (bool, error) { looks.Add(1); return false, nil }
-		err := kube.WaitWatched(ctx, 10*time.Millisecond, 100*time.Millisecond, []kube.Watcher{watchCM}, never)
+		err := kube.WaitWatched(ctx, clock.Real{}, 10*time.Millisecond, 100*time.Millisecond, []kube.Watcher{watchCM}, never)
 		if !errors.Is(err, clock.ErrTimeout) {
 			t.Fatalf("err = %v, want a timeout", err)
 		}
@@ -114,7 +114,7 @@ func TestWaitWatched(t *testing.T) {
 			time.Sleep(100 * time.Millisecond)
 			_ = cms.Delete(ctx, "flag", metav1.DeleteOptions{})
 		}()
-		if err := kube.WaitWatched(ctx, time.Hour, time.Hour, []kube.Watcher{watchCM}, gone); err != nil {
+		if err := kube.WaitWatched(ctx, clock.Real{}, time.Hour, time.Hour, []kube.Watcher{watchCM}, gone); err != nil {
 			t.Fatal(err)
 		}
 		if n := looks.Load(); n > 4 {

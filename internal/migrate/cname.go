@@ -49,7 +49,7 @@ func (e Env) upsertCNAME(ctx context.Context, c plan.CNAME, value string) error 
 
 func (e Env) waitInsync(ctx context.Context, id, what string) error {
 	var failed batch.Misses
-	err := clock.Poll(ctx, min(e.poll(), route53Poll), defaultSyncTimeout, func(ctx context.Context) (bool, error) {
+	err := clock.Poll(ctx, e.clk(), min(e.poll(), route53Poll), defaultSyncTimeout, func(ctx context.Context) (bool, error) {
 		done, err := e.cnameBatch.insync(ctx, id)
 		if err != nil {
 			return false, failed.Tolerate(err)

@@ -13,6 +13,7 @@ import (
 
 	bgaws "github.com/bluegreen/bluegreen/internal/aws"
 	"github.com/bluegreen/bluegreen/internal/batch"
+	"github.com/bluegreen/bluegreen/internal/clock"
 )
 
 // route53Poll paces the reads of a change's status, as the weighted-record
@@ -26,6 +27,7 @@ const route53Poll = time.Second
 // takes up to 1,000) and share the reads of that change's status, instead
 // of fifty of each against a quota of five requests a second.
 type cnameChanges struct {
+	clk    clock.Clock
 	r53    bgaws.Route53
 	window time.Duration // how long a batch waits for more lanes to join
 
@@ -47,9 +49,9 @@ type changeBatch struct {
 // maxChanges is Route 53's limit of changes in one batch.
 const maxChanges = 1000
 
-func newCNAMEChanges(r53 bgaws.Route53, window time.Duration) *cnameChanges {
-	return &cnameChanges{r53: r53, window: window, pending: map[string]*changeBatch{}, last: map[string]*changeBatch{},
-		status: &batch.Batcher[r53types.ChangeStatus]{Interval: route53Poll, Fetch: func(ctx context.Context, ids []string) (map[string]r53types.ChangeStatus, error) {
+func newCNAMEChanges(r53 bgaws.Route53, clk clock.Clock, window time.Duration) *cnameChanges {
+	return &cnameChanges{r53: r53, clk: clk, window: window, pending: map[string]*changeBatch{}, last: map[string]*changeBatch{},
+		status: &batch.Batcher[r53types.ChangeStatus]{Interval: route53Poll, Clock: clk, Fetch: func(ctx context.Context, ids []string) (map[string]r53types.ChangeStatus, error) {
 			out := map[string]r53types.ChangeStatus{}
 			for _, id := range ids {
 				got, err := r53.GetChange(ctx, &route53.GetChangeInput{Id: aws.String(id)})
@@ -110,7 +112,7 @@ func closed(ch <-chan struct{}) bool {
 }
 
 func (c *cnameChanges) send(zone string, b *changeBatch) {
-	time.Sleep(c.window)
+	_ = clock.Sleep(b.ctx, c.clk, c.window) // more lanes join the batch meanwhile (b.ctx is never cancelled)
 	c.mu.Lock()
 	if c.pending[zone] == b {
 		delete(c.pending, zone)

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/route53"
 	r53types "github.com/aws/aws-sdk-go-v2/service/route53/types"
 
+	"github.com/bluegreen/bluegreen/internal/clock"
 	"github.com/bluegreen/bluegreen/test/awsfake"
 )
 
@@ -54,7 +55,7 @@ func TestCNAMEChangesBatchLanes(t *testing.T) {
 	cfg.HTTPClient = hc
 	r53 := route53.NewFromConfig(cfg)
 	e := Env{Poll: 50 * time.Millisecond}
-	e.cnameBatch = newCNAMEChanges(r53, e.poll())
+	e.cnameBatch = newCNAMEChanges(r53, clock.Real{}, e.poll())
 
 	const lanes = 30
 	errs := make([]error, lanes+1)
@@ -116,7 +117,7 @@ func TestCNAMEChangesOneBatch(t *testing.T) {
 	hc := &countingHTTP{paths: map[string]int{}}
 	cfg := fake.AWSConfig()
 	cfg.HTTPClient = hc
-	c := newCNAMEChanges(route53.NewFromConfig(cfg), 100*time.Millisecond)
+	c := newCNAMEChanges(route53.NewFromConfig(cfg), clock.Real{}, 100*time.Millisecond)
 	ids := make([]string, 20)
 	var wg sync.WaitGroup
 	for i := range ids {

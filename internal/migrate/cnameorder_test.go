@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/route53"
 	r53types "github.com/aws/aws-sdk-go-v2/service/route53/types"
 
+	"github.com/bluegreen/bluegreen/internal/clock"
 	"github.com/bluegreen/bluegreen/internal/plan"
 	"github.com/bluegreen/bluegreen/test/awsfake"
 )
@@ -50,7 +51,7 @@ func TestCNAMEUndoLandsAfterACancelledRepoint(t *testing.T) {
 	cfg.HTTPClient = slow
 	r53 := route53.NewFromConfig(cfg)
 	e := Env{Poll: 20 * time.Millisecond}
-	e.cnameBatch = newCNAMEChanges(r53, e.poll())
+	e.cnameBatch = newCNAMEChanges(r53, clock.Real{}, e.poll())
 
 	// When the repoint to B is cancelled while its change is on the wire, and the undo runs
 	fwd, cancel := context.WithCancel(context.Background())

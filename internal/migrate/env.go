@@ -43,6 +43,14 @@ type Env struct {
 	cnameBatch *cnameChanges
 }
 
+// clk is the Env's clock, the wall clock when none is set.
+func (e Env) clk() clock.Clock {
+	if e.Clock == nil {
+		return clock.Real{}
+	}
+	return e.Clock
+}
+
 func (e Env) poll() time.Duration {
 	if e.Poll > 0 {
 		return e.Poll
@@ -53,10 +61,10 @@ func (e Env) poll() time.Duration {
 // Actions returns every cluster-scope action: the hand-off's and this
 // package's.
 func Actions(e Env) map[string]engine.Action {
-	e.cnameBatch = newCNAMEChanges(e.AWS.Route53, e.poll())
+	e.cnameBatch = newCNAMEChanges(e.AWS.Route53, e.clk(), e.poll())
 	acts := volume.Actions(volume.Env{
 		Source: e.Source, Target: e.Target, SourceName: e.SourceName, TargetName: e.TargetName,
-		EC2: e.AWS.EC2, Log: e.Log, Poll: e.Poll,
+		EC2: e.AWS.EC2, Log: e.Log, Poll: e.Poll, Clock: e.Clock,
 	})
 	acts[plan.KindStandby] = e.standbyCopy()
 	acts[plan.KindStandbyReady] = e.standbyReady()

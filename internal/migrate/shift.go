@@ -5,9 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/bluegreen/bluegreen/internal/check"
+	"github.com/bluegreen/bluegreen/internal/clock"
 	"github.com/bluegreen/bluegreen/internal/engine"
 	"github.com/bluegreen/bluegreen/internal/plan"
 	"github.com/bluegreen/bluegreen/internal/traffic"
@@ -42,14 +42,14 @@ func (e Env) shift() engine.Action {
 				return nil, err
 			}
 			want := split(p.Green)
-			start := time.Now()
+			start := e.clk().Now()
 			for _, t := range e.Records {
 				e.Log.Info("shifting traffic", "record", t.Name, "split", want.String())
 				if err := e.Router.Shift(ctx, t, want); err != nil {
 					return nil, fmt.Errorf("shift %s to %s: %w", t.Name, want, err)
 				}
 			}
-			e.Log.Info("shifted traffic", "split", want.String(), "elapsed", time.Since(start))
+			e.Log.Info("shifted traffic", "split", want.String(), "elapsed", clock.Since(e.clk(), start))
 			if err := e.Clock.SleepUntil(ctx, e.Clock.Now().Add(p.Pause.D())); err != nil {
 				return nil, err
 			}

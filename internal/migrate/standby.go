@@ -176,7 +176,7 @@ func (e Env) waitStandby(ctx context.Context, r *journal.Run, timeout time.Durat
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	return standby.WaitReady(ctx, e.TargetObjects, refs)
+	return standby.WaitReady(ctx, e.clk(), e.TargetObjects, refs)
 }
 
 // standbyReadyNow is the checklist's look at the standby: ready now, or

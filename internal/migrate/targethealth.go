@@ -38,7 +38,7 @@ func (e Env) targetHealth(ctx context.Context) (*CheckResult, error) {
 		wait = targetHealthWait
 	}
 	var last []string
-	err := clock.Poll(ctx, min(time.Second, wait/4), wait, func(ctx context.Context) (bool, error) {
+	err := clock.Poll(ctx, e.clk(), min(time.Second, wait/4), wait, func(ctx context.Context) (bool, error) {
 		bad, err := e.unhealthyTargets(ctx)
 		if err != nil {
 			return false, err

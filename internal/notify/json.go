@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bluegreen/bluegreen/internal/clock"
 	"github.com/bluegreen/bluegreen/internal/redact"
 )
 
@@ -33,7 +34,7 @@ type JSONWebhook struct {
 	Logger *slog.Logger
 	// Clock times retry waits and stamps events without a Time; nil means
 	// the system clock.
-	Clock Clock
+	Clock clock.Clock
 	// Backoff is the first retry wait, doubled for each further retry; 0
 	// means DefaultBackoff.
 	Backoff time.Duration
@@ -58,7 +59,7 @@ func (j *JSONWebhook) Notify(ctx context.Context, e Event) error {
 
 // payload returns e with every text field redacted and a UTC time: a
 // message may quote an error that names a secret.
-func (j *JSONWebhook) payload(e Event, c Clock) Event {
+func (j *JSONWebhook) payload(e Event, c clock.Clock) Event {
 	for _, f := range []*string{&e.App, &e.Namespace, &e.Run, &e.FromColor, &e.ToColor, &e.Image, &e.Message} {
 		*f = hideSecrets(j.Secrets, nil, *f)
 	}

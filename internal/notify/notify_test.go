@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bluegreen/bluegreen/internal/clock"
 	"github.com/bluegreen/bluegreen/internal/redact"
 )
 
@@ -43,29 +44,6 @@ func (b *logBuffer) String() string {
 func testLogger() (*slog.Logger, *logBuffer) {
 	b := &logBuffer{}
 	return slog.New(slog.NewJSONHandler(b, &slog.HandlerOptions{Level: slog.LevelDebug})), b
-}
-
-// fakeClock records the waits asked for and fires them at once.
-type fakeClock struct {
-	mu    sync.Mutex
-	waits []time.Duration
-}
-
-func (c *fakeClock) Now() time.Time { return time.Unix(0, 0) }
-
-func (c *fakeClock) After(d time.Duration) <-chan time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.waits = append(c.waits, d)
-	ch := make(chan time.Time, 1)
-	ch <- time.Unix(0, 0)
-	return ch
-}
-
-func (c *fakeClock) Waits() []time.Duration {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]time.Duration(nil), c.waits...)
 }
 
 // reply is one scripted answer of the test webhook.
@@ -218,8 +196,8 @@ func TestSlackRetries(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := newHookServer(t, tt.replies...)
 			log, logs := testLogger()
-			clock := &fakeClock{}
-			s := &Slack{URL: srv.hookURL(), Logger: log, Clock: clock, Backoff: 10 * time.Millisecond}
+			clk := clock.NewFake(time.Unix(0, 0))
+			s := &Slack{URL: srv.hookURL(), Logger: log, Clock: clk, Backoff: 10 * time.Millisecond}
 			err := s.Notify(context.Background(), promoted)
 			switch {
 			case tt.wantErr == "" && err != nil:
@@ -236,8 +214,8 @@ func TestSlackRetries(t *testing.T) {
 			if got := srv.calls.Load(); got != tt.wantCalls {
 				t.Errorf("calls = %d, want %d", got, tt.wantCalls)
 			}
-			if fmt.Sprint(clock.Waits()) != fmt.Sprint(tt.wantWaits) {
-				t.Errorf("waits = %v, want %v", clock.Waits(), tt.wantWaits)
+			if fmt.Sprint(clk.Waits()) != fmt.Sprint(tt.wantWaits) {
+				t.Errorf("waits = %v, want %v", clk.Waits(), tt.wantWaits)
 			}
 			assertNoSecret(t, "logs", logs.String())
 		})
@@ -249,13 +227,13 @@ func TestSlackTransportErrors(t *testing.T) {
 	hook := srv.URL + secretPath
 	srv.Close()
 	log, logs := testLogger()
-	clock := &fakeClock{}
-	err := (&Slack{URL: hook, Logger: log, Clock: clock, Backoff: time.Millisecond}).Notify(context.Background(), promoted)
+	clk := clock.NewFake(time.Unix(0, 0))
+	err := (&Slack{URL: hook, Logger: log, Clock: clk, Backoff: time.Millisecond}).Notify(context.Background(), promoted)
 	if err == nil || !strings.Contains(err.Error(), "refused") {
 		t.Fatalf("err = %v", err)
 	}
-	if len(clock.Waits()) != MaxRetries {
-		t.Errorf("transport errors retried %d times, want %d", len(clock.Waits()), MaxRetries)
+	if len(clk.Waits()) != MaxRetries {
+		t.Errorf("transport errors retried %d times, want %d", len(clk.Waits()), MaxRetries)
 	}
 	assertNoSecret(t, "error", err.Error())
 	assertNoSecret(t, "logs", logs.String())
@@ -278,11 +256,11 @@ func TestSlackTimeoutAndCancel(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 	t.Cleanup(func() { close(release) })
-	clock := &fakeClock{}
-	s := &Slack{URL: srv.URL + secretPath, Timeout: 20 * time.Millisecond, Clock: clock, Backoff: time.Millisecond}
+	clk := clock.NewFake(time.Unix(0, 0))
+	s := &Slack{URL: srv.URL + secretPath, Timeout: 20 * time.Millisecond, Clock: clk, Backoff: time.Millisecond}
 	err := s.Notify(context.Background(), promoted)
-	if err == nil || !strings.Contains(err.Error(), "deadline exceeded") || len(clock.Waits()) != MaxRetries {
-		t.Fatalf("err = %v, waits %v", err, clock.Waits())
+	if err == nil || !strings.Contains(err.Error(), "deadline exceeded") || len(clk.Waits()) != MaxRetries {
+		t.Fatalf("err = %v, waits %v", err, clk.Waits())
 	}
 	assertNoSecret(t, "error", err.Error())
 

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bluegreen/bluegreen/internal/clock"
 	"github.com/bluegreen/bluegreen/internal/redact"
 )
 
@@ -23,7 +24,7 @@ type Slack struct {
 	// Logger receives retry and failure logs; nil discards them.
 	Logger *slog.Logger
 	// Clock times retry waits; nil means the system clock.
-	Clock Clock
+	Clock clock.Clock
 	// Backoff is the first retry wait, doubled for each further retry; 0
 	// means DefaultBackoff.
 	Backoff time.Duration

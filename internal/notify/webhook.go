@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bluegreen/bluegreen/internal/clock"
 	"github.com/bluegreen/bluegreen/internal/redact"
 )
 
@@ -22,17 +23,6 @@ const (
 	DefaultTimeout = 10 * time.Second
 	DefaultBackoff = time.Second
 )
-
-// Clock is the time source for retry waits and event times.
-type Clock interface {
-	Now() time.Time
-	After(d time.Duration) <-chan time.Time
-}
-
-type systemClock struct{}
-
-func (systemClock) Now() time.Time                         { return time.Now() }
-func (systemClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
 
 // hook is the delivery both webhook notifiers share: one JSON POST with a
 // per-attempt timeout, retried on 5xx, 429 and transport errors. It is the
@@ -45,7 +35,7 @@ type hook struct {
 	timeout time.Duration
 	client  *http.Client
 	log     *slog.Logger
-	clock   Clock
+	clock   clock.Clock
 	backoff time.Duration
 	secrets *redact.Secrets
 }
@@ -134,9 +124,9 @@ func (h hook) logger() *slog.Logger {
 	return h.log
 }
 
-func (h hook) getClock() Clock {
+func (h hook) getClock() clock.Clock {
 	if h.clock == nil {
-		return systemClock{}
+		return clock.Real{}
 	}
 	return h.clock
 }

@@ -60,6 +60,9 @@ func Actions(d Deps) map[string]engine.Action {
 }
 
 func (d Deps) withDefaults() Deps {
+	if d.Clock == nil {
+		d.Clock = clock.Real{}
+	}
 	if d.EndpointTimeout == 0 {
 		d.EndpointTimeout = 60 * time.Second
 	}
@@ -276,7 +279,7 @@ func (d Deps) waitRollout() engine.Action {
 			if err != nil {
 				return nil, err
 			}
-			return nil, WaitRollout(ctx, d.Client, p.Namespace, p.Deployment, p.Timeout.D())
+			return nil, WaitRollout(ctx, d.Clock, d.Client, p.Namespace, p.Deployment, p.Timeout.D())
 		},
 	}
 }

@@ -130,7 +130,7 @@ func (d Deps) scaleDown() engine.Action {
 					return kubeErr(fmt.Errorf("recreate autoscaler %s/%s: %w", p.Namespace, before.HPA.Name, err))
 				}
 			}
-			return WaitRollout(ctx, d.Client, p.Namespace, p.Deployment, 5*time.Minute)
+			return WaitRollout(ctx, d.Clock, d.Client, p.Namespace, p.Deployment, 5*time.Minute)
 		},
 	}
 }

@@ -150,7 +150,7 @@ func (d Deps) shift(ctx context.Context, p plan.SwitchParams, to plan.Color, nee
 	if err := d.Router.Shift(ctx, preview, traffic.All(string(to.Other()), string(to))); err != nil {
 		return err
 	}
-	return WaitEndpoints(ctx, d.Client, p.Namespace, p.ActiveService, sel, d.EndpointTimeout)
+	return WaitEndpoints(ctx, d.Clock, d.Client, p.Namespace, p.ActiveService, sel, d.EndpointTimeout)
 }
 
 // waitPodsReady waits until at least need pods match sel and every
@@ -175,7 +175,7 @@ func (d Deps) waitPodsReady(ctx context.Context, ns string, sel map[string]strin
 		}
 		return ready >= need && ready == total, nil
 	}
-	err := poll(ctx, timeout, count)
+	err := poll(ctx, d.Clock, timeout, count)
 	switch {
 	case !errors.Is(err, errTimeout):
 		return err

@@ -177,7 +177,7 @@ func (d Deps) narrowActive() engine.Action {
 		if _, err := svcs.Update(ctx, svc, metav1.UpdateOptions{}); err != nil {
 			return kubeErr(fmt.Errorf("set selector of service %s/%s: %w", ns, name, err))
 		}
-		return WaitEndpoints(ctx, d.Client, ns, name, sel, d.EndpointTimeout)
+		return WaitEndpoints(ctx, d.Clock, d.Client, ns, name, sel, d.EndpointTimeout)
 	}
 	return engine.Action{
 		Capture: func(ctx context.Context, x engine.Exec) (any, error) {

@@ -32,8 +32,8 @@ const pollInterval = 50 * time.Millisecond
 var errTimeout = clock.ErrTimeout
 
 // poll is clock.Poll at the service scope's interval.
-func poll(ctx context.Context, timeout time.Duration, cond func(context.Context) (bool, error)) error {
-	return clock.Poll(ctx, pollInterval, timeout, cond)
+func poll(ctx context.Context, clk clock.Clock, timeout time.Duration, cond func(context.Context) (bool, error)) error {
+	return clock.Poll(ctx, clk, pollInterval, timeout, cond)
 }
 
 // ErrProgressDeadline means a Deployment's controller gave up on its
@@ -104,10 +104,10 @@ func (s *stall) check(d *appsv1.Deployment, now time.Time) error {
 // WaitRollout waits until RolloutComplete holds or timeout passes, then
 // reports what it was still waiting for. A rollout past its progress
 // deadline fails at once.
-func WaitRollout(ctx context.Context, c kubernetes.Interface, ns, name string, timeout time.Duration) error {
+func WaitRollout(ctx context.Context, clk clock.Clock, c kubernetes.Interface, ns, name string, timeout time.Duration) error {
 	var why string
 	var st stall
-	err := poll(ctx, timeout, func(ctx context.Context) (bool, error) {
+	err := poll(ctx, clk, timeout, func(ctx context.Context) (bool, error) {
 		d, err := c.AppsV1().Deployments(ns).Get(ctx, name, metav1.GetOptions{})
 		if err != nil {
 			return false, fmt.Errorf("get deployment %s/%s: %w", ns, name, err)
@@ -117,7 +117,7 @@ func WaitRollout(ctx context.Context, c kubernetes.Interface, ns, name string, t
 		if ok || err != nil {
 			return ok, err
 		}
-		return false, st.check(d, time.Now())
+		return false, st.check(d, clk.Now())
 	})
 	if errors.Is(err, errTimeout) {
 		return fmt.Errorf("deployment %s/%s did not roll out within %s: %s", ns, name, timeout, why)
@@ -156,8 +156,8 @@ func EndpointsOnly(ctx context.Context, c kubernetes.Interface, ns, svc string, 
 }
 
 // WaitEndpoints waits until EndpointsOnly holds.
-func WaitEndpoints(ctx context.Context, c kubernetes.Interface, ns, svc string, selector map[string]string, timeout time.Duration) error {
-	err := poll(ctx, timeout, func(ctx context.Context) (bool, error) { return EndpointsOnly(ctx, c, ns, svc, selector) })
+func WaitEndpoints(ctx context.Context, clk clock.Clock, c kubernetes.Interface, ns, svc string, selector map[string]string, timeout time.Duration) error {
+	err := poll(ctx, clk, timeout, func(ctx context.Context) (bool, error) { return EndpointsOnly(ctx, c, ns, svc, selector) })
 	if errors.Is(err, errTimeout) {
 		return fmt.Errorf("service %s/%s: endpoints did not converge on %v within %s", ns, svc, selector, timeout)
 	}

@@ -23,6 +23,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/utils/ptr"
 
+	"github.com/bluegreen/bluegreen/internal/clock"
 	"github.com/bluegreen/bluegreen/test/testbed"
 )
 
@@ -100,7 +101,7 @@ func seedShop(ctx context.Context, t *testing.T, p standbyPair) {
 	}, metav1.CreateOptions{}))
 	waitCtx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	if err := WaitReady(waitCtx, p.src, []ObjectRef{{APIVersion: "apps/v1", Kind: "Deployment", Namespace: "shop", Name: "web"}}); err != nil {
+	if err := WaitReady(waitCtx, clock.Real{}, p.src, []ObjectRef{{APIVersion: "apps/v1", Kind: "Deployment", Namespace: "shop", Name: "web"}}); err != nil {
 		t.Fatalf("source: %v", err)
 	}
 }
@@ -183,7 +184,7 @@ func checkFirstCopy(ctx context.Context, t *testing.T, p standbyPair) {
 	}
 	waitCtx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	if err := WaitReady(waitCtx, p.dst, res.Applied); err != nil {
+	if err := WaitReady(waitCtx, clock.Real{}, p.dst, res.Applied); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -312,7 +313,7 @@ func checkWaitReadyTimeout(ctx context.Context, t *testing.T, p standbyPair) {
 		{APIVersion: "apps/v1", Kind: "Deployment", Namespace: "shop", Name: "web"},
 		{APIVersion: "apps/v1", Kind: "Deployment", Namespace: "shop", Name: "stuck"},
 	}
-	err = WaitReady(waitCtx, p.dst, refs)
+	err = WaitReady(waitCtx, clock.Real{}, p.dst, refs)
 	if !errors.Is(err, ErrNotReady) || !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("err = %v, want ErrNotReady and the deadline", err)
 	}

@@ -12,6 +12,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/utils/ptr"
+
+	"github.com/bluegreen/bluegreen/internal/clock"
 )
 
 // ErrNotReady marks a WaitReady that ended before every Deployment had
@@ -27,7 +29,7 @@ const readyPollInterval = 250 * time.Millisecond
 // Other kinds are ignored. It waits as long as ctx allows; when ctx ends
 // first, the error wraps ErrNotReady and ctx's error and names the first
 // Deployment not ready with its counts.
-func WaitReady(ctx context.Context, dst *Cluster, refs []ObjectRef) error {
+func WaitReady(ctx context.Context, clk clock.Clock, dst *Cluster, refs []ObjectRef) error {
 	var pending []ObjectRef
 	for _, r := range refs {
 		if r.GroupVersionKind().GroupKind() == (schema.GroupKind{Group: appsv1.GroupName, Kind: "Deployment"}) {
@@ -35,8 +37,6 @@ func WaitReady(ctx context.Context, dst *Cluster, refs []ObjectRef) error {
 		}
 	}
 	last := map[ObjectRef]string{}
-	tick := time.NewTicker(readyPollInterval)
-	defer tick.Stop()
 	for {
 		var err error
 		if pending, err = notReady(ctx, dst, pending, last); err != nil {
@@ -53,7 +53,7 @@ func WaitReady(ctx context.Context, dst *Cluster, refs []ObjectRef) error {
 			}
 			return fmt.Errorf("deployment %s/%s in target: %s%s: %w: %w",
 				r.Namespace, r.Name, last[r], more, ErrNotReady, context.Cause(ctx))
-		case <-tick.C:
+		case <-clk.After(readyPollInterval):
 		}
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -13,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/bluegreen/bluegreen/internal/clock"
 	"github.com/bluegreen/bluegreen/internal/kube"
 	"github.com/bluegreen/bluegreen/internal/plan"
 )
@@ -31,7 +31,7 @@ func (e Env) scale(ctx context.Context, c kubernetes.Interface, cluster string, 
 	if n == 0 {
 		watches = []kube.Watcher{kube.Selected(c.CoreV1().Pods(p.Namespace).Watch, sel)}
 	}
-	err = kube.WaitWatched(ctx, e.poll(), p.Timeout.D(), watches, func(ctx context.Context) (bool, error) {
+	err = kube.WaitWatched(ctx, e.clk(), e.poll(), p.Timeout.D(), watches, func(ctx context.Context) (bool, error) {
 		if n == 0 {
 			pods, err := c.CoreV1().Pods(p.Namespace).List(ctx, metav1.ListOptions{LabelSelector: sel})
 			if err != nil {
@@ -81,7 +81,7 @@ func (e Env) deleteClaims(ctx context.Context, c kubernetes.Interface, cluster s
 			return fmt.Errorf("delete pvc %s/%s in %s: %w", p.Namespace, cl.PVC, cluster, kerr(err))
 		}
 	}
-	return kube.WaitWatched(ctx, e.poll(), p.Timeout.D(), claimWatches(c, p, false), func(ctx context.Context) (bool, error) {
+	return kube.WaitWatched(ctx, e.clk(), e.poll(), p.Timeout.D(), claimWatches(c, p, false), func(ctx context.Context) (bool, error) {
 		for _, cl := range p.Claims {
 			_, err := c.CoreV1().PersistentVolumeClaims(p.Namespace).Get(ctx, cl.PVC, metav1.GetOptions{})
 			if err == nil {
@@ -120,19 +120,19 @@ func (e Env) restoreClaims(ctx context.Context, p plan.HandoffParams, claims []c
 		}
 		// Let the PV controller see the freed PV (Available) before the
 		// claim appears, or the claim waits for its next resync (15 s).
-		start := time.Now()
+		start := e.clk().Now()
 		if err := e.waitAvailablePV(ctx, pvName, p); err != nil {
 			return err
 		}
-		e.Log.Info("pv available for its claim again", "pv", pvName, "elapsed", time.Since(start))
+		e.Log.Info("pv available for its claim again", "pv", pvName, "elapsed", clock.Since(e.clk(), start))
 		w := want
 		if _, err := core.PersistentVolumeClaims(p.Namespace).Create(ctx, &w, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
 			return fmt.Errorf("re-create pvc %s/%s in %s: %w", p.Namespace, want.Name, e.SourceName, kerr(err))
 		}
 	}
-	start := time.Now()
+	start := e.clk().Now()
 	err := e.waitBound(ctx, e.Source, e.SourceName, p)
-	e.Log.Info("claims re-bound", "statefulset", p.Namespace+"/"+p.Name, "elapsed", time.Since(start))
+	e.Log.Info("claims re-bound", "statefulset", p.Namespace+"/"+p.Name, "elapsed", clock.Since(e.clk(), start))
 	return err
 }
 
@@ -141,7 +141,7 @@ func (e Env) restoreClaims(ctx context.Context, p plan.HandoffParams, claims []c
 // intact, and a pod that uses the claim can be scheduled.
 func (e Env) waitBound(ctx context.Context, c kubernetes.Interface, cluster string, p plan.HandoffParams) error {
 	poked := map[string]bool{}
-	err := kube.WaitWatched(ctx, e.poll(), p.Timeout.D(), claimWatches(c, p, true), func(ctx context.Context) (bool, error) {
+	err := kube.WaitWatched(ctx, e.clk(), e.poll(), p.Timeout.D(), claimWatches(c, p, true), func(ctx context.Context) (bool, error) {
 		for _, cl := range p.Claims {
 			pvc, err := c.CoreV1().PersistentVolumeClaims(p.Namespace).Get(ctx, cl.PVC, metav1.GetOptions{})
 			if apierrors.IsNotFound(err) {
@@ -238,7 +238,7 @@ func claimFromPlan(p plan.HandoffParams, c plan.ClaimObserved) *corev1.Persisten
 
 func (e Env) waitAvailablePV(ctx context.Context, name string, p plan.HandoffParams) error {
 	watches := []kube.Watcher{kube.Named(e.Source.CoreV1().PersistentVolumes().Watch, name)}
-	err := kube.WaitWatched(ctx, e.poll(), p.Timeout.D(), watches, func(ctx context.Context) (bool, error) {
+	err := kube.WaitWatched(ctx, e.clk(), e.poll(), p.Timeout.D(), watches, func(ctx context.Context) (bool, error) {
 		pv, err := e.Source.CoreV1().PersistentVolumes().Get(ctx, name, metav1.GetOptions{})
 		if err != nil {
 			return false, kerr(err)

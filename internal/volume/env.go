@@ -13,6 +13,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	bgaws "github.com/bluegreen/bluegreen/internal/aws"
+	"github.com/bluegreen/bluegreen/internal/clock"
 	"github.com/bluegreen/bluegreen/internal/engine"
 	"github.com/bluegreen/bluegreen/internal/plan"
 )
@@ -34,10 +35,20 @@ type Env struct {
 	Log                    *slog.Logger
 	// Poll is how often waits re-read the clusters and EC2 (default 250ms).
 	Poll time.Duration
+	// Clock times every wait; nil is the wall clock.
+	Clock clock.Clock
 
 	// reads batches the waits' EC2 reads across lanes. Actions sets it;
 	// the actions are the only users of an Env's methods.
 	reads *ec2Reads
+}
+
+// clk is the Env's clock, the wall clock when none is set.
+func (e Env) clk() clock.Clock {
+	if e.Clock == nil {
+		return clock.Real{}
+	}
+	return e.Clock
 }
 
 func (e Env) poll() time.Duration {

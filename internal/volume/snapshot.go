@@ -37,7 +37,7 @@ func (e Env) snapshot() engine.Action {
 		}
 		tries := map[string]int{}
 		var failed batch.Misses
-		err = clock.Poll(ctx, e.poll(), p.Timeout.D(), func(ctx context.Context) (bool, error) {
+		err = clock.Poll(ctx, e.clk(), e.poll(), p.Timeout.D(), func(ctx context.Context) (bool, error) {
 			got, err := e.reads.snapshots.Get(ctx, values(snaps))
 			if err != nil {
 				return false, failed.Tolerate(err)

@@ -190,7 +190,7 @@ func (e Env) forceable(ctx context.Context, vols []string) error {
 
 func (e Env) waitAvailable(ctx context.Context, vols []string, timeout time.Duration) error {
 	var failed batch.Misses
-	return clock.Poll(ctx, e.poll(), timeout, func(ctx context.Context) (bool, error) {
+	return clock.Poll(ctx, e.clk(), e.poll(), timeout, func(ctx context.Context) (bool, error) {
 		got, err := e.reads.volumes.Get(ctx, vols)
 		if err != nil {
 			return false, failed.Tolerate(err)

@@ -304,7 +304,7 @@ func (e Env) verifyAttached() engine.Action {
 		vols := volumeIDs(p)
 		seen := map[string]string{}
 		var failed batch.Misses
-		err = clock.Poll(ctx, e.poll(), p.Timeout.D(), func(ctx context.Context) (bool, error) {
+		err = clock.Poll(ctx, e.clk(), e.poll(), p.Timeout.D(), func(ctx context.Context) (bool, error) {
 			nodes, err := nodesByInstance(ctx, e.Target)
 			if err != nil {
 				return false, err

@@ -167,6 +167,13 @@ type fakeClock struct{ m *awsfake.ManualClock }
 
 func (c fakeClock) Now() time.Time { return c.m.Now() }
 
+func (c fakeClock) After(d time.Duration) <-chan time.Time {
+	c.m.Advance(max(d, 0))
+	ch := make(chan time.Time, 1)
+	ch <- c.m.Now()
+	return ch
+}
+
 func (c fakeClock) SleepUntil(ctx context.Context, t time.Time) error {
 	if d := t.Sub(c.m.Now()); d > 0 {
 		c.m.Advance(d)
