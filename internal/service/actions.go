@@ -8,7 +8,6 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
@@ -18,6 +17,7 @@ import (
 	"github.com/bluegreen/bluegreen/internal/clock"
 	"github.com/bluegreen/bluegreen/internal/engine"
 	"github.com/bluegreen/bluegreen/internal/journal"
+	"github.com/bluegreen/bluegreen/internal/kube"
 	"github.com/bluegreen/bluegreen/internal/plan"
 	"github.com/bluegreen/bluegreen/internal/traffic"
 )
@@ -70,13 +70,7 @@ func (d Deps) withDefaults() Deps {
 }
 
 // kubeErr marks the API errors worth retrying as transient.
-func kubeErr(err error) error {
-	if apierrors.IsConflict(err) || apierrors.IsServerTimeout(err) || apierrors.IsTooManyRequests(err) ||
-		apierrors.IsServiceUnavailable(err) || apierrors.IsTimeout(err) {
-		return engine.Transient(err)
-	}
-	return err
-}
+func kubeErr(err error) error { return kube.Transient(err) }
 
 func params[T any](x engine.Exec) (T, error) {
 	var p T

@@ -16,6 +16,7 @@ import (
 	"github.com/bluegreen/bluegreen/internal/check"
 	"github.com/bluegreen/bluegreen/internal/engine"
 	"github.com/bluegreen/bluegreen/internal/journal"
+	"github.com/bluegreen/bluegreen/internal/kube"
 	"github.com/bluegreen/bluegreen/internal/plan"
 	"github.com/bluegreen/bluegreen/internal/traffic"
 	"github.com/bluegreen/bluegreen/internal/traffic/selector"
@@ -74,7 +75,7 @@ func (d Deps) readyCheck(ns, name string) check.Check {
 		if err != nil {
 			return check.Result{}, fmt.Errorf("get deployment %s/%s: %w", ns, name, err)
 		}
-		ok, why, err := RolloutComplete(dep)
+		ok, why, err := kube.RolloutComplete(dep)
 		return check.Result{Name: "pods-ready", Passed: ok, Attempts: 1, Detail: why}, err
 	}}
 }

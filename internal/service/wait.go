@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/bluegreen/bluegreen/internal/clock"
+	"github.com/bluegreen/bluegreen/internal/kube"
 	appsv1 "k8s.io/api/apps/v1"
-	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -34,40 +34,6 @@ var errTimeout = clock.ErrTimeout
 // poll is clock.Poll at the service scope's interval.
 func poll(ctx context.Context, clk clock.Clock, timeout time.Duration, cond func(context.Context) (bool, error)) error {
 	return clock.Poll(ctx, clk, pollInterval, timeout, cond)
-}
-
-// ErrProgressDeadline means a Deployment's controller gave up on its
-// rollout (condition Progressing=False, reason ProgressDeadlineExceeded):
-// waiting longer cannot help.
-var ErrProgressDeadline = errors.New("rollout exceeded its progress deadline")
-
-// RolloutComplete reports whether a Deployment has finished rolling out:
-// the controller saw the latest spec, every replica runs the latest template,
-// is Ready, and no old replica is left. It returns an error wrapping
-// ErrProgressDeadline, naming the Deployment, when the controller reports
-// that the rollout exceeded spec.progressDeadlineSeconds.
-func RolloutComplete(d *appsv1.Deployment) (bool, string, error) {
-	want := ptr.Deref(d.Spec.Replicas, 1)
-	s := d.Status
-	if s.ObservedGeneration < d.Generation {
-		return false, "waiting for the controller to observe the new spec", nil
-	}
-	for _, c := range s.Conditions {
-		if c.Type == appsv1.DeploymentProgressing && c.Status == corev1.ConditionFalse && c.Reason == "ProgressDeadlineExceeded" {
-			return false, c.Message, fmt.Errorf("%w: deployment %s/%s: %s (its new pods did not become Ready within spec.progressDeadlineSeconds=%d; "+
-				"see `kubectl describe deployment %s -n %s`, fix the image or its readiness probe, or raise progressDeadlineSeconds)",
-				ErrProgressDeadline, d.Namespace, d.Name, c.Message, ptr.Deref(d.Spec.ProgressDeadlineSeconds, 600), d.Name, d.Namespace)
-		}
-	}
-	switch {
-	case s.UpdatedReplicas < want:
-		return false, fmt.Sprintf("%d of %d replicas updated", s.UpdatedReplicas, want), nil
-	case s.Replicas > s.UpdatedReplicas:
-		return false, fmt.Sprintf("%d old replicas pending termination", s.Replicas-s.UpdatedReplicas), nil
-	case s.ReadyReplicas < want || s.AvailableReplicas < want:
-		return false, fmt.Sprintf("%d of %d updated replicas ready", s.ReadyReplicas, want), nil
-	}
-	return true, "", nil
 }
 
 // stall applies a Deployment's progress deadline from what the wait sees.
@@ -97,7 +63,7 @@ func (s *stall) check(d *appsv1.Deployment, now time.Time) error {
 	}
 	return fmt.Errorf("%w: deployment %s/%s: no progress for %s, %d of %d updated replicas ready (its new pods did not become Ready within spec.progressDeadlineSeconds=%d; "+
 		"see `kubectl describe deployment %s -n %s`, fix the image or its readiness probe, or raise progressDeadlineSeconds)",
-		ErrProgressDeadline, d.Namespace, d.Name, now.Sub(s.since).Round(time.Second), d.Status.ReadyReplicas, ptr.Deref(d.Spec.Replicas, 1),
+		kube.ErrProgressDeadline, d.Namespace, d.Name, now.Sub(s.since).Round(time.Second), d.Status.ReadyReplicas, ptr.Deref(d.Spec.Replicas, 1),
 		*d.Spec.ProgressDeadlineSeconds, d.Name, d.Namespace)
 }
 
@@ -112,7 +78,7 @@ func WaitRollout(ctx context.Context, clk clock.Clock, c kubernetes.Interface, n
 		if err != nil {
 			return false, fmt.Errorf("get deployment %s/%s: %w", ns, name, err)
 		}
-		ok, w, err := RolloutComplete(d)
+		ok, w, err := kube.RolloutComplete(d)
 		why = w
 		if ok || err != nil {
 			return ok, err

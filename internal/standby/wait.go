@@ -11,9 +11,9 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/utils/ptr"
 
 	"github.com/bluegreen/bluegreen/internal/clock"
+	"github.com/bluegreen/bluegreen/internal/kube"
 )
 
 // ErrNotReady marks a WaitReady that ended before every Deployment had
@@ -82,7 +82,10 @@ func notReady(ctx context.Context, dst *Cluster, refs []ObjectRef, last map[Obje
 		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, &d); err != nil {
 			return nil, fmt.Errorf("decode deployment %s/%s: %w", r.Namespace, r.Name, err)
 		}
-		done, counts := rolledOut(&d)
+		done, counts, err := rolledOut(&d)
+		if err != nil {
+			return nil, fmt.Errorf("deployment %s/%s in target: %w", r.Namespace, r.Name, err)
+		}
 		last[r] = counts
 		if !done {
 			pending = append(pending, r)
@@ -97,15 +100,11 @@ func permanent(err error) bool {
 		apierrors.IsBadRequest(err) || apierrors.IsInvalid(err) || apierrors.IsMethodNotSupported(err)
 }
 
-// rolledOut reports whether d has finished rolling out, and its counts as
-// "generation 2 observed 2, replicas 2/2, updated 1/2, available 1/2".
-func rolledOut(d *appsv1.Deployment) (bool, string) {
-	want := ptr.Deref(d.Spec.Replicas, 1)
-	st := d.Status
-	counts := fmt.Sprintf("generation %d observed %d, replicas %d/%d, updated %d/%d, ready %d/%d, available %d/%d",
-		d.Generation, st.ObservedGeneration, st.Replicas, want, st.UpdatedReplicas, want,
-		st.ReadyReplicas, want, st.AvailableReplicas, want)
-	done := st.ObservedGeneration >= d.Generation &&
-		st.UpdatedReplicas == want && st.Replicas == want && st.AvailableReplicas == want
-	return done, counts
+// rolledOut reports whether d has finished rolling out, by the module's
+// one rule (kube.RolloutComplete), and its counts as "generation 2
+// observed 2, replicas 2/2, updated 1/2, ready 1/2, available 1/2". A
+// rollout past its progress deadline is an error: waiting cannot help.
+func rolledOut(d *appsv1.Deployment) (bool, string, error) {
+	done, _, err := kube.RolloutComplete(d)
+	return done, kube.RolloutCounts(d), err
 }

@@ -43,8 +43,8 @@ func TestRolledOut(t *testing.T) {
 				Spec:       appsv1.DeploymentSpec{Replicas: tt.replicas},
 				Status:     tt.status,
 			}
-			got, counts := rolledOut(d)
-			if got != tt.want || counts != tt.wantCounts {
+			got, counts, err := rolledOut(d)
+			if err != nil || got != tt.want || counts != tt.wantCounts {
 				t.Fatalf("rolledOut = %v, %q; want %v, %q", got, counts, tt.want, tt.wantCounts)
 			}
 		})

@@ -15,6 +15,7 @@ import (
 	bgaws "github.com/bluegreen/bluegreen/internal/aws"
 	"github.com/bluegreen/bluegreen/internal/clock"
 	"github.com/bluegreen/bluegreen/internal/engine"
+	"github.com/bluegreen/bluegreen/internal/kube"
 	"github.com/bluegreen/bluegreen/internal/plan"
 )
 
@@ -89,19 +90,7 @@ func volumeIDs(p plan.HandoffParams) []string {
 }
 
 // kerr marks API errors worth retrying as transient.
-func kerr(err error) error {
-	if err == nil {
-		return nil
-	}
-	var se interface{ Status() metav1.Status }
-	if errors.As(err, &se) {
-		switch se.Status().Code {
-		case 409, 429, 500, 502, 503, 504:
-			return engine.Transient(err)
-		}
-	}
-	return err
-}
+func kerr(err error) error { return kube.Transient(err) }
 
 // instanceOf returns the EC2 instance ID of a node from its providerID
 // (aws:///<az>/i-…).

@@ -8,12 +8,11 @@ import (
 	"strconv"
 	"strings"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/bluegreen/bluegreen/internal/engine"
+	"github.com/bluegreen/bluegreen/internal/kube"
 	"github.com/bluegreen/bluegreen/internal/traffic"
 	"github.com/bluegreen/bluegreen/internal/traffic/route53"
 )
@@ -238,9 +237,4 @@ func (o observed) patch(ctx context.Context, name string, weight int64) error {
 
 // kubeErr marks the API errors that clear on their own as transient, so
 // that the engine retries the step.
-func kubeErr(err error) error {
-	if apierrors.IsConflict(err) || apierrors.IsServerTimeout(err) || apierrors.IsTimeout(err) || apierrors.IsTooManyRequests(err) {
-		return engine.Transient(err)
-	}
-	return err
-}
+func kubeErr(err error) error { return kube.Transient(err) }

@@ -8,12 +8,11 @@ import (
 	"encoding/json"
 	"fmt"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/bluegreen/bluegreen/internal/engine"
+	"github.com/bluegreen/bluegreen/internal/kube"
 	"github.com/bluegreen/bluegreen/internal/traffic"
 )
 
@@ -73,10 +72,7 @@ func (r *Router) Shift(ctx context.Context, t traffic.Target, s traffic.Split) e
 	patch, _ := json.Marshal(map[string]any{"spec": map[string]any{"selector": map[string]string{label(t): to}}})
 	_, err := r.Client.CoreV1().Services(t.Namespace).Patch(ctx, t.Name, types.MergePatchType, patch, metav1.PatchOptions{})
 	if err != nil {
-		if apierrors.IsConflict(err) || apierrors.IsServerTimeout(err) || apierrors.IsTooManyRequests(err) {
-			return engine.Transient(fmt.Errorf("shift service %s/%s to %s: %w", t.Namespace, t.Name, to, err))
-		}
-		return fmt.Errorf("shift service %s/%s to %s: %w", t.Namespace, t.Name, to, err)
+		return kube.Transient(fmt.Errorf("shift service %s/%s to %s: %w", t.Namespace, t.Name, to, err))
 	}
 	return nil
 }
