@@ -15,14 +15,13 @@ import (
 	"testing"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
 
+	"github.com/bluegreen/bluegreen/test/servicebed"
 	"github.com/bluegreen/bluegreen/test/testbed"
 )
 
@@ -92,36 +91,8 @@ func other(color string) string {
 // until it has settled.
 func (w *world) install(ctx context.Context, blue, green int32) {
 	w.b.Helper()
-	for color, n := range map[string]int32{"blue": blue, "green": green} {
-		labels := map[string]string{"app": app, "track": color}
-		d := &appsv1.Deployment{
-			ObjectMeta: metav1.ObjectMeta{Name: app + "-" + color, Namespace: w.ns, Labels: labels},
-			Spec: appsv1.DeploymentSpec{
-				Replicas: ptr.To(n),
-				Selector: &metav1.LabelSelector{MatchLabels: labels},
-				Template: corev1.PodTemplateSpec{
-					ObjectMeta: metav1.ObjectMeta{Labels: labels},
-					Spec: corev1.PodSpec{
-						Containers: []corev1.Container{{Name: "app", Image: "registry.example.com/shop:1.0.0"}},
-						// kwok's fake nodes are tainted; a real app would not need this.
-						Tolerations: []corev1.Toleration{{Key: "kwok.x-k8s.io/node", Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoSchedule}},
-					},
-				},
-			},
-		}
-		if _, err := w.kube.AppsV1().Deployments(w.ns).Create(ctx, d, metav1.CreateOptions{}); err != nil {
-			w.b.Fatal(err)
-		}
-	}
-	for name, color := range map[string]string{app: "blue", app + "-preview": "green"} {
-		svc := &corev1.Service{
-			ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: w.ns},
-			Spec: corev1.ServiceSpec{Selector: map[string]string{"app": app, "track": color},
-				Ports: []corev1.ServicePort{{Port: 80, TargetPort: intstr.FromInt32(8080)}}},
-		}
-		if _, err := w.kube.CoreV1().Services(w.ns).Create(ctx, svc, metav1.CreateOptions{}); err != nil {
-			w.b.Fatal(err)
-		}
+	if err := servicebed.InstallBlueGreen(ctx, w.kube, servicebed.App{Namespace: w.ns, Name: app, Image: "registry.example.com/shop:1.0.0", Blue: blue, Green: green}); err != nil {
+		w.b.Fatal(err)
 	}
 	w.settle(ctx, "blue")
 }

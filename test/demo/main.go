@@ -18,14 +18,10 @@ import (
 	"syscall"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
-	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
-	"k8s.io/utils/ptr"
+
+	"github.com/bluegreen/bluegreen/test/servicebed"
 )
 
 func main() {
@@ -66,43 +62,11 @@ func install(ctx context.Context, kubeconfig, ns string) error {
 	if err != nil {
 		return err
 	}
-	labels := map[string]string{"app": "shop"}
-	d := &appsv1.Deployment{
-		ObjectMeta: metav1.ObjectMeta{Name: "shop", Namespace: ns, Labels: labels},
-		Spec: appsv1.DeploymentSpec{
-			Replicas: ptr.To[int32](3),
-			Selector: &metav1.LabelSelector{MatchLabels: labels},
-			Template: corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{Labels: labels},
-				Spec: corev1.PodSpec{Containers: []corev1.Container{{
-					Name: "app", Image: "registry.example.com/shop:1.0.0",
-					Ports: []corev1.ContainerPort{{ContainerPort: 8080}},
-				}}},
-			},
-		},
+	if err := servicebed.InstallPlain(ctx, c, ns, "shop", "registry.example.com/shop:1.0.0", 3); err != nil {
+		return err
 	}
-	if _, err := c.AppsV1().Deployments(ns).Create(ctx, d, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
-		return fmt.Errorf("create deployment shop: %w", err)
-	}
-	svc := &corev1.Service{
-		ObjectMeta: metav1.ObjectMeta{Name: "shop", Namespace: ns},
-		Spec:       corev1.ServiceSpec{Selector: labels, Ports: []corev1.ServicePort{{Port: 80, TargetPort: intstr.FromInt32(8080)}}},
-	}
-	if _, err := c.CoreV1().Services(ns).Create(ctx, svc, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
-		return fmt.Errorf("create service shop: %w", err)
-	}
-	for {
-		got, err := c.AppsV1().Deployments(ns).Get(ctx, "shop", metav1.GetOptions{})
-		if err == nil && got.Status.ReadyReplicas == 3 {
-			fmt.Println("installed Deployment shop (3 pods of registry.example.com/shop:1.0.0) behind Service shop")
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
+	fmt.Println("installed Deployment shop (3 pods of registry.example.com/shop:1.0.0) behind Service shop")
+	return nil
 }
 
 func serve(ctx context.Context, addr string) error {

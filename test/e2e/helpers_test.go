@@ -18,12 +18,13 @@ import (
 	"testing"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/utils/ptr"
+
+	"github.com/bluegreen/bluegreen/test/servicebed"
+	"github.com/bluegreen/bluegreen/test/testbed"
 )
 
 // env is one scenario's world: a namespace, a journal, an audit log.
@@ -90,49 +91,13 @@ func (e *env) mustCLI(args ...string) result {
 	return r
 }
 
-func deployment(ns, name string, replicas int32, labels map[string]string, image string) *appsv1.Deployment {
-	return &appsv1.Deployment{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Labels: labels},
-		Spec: appsv1.DeploymentSpec{
-			Replicas: ptr.To(replicas),
-			Selector: &metav1.LabelSelector{MatchLabels: labels},
-			Template: corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{Labels: labels},
-				Spec: corev1.PodSpec{
-					Containers: []corev1.Container{{Name: "app", Image: image}},
-					// kwok's fake nodes are tainted; a real app would not need this.
-					Tolerations: []corev1.Toleration{{Key: "kwok.x-k8s.io/node", Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoSchedule}},
-				},
-			},
-		},
-	}
-}
-
-func service(ns, name string, selector map[string]string) *corev1.Service {
-	return &corev1.Service{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
-		Spec:       corev1.ServiceSpec{Selector: selector, Ports: []corev1.ServicePort{{Port: 80, TargetPort: intstr.FromInt32(8080)}}},
-	}
-}
-
 // givenBlueGreenApp installs app in the blue/green layout: blue live with
 // replicas pods of image, green at 0, active on blue, preview on green.
 func (e *env) givenBlueGreenApp(app, image string, replicas int32) {
 	e.t.Helper()
 	ctx := context.Background()
-	for _, c := range []struct {
-		color string
-		n     int32
-	}{{"blue", replicas}, {"green", 0}} {
-		d := deployment(e.ns, app+"-"+c.color, c.n, map[string]string{"app": app, "track": c.color}, image)
-		if _, err := e.kube.AppsV1().Deployments(e.ns).Create(ctx, d, metav1.CreateOptions{}); err != nil {
-			e.t.Fatal(err)
-		}
-	}
-	for name, track := range map[string]string{app: "blue", app + "-preview": "green"} {
-		if _, err := e.kube.CoreV1().Services(e.ns).Create(ctx, service(e.ns, name, map[string]string{"app": app, "track": track}), metav1.CreateOptions{}); err != nil {
-			e.t.Fatal(err)
-		}
+	if err := servicebed.InstallBlueGreen(ctx, e.kube, servicebed.App{Namespace: e.ns, Name: app, Image: image, Blue: replicas}); err != nil {
+		e.t.Fatal(err)
 	}
 	e.waitReady(app+"-blue", replicas)
 	e.waitEndpoints(app, "blue")
@@ -191,14 +156,13 @@ func (e *env) endpointColors(svc string) []string {
 	return out
 }
 
+// eventually waits, up to 90 s, until cond holds.
 func (e *env) eventually(what string, cond func() bool) {
 	e.t.Helper()
-	deadline := time.Now().Add(90 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			e.t.Fatalf("timed out waiting until %s", what)
-		}
-		time.Sleep(50 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	if err := testbed.WaitFor(ctx, func(context.Context) (bool, error) { return cond(), nil }); err != nil {
+		e.t.Fatalf("timed out waiting until %s", what)
 	}
 }
 

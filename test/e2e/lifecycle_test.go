@@ -9,6 +9,8 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
+
+	"github.com/bluegreen/bluegreen/test/servicebed"
 )
 
 func TestInitLiveDeployment(t *testing.T) {
@@ -17,10 +19,10 @@ func TestInitLiveDeployment(t *testing.T) {
 	ctx := context.Background()
 	// Given a plain Deployment "web" behind Service "web"
 	labels := map[string]string{"app": "web"}
-	if _, err := e.kube.AppsV1().Deployments(e.ns).Create(ctx, deployment(e.ns, "web", 3, labels, v1), metav1.CreateOptions{}); err != nil {
+	if _, err := e.kube.AppsV1().Deployments(e.ns).Create(ctx, servicebed.Deployment(e.ns, "web", 3, labels, v1), metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.kube.CoreV1().Services(e.ns).Create(ctx, service(e.ns, "web", labels), metav1.CreateOptions{}); err != nil {
+	if _, err := e.kube.CoreV1().Services(e.ns).Create(ctx, servicebed.Service(e.ns, "web", labels), metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	e.waitReady("web", 3)
