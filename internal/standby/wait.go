@@ -37,25 +37,20 @@ func WaitReady(ctx context.Context, clk clock.Clock, dst *Cluster, refs []Object
 		}
 	}
 	last := map[ObjectRef]string{}
-	for {
+	err := clock.Poll(ctx, clk, readyPollInterval, 0, func(ctx context.Context) (bool, error) {
 		var err error
-		if pending, err = notReady(ctx, dst, pending, last); err != nil {
-			return err
-		}
-		if len(pending) == 0 {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			r, more := pending[0], ""
-			if len(pending) > 1 {
-				more = fmt.Sprintf(" (and %d more Deployments)", len(pending)-1)
-			}
-			return fmt.Errorf("deployment %s/%s in target: %s%s: %w: %w",
-				r.Namespace, r.Name, last[r], more, ErrNotReady, context.Cause(ctx))
-		case <-clk.After(readyPollInterval):
-		}
+		pending, err = notReady(ctx, dst, pending, last)
+		return err == nil && len(pending) == 0, err
+	})
+	if err == nil || ctx.Err() == nil || len(pending) == 0 {
+		return err
 	}
+	r, more := pending[0], ""
+	if len(pending) > 1 {
+		more = fmt.Sprintf(" (and %d more Deployments)", len(pending)-1)
+	}
+	return fmt.Errorf("deployment %s/%s in target: %s%s: %w: %w",
+		r.Namespace, r.Name, last[r], more, ErrNotReady, context.Cause(ctx))
 }
 
 // notReady returns the Deployments of refs that have not rolled out, and
