@@ -47,30 +47,30 @@ func (s *session) liveView(ev engine.Event) {
 	}
 	if ev.Step == nil {
 		switch ev.Kind {
-		case "run-running":
+		case engine.RunRunning:
 			if ev.Run.Namespace == "" {
 				s.g.printf("Run %s: %s %s\n", ev.Run.ID, ev.Run.Operation, ev.Run.App)
 			} else {
 				s.g.printf("Run %s: %s %s/%s\n", ev.Run.ID, ev.Run.Operation, ev.Run.Namespace, ev.Run.App)
 			}
-		case "run-rolling-back":
+		case engine.RunRollingBack:
 			s.g.printf("Rolling back: %s\n", redactText(ev.Run.Reason))
 		}
 		return
 	}
 	w := nameWidth(ev.Run)
 	switch ev.Kind {
-	case "step-started":
+	case engine.StepStarted:
 		s.g.printf("  → %-*s %s\n", w, ev.Step.Name, redactText(ev.Step.Description))
-	case "step-done":
+	case engine.StepDone:
 		s.g.printf("  ✓ %-*s %s\n", w, ev.Step.Name, round(ev.Elapsed))
-	case "step-failed":
+	case engine.StepFailed:
 		s.g.printf("  ✗ %-*s %s\n", w, ev.Step.Name, redactErr(ev.Err))
-	case "step-undoing":
+	case engine.StepUndoing:
 		s.g.printf("  ↶ %-*s undoing\n", w, ev.Step.Name)
-	case "step-undone":
+	case engine.StepUndone:
 		s.g.printf("  ↶ %-*s undone %s\n", w, ev.Step.Name, round(ev.Elapsed))
-	case "step-kept":
+	case engine.StepKept:
 		s.g.printf("  ↶ %-*s kept: %s\n", w, ev.Step.Name, redactText(ev.Step.Kept))
 	}
 }
@@ -91,11 +91,11 @@ func round(d time.Duration) string {
 	return d.Round(10 * time.Millisecond).String()
 }
 
-var eventReasons = map[string]string{
-	"step-done":   "BlueGreenStep",
-	"step-undone": "BlueGreenUndo",
-	"step-kept":   "BlueGreenKept",
-	"step-failed": "BlueGreenStepFailed",
+var eventReasons = map[engine.EventKind]string{
+	engine.StepDone:   "BlueGreenStep",
+	engine.StepUndone: "BlueGreenUndo",
+	engine.StepKept:   "BlueGreenKept",
+	engine.StepFailed: "BlueGreenStepFailed",
 }
 
 // kubeEvents records an Event on every object a finished step touched. The
@@ -118,9 +118,9 @@ func (s *session) kubeEvents(ctx context.Context) (func(engine.Event), func()) {
 			}
 			typ, msg := "Normal", fmt.Sprintf("run %s step %s: %s", ev.Run.ID, ev.Step.Name, redactText(ev.Step.Description))
 			switch ev.Kind {
-			case "step-undone":
+			case engine.StepUndone:
 				msg = fmt.Sprintf("run %s undid step %s", ev.Run.ID, ev.Step.Name)
-			case "step-kept":
+			case engine.StepKept:
 				msg = fmt.Sprintf("run %s kept step %s on rollback: %s", ev.Run.ID, ev.Step.Name, redactText(ev.Step.Kept))
 			}
 			if ev.Err != nil {

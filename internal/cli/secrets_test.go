@@ -58,10 +58,10 @@ func TestNoSecretsInOutput(t *testing.T) {
 	setImage := r.Step("set-image")
 	setImage.Before = json.RawMessage(`{"image":"shop:1","env":[{"name":"DSN","value":"postgres://u:dsnpass@db.internal/shop"},{"name":"OLD","value":"pw-db-4242"}]}`)
 	for _, ev := range []engine.Event{
-		{Run: r, Step: setImage, Kind: "step-started"},
-		{Run: r, Step: setImage, Kind: "step-done"},
-		{Run: r, Step: r.Step("check-preview"), Kind: "step-started"},
-		{Run: r, Step: r.Step("check-preview"), Kind: "step-failed", Err: errors.New(`Get "http://user:pass@health.internal/?token=tok3n-abc": EOF`)},
+		{Run: r, Step: setImage, Kind: engine.StepStarted},
+		{Run: r, Step: setImage, Kind: engine.StepDone},
+		{Run: r, Step: r.Step("check-preview"), Kind: engine.StepStarted},
+		{Run: r, Step: r.Step("check-preview"), Kind: engine.StepFailed, Err: errors.New(`Get "http://user:pass@health.internal/?token=tok3n-abc": EOF`)},
 	} {
 		s.liveView(ev)
 		sink(ev)

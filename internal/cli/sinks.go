@@ -105,16 +105,16 @@ func (s *session) auditSink(ctx context.Context, r *journal.Run) (func(engine.Ev
 	}
 	return func(ev engine.Event) {
 		rec := audit.Record{Run: ev.Run.ID, Scope: ev.Run.Scope, App: ev.Run.App, Namespace: ev.Run.Namespace,
-			Context: ev.Run.Context, Action: ev.Kind, Result: "ok"}
+			Context: ev.Run.Context, Action: string(ev.Kind), Result: "ok"}
 		if ev.Step != nil {
-			rec.Action = ev.Kind + " " + ev.Step.Name
+			rec.Action = string(ev.Kind) + " " + ev.Step.Name
 			if len(ev.Step.Mutations) > 0 {
 				rec.Object = ev.Step.Mutations[0].Object
 				after, _ := json.Marshal(ev.Step.Mutations)
 				rec.After = after
 			}
 			rec.Before = maskEnvValues(ev.Step.Before)
-			if ev.Kind == "step-kept" {
+			if ev.Kind == engine.StepKept {
 				rec.Note = redactText(ev.Step.Kept)
 			}
 		} else if ev.Run.Reason != "" {
@@ -130,13 +130,13 @@ func (s *session) auditSink(ctx context.Context, r *journal.Run) (func(engine.Ev
 }
 
 // notifyKinds maps run transitions to notification kinds.
-var notifyKinds = map[string]string{
-	"run-running":     "started",
-	"run-paused":      "paused",
-	"run-succeeded":   "promoted",
-	"run-rolled-back": "rolled-back",
-	"run-aborted":     "aborted",
-	"run-failed":      "failed",
+var notifyKinds = map[engine.EventKind]string{
+	engine.RunRunning:    "started",
+	engine.RunPaused:     "paused",
+	engine.RunSucceeded:  "promoted",
+	engine.RunRolledBack: "rolled-back",
+	engine.RunAborted:    "aborted",
+	engine.RunFailed:     "failed",
 }
 
 // notifySink posts run-level transitions to the configured webhooks and

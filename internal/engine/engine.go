@@ -91,11 +91,31 @@ const (
 	PhaseDone    Phase = "done"
 )
 
+// EventKind names a transition; its text is what the audit log records.
+type EventKind string
+
+// The transitions the engine reports.
+const (
+	StepStarted    EventKind = "step-started"
+	StepDone       EventKind = "step-done"
+	StepFailed     EventKind = "step-failed"
+	StepUndoing    EventKind = "step-undoing"
+	StepUndone     EventKind = "step-undone"
+	StepKept       EventKind = "step-kept" // undone by keeping the change (Keep)
+	RunRunning     EventKind = "run-running"
+	RunPaused      EventKind = "run-paused"
+	RunFailed      EventKind = "run-failed"
+	RunSucceeded   EventKind = "run-succeeded"
+	RunRollingBack EventKind = "run-rolling-back"
+	RunRolledBack  EventKind = "run-rolled-back"
+	RunAborted     EventKind = "run-aborted"
+)
+
 // Event is one transition of a run or step.
 type Event struct {
 	Run     *journal.Run
 	Step    *journal.Step // nil for run-level events
-	Kind    string        // step-started, step-done, step-failed, step-undoing, step-undone, step-kept, run-failed, run-<state>
+	Kind    EventKind
 	Err     error
 	Elapsed time.Duration
 }
@@ -211,7 +231,7 @@ func (e *Engine) Run(ctx context.Context, r *journal.Run) error {
 	if err := e.commit(ctx, r, nil, func() { r.State = journal.Running }); err != nil {
 		return err
 	}
-	e.emit(Event{Run: r, Kind: "run-running"})
+	e.emit(Event{Run: r, Kind: RunRunning})
 	for _, b := range blocks(r.Steps) {
 		s, err := e.runBlock(ctx, r, b)
 		switch {
@@ -227,7 +247,7 @@ func (e *Engine) Run(ctx context.Context, r *journal.Run) error {
 			if serr := e.commit(ctx, r, nil, func() { r.State = journal.Paused; r.Reason = reason }); serr != nil {
 				return serr
 			}
-			e.emit(Event{Run: r, Step: s, Kind: "run-paused"})
+			e.emit(Event{Run: r, Step: s, Kind: RunPaused})
 			return ErrPaused
 		case errors.Is(context.Cause(ctx), ErrAbortRequested):
 			if err := e.abort(ctx, r); err != nil {
@@ -238,7 +258,7 @@ func (e *Engine) Run(ctx context.Context, r *journal.Run) error {
 			return fmt.Errorf("%w at step %s: %w", ErrInterrupted, s.Name, context.Cause(ctx))
 		default:
 			reason := fmt.Sprintf("step %s failed: %v", s.Name, err)
-			e.emit(Event{Run: r, Step: nil, Kind: "run-failed", Err: err})
+			e.emit(Event{Run: r, Step: nil, Kind: RunFailed, Err: err})
 			if rerr := e.Rollback(context.WithoutCancel(ctx), r, reason); rerr != nil {
 				return fmt.Errorf("%s; rollback: %w", reason, rerr)
 			}
@@ -248,7 +268,7 @@ func (e *Engine) Run(ctx context.Context, r *journal.Run) error {
 	if err := e.commit(ctx, r, nil, func() { r.State = journal.Succeeded; r.Reason = "" }); err != nil {
 		return err
 	}
-	e.emit(Event{Run: r, Kind: "run-succeeded"})
+	e.emit(Event{Run: r, Kind: RunSucceeded})
 	return nil
 }
 
@@ -259,7 +279,7 @@ func (e *Engine) abort(ctx context.Context, r *journal.Run) error {
 	if err := e.commit(ctx, r, nil, func() { r.State = journal.Aborted }); err != nil {
 		return err
 	}
-	e.emit(Event{Run: r, Kind: "run-aborted"})
+	e.emit(Event{Run: r, Kind: RunAborted})
 	return nil
 }
 
@@ -305,7 +325,7 @@ func (e *Engine) step(ctx context.Context, r *journal.Run, s *journal.Step) erro
 		e.crash(s.Name, PhaseStarted)
 	}
 	log.Info("running step", "kind", s.Kind)
-	e.emit(Event{Run: r, Step: s, Kind: "step-started"})
+	e.emit(Event{Run: r, Step: s, Kind: StepStarted})
 	out, err := e.retry(ctx, func() (any, error) { return call(ctx, a.Do, x) })
 	if err != nil {
 		return e.fail(ctx, r, s, err)
@@ -334,7 +354,7 @@ func (e *Engine) step(ctx context.Context, r *journal.Run, s *journal.Step) erro
 	}
 	elapsed := e.Clock.Now().Sub(start)
 	log.Info("ran step", "elapsed", elapsed)
-	e.emit(Event{Run: r, Step: s, Kind: "step-done", Elapsed: elapsed})
+	e.emit(Event{Run: r, Step: s, Kind: StepDone, Elapsed: elapsed})
 	e.crash(s.Name, PhaseDone)
 	return nil
 }
@@ -393,7 +413,7 @@ func (e *Engine) fail(ctx context.Context, r *journal.Run, s *journal.Step, err 
 		return errors.Join(err, serr)
 	}
 	e.Log.Error("step failed", "run", r.ID, "step", s.Name, "error", err)
-	e.emit(Event{Run: r, Step: s, Kind: "step-failed", Err: err})
+	e.emit(Event{Run: r, Step: s, Kind: StepFailed, Err: err})
 	return err
 }
 

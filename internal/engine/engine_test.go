@@ -311,8 +311,8 @@ func TestUndoCanKeepItsChange(t *testing.T) {
 	e.Actions["set"] = set
 	var kinds []string
 	e.Observe = func(ev Event) {
-		if ev.Step != nil && (ev.Kind == "step-kept" || ev.Kind == "step-undone") {
-			kinds = append(kinds, ev.Kind+" "+ev.Step.Name)
+		if ev.Step != nil && (ev.Kind == StepKept || ev.Kind == StepUndone) {
+			kinds = append(kinds, string(ev.Kind)+" "+ev.Step.Name)
 		}
 	}
 	r := newRun("a", "b")

@@ -25,7 +25,7 @@ func (e *Engine) Rollback(ctx context.Context, r *journal.Run, reason string) er
 			r.Reason = reason
 		}
 	})
-	e.emit(Event{Run: r, Kind: "run-rolling-back"})
+	e.emit(Event{Run: r, Kind: RunRollingBack})
 	bs := blocks(r.Steps)
 	for i := len(bs) - 1; i >= 0; i-- {
 		if s, err := e.undoBlock(ctx, r, bs[i]); err != nil {
@@ -35,7 +35,7 @@ func (e *Engine) Rollback(ctx context.Context, r *journal.Run, reason string) er
 	if err := e.commit(ctx, r, nil, func() { r.State = journal.RolledBack }); err != nil {
 		return err
 	}
-	e.emit(Event{Run: r, Kind: "run-rolled-back"})
+	e.emit(Event{Run: r, Kind: RunRolledBack})
 	return nil
 }
 
@@ -63,7 +63,7 @@ func (e *Engine) undo(ctx context.Context, r *journal.Run, s *journal.Step) erro
 	}); err != nil {
 		return err
 	}
-	e.emit(Event{Run: r, Step: s, Kind: "step-undoing"})
+	e.emit(Event{Run: r, Step: s, Kind: StepUndoing})
 	e.crash(s.Name, "undoing")
 	x := Exec{Run: r, Step: s}
 	var why string
@@ -71,7 +71,7 @@ func (e *Engine) undo(ctx context.Context, r *journal.Run, s *journal.Step) erro
 		var k kept
 		if !errors.As(err, &k) {
 			_ = e.commit(ctx, r, s, func() { s.Error = err.Error() })
-			e.emit(Event{Run: r, Step: s, Kind: "step-failed", Err: err})
+			e.emit(Event{Run: r, Step: s, Kind: StepFailed, Err: err})
 			return err
 		}
 		why = k.why
@@ -82,10 +82,10 @@ func (e *Engine) undo(ctx context.Context, r *journal.Run, s *journal.Step) erro
 	elapsed := e.Clock.Now().Sub(start)
 	if why != "" {
 		e.Log.Info("kept step on rollback", "run", r.ID, "step", s.Name, "why", why)
-		e.emit(Event{Run: r, Step: s, Kind: "step-kept", Elapsed: elapsed})
+		e.emit(Event{Run: r, Step: s, Kind: StepKept, Elapsed: elapsed})
 	} else {
 		e.Log.Info("undid step", "run", r.ID, "step", s.Name, "elapsed", elapsed)
-		e.emit(Event{Run: r, Step: s, Kind: "step-undone", Elapsed: elapsed})
+		e.emit(Event{Run: r, Step: s, Kind: StepUndone, Elapsed: elapsed})
 	}
 	e.crash(s.Name, "undone")
 	return nil

@@ -342,7 +342,7 @@ func (hw *handoffWorld) handoff(ctx context.Context, b *testing.B, shop migratio
 // lock its lanes share, so a full queue holds every lane, as in the CLI.
 // The returned func waits until every Event is written.
 func (hw *handoffWorld) cliEvents(ctx context.Context, m *meter) (func(engine.Event), func()) {
-	reasons := map[string]string{"step-done": "BlueGreenStep", "step-undone": "BlueGreenUndo", "step-failed": "BlueGreenStepFailed"}
+	reasons := map[engine.EventKind]string{engine.StepDone: "BlueGreenStep", engine.StepUndone: "BlueGreenUndo", engine.StepFailed: "BlueGreenStepFailed"}
 	queue := make(chan func(), 256)
 	done := make(chan struct{})
 	go func() {
