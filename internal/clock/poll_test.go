@@ -33,10 +33,16 @@ func TestPoll(t *testing.T) {
 			if !errors.Is(err, tt.wantErr) || calls != tt.wantCalls {
 				t.Fatalf("err %v after %d calls, want %v after %d", err, calls, tt.wantErr, tt.wantCalls)
 			}
+			// One interval each, the last one cut at the timeout.
+			var total time.Duration
 			for _, w := range f.Waits() {
-				if w != time.Second {
-					t.Fatalf("waits %v, want one interval each", f.Waits())
+				if w <= 0 || w > time.Second {
+					t.Fatalf("waits %v, want at most one interval each", f.Waits())
 				}
+				total += w
+			}
+			if tt.wantErr != nil && total < tt.timeout {
+				t.Fatalf("waited %s in all before timing out, want at least the timeout %s", total, tt.timeout)
 			}
 		})
 	}

@@ -39,84 +39,87 @@ func Selected(w Watcher, selector string) Watcher {
 var idleCheck = 2 * time.Second
 
 // WaitWatched calls cond now, then again each time one of the watches
-// sees a change (a burst of changes makes one look), until cond reports done, returns an error, timeout passes
-// (clock.ErrTimeout) or ctx ends. Compared with polling every interval, a
-// wait costs the API server a few watch events instead of a read every
-// interval, and it notices a change as soon as it happens.
+// sees a change (a burst of changes makes one look), until cond reports
+// done, returns an error, timeout passes (clock.ErrTimeout) or ctx ends.
+// Compared with polling every interval, a wait costs the API server a few
+// watch events instead of a read every interval, and it notices a change
+// as soon as it happens. It is clock.Wait with watches as its Waker.
 //
 // Watches open before the first call of cond, from the API server's cache
 // (resourceVersion 0), so a change after cond's read always wakes the
 // wait. A watch that cannot open or that ends is reopened on the next
-// round; while any is down the wait polls every interval, as clock.Poll
-// does.
+// round; while any is down (or none is given) the wait polls every
+// interval, as clock.Poll does.
 func WaitWatched(ctx context.Context, c clock.Clock, interval, timeout time.Duration, watches []Watcher, cond func(context.Context) (bool, error)) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	wake := make(chan struct{}, 1)
-	open := make([]watch.Interface, len(watches))
-	defer func() {
-		for _, w := range open {
-			if w != nil {
-				w.Stop()
-			}
-		}
-	}()
-	down := make(chan int, len(watches))
-	reopen := func() bool {
-		healthy := true
-		for i, start := range watches {
-			if open[i] != nil {
-				continue
-			}
-			w, err := start(ctx, metav1.ListOptions{ResourceVersion: "0"})
-			if err != nil {
-				healthy = false
-				continue
-			}
-			open[i] = w
-			go func(i int, w watch.Interface) {
-				for range w.ResultChan() {
-					select {
-					case wake <- struct{}{}:
-					default: // a wake-up is pending already: one look covers both
-					}
-				}
-				down <- i
-			}(i, w)
-		}
-		return healthy
-	}
-	deadline := c.Now().Add(timeout)
-	for {
-		healthy := reopen()
-		done, err := cond(ctx)
-		if err != nil || done {
-			return err
-		}
-		if c.Now().After(deadline) {
-			return clock.ErrTimeout
-		}
-		next := idleCheck
-		if !healthy {
-			next = interval
-		}
-		// A timer of the clock cannot be stopped: one left behind fires
-		// into its buffered channel and is collected.
-		timer := c.After(min(next, deadline.Sub(c.Now())+time.Millisecond))
-		select {
-		case <-ctx.Done():
-			return context.Cause(ctx)
-		case <-wake:
-			// Changes come in bursts (a pod's status, then its owner's):
-			// wait a little so that one look covers the burst.
-			_ = clock.Sleep(ctx, c, min(interval/2, maxCoalesce))
-		case i := <-down:
-			open[i].Stop()
-			open[i] = nil
-		case <-timer:
-		}
-	}
+	w := &watchWaker{watches: watches, open: make([]watch.Interface, len(watches)), interval: interval,
+		wake: make(chan struct{}, 1), down: make(chan int, len(watches))}
+	defer w.stop()
+	return clock.Wait(ctx, c, timeout, min(interval/2, maxCoalesce), w, cond)
 }
 
 // maxCoalesce bounds how long a woken wait lets a burst of changes settle.
 const maxCoalesce = 125 * time.Millisecond
+
+// watchWaker wakes a wait when one of its watches delivers an event.
+type watchWaker struct {
+	watches  []Watcher
+	open     []watch.Interface
+	interval time.Duration
+	wake     chan struct{}
+	down     chan int
+}
+
+// Idle reopens the watches that are down and says how long to sleep: the
+// idle check while every watch is open, the interval otherwise.
+func (w *watchWaker) Idle(ctx context.Context) (time.Duration, <-chan struct{}) {
+	for {
+		select {
+		case i := <-w.down:
+			w.open[i].Stop()
+			w.open[i] = nil
+			continue
+		default:
+		}
+		break
+	}
+	healthy := len(w.watches) > 0
+	for i, start := range w.watches {
+		if w.open[i] != nil {
+			continue
+		}
+		wi, err := start(ctx, metav1.ListOptions{ResourceVersion: "0"})
+		if err != nil {
+			healthy = false
+			continue
+		}
+		w.open[i] = wi
+		go func(i int, wi watch.Interface) {
+			for range wi.ResultChan() {
+				select {
+				case w.wake <- struct{}{}:
+				default: // a wake-up is pending already: one look covers both
+				}
+			}
+			w.down <- i
+			// A closed watch wakes the wait so that it is reopened now.
+			select {
+			case w.wake <- struct{}{}:
+			default:
+			}
+		}(i, wi)
+	}
+	if healthy {
+		return idleCheck, w.wake
+	}
+	return w.interval, w.wake
+}
+
+func (w *watchWaker) stop() {
+	for _, wi := range w.open {
+		if wi != nil {
+			wi.Stop()
+		}
+	}
+}
