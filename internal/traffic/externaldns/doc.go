@@ -5,7 +5,7 @@
 // external-dns running in each cluster writes its record set from them.
 //
 // The router writes the percent of the split as the weight, as the route53
-// router does, and reads weights back with the same rules (route53.
+// router does, and reads weights back with the same rules (traffic.
 // SplitFromWeights: all weights 0 read as equal shares, as Route 53 answers).
 //
 // A shift patches two objects in two clusters, so unlike the route53 router

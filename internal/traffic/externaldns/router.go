@@ -14,7 +14,6 @@ import (
 
 	"github.com/bluegreen/bluegreen/internal/kube"
 	"github.com/bluegreen/bluegreen/internal/traffic"
-	"github.com/bluegreen/bluegreen/internal/traffic/route53"
 )
 
 // Name is the router's registered name.
@@ -76,7 +75,7 @@ func (r *Router) Observe(ctx context.Context, t traffic.Target) (traffic.Split, 
 		}
 		weights[o.color] = w
 	}
-	return route53.SplitFromWeights(weights), nil
+	return traffic.SplitFromWeights(weights), nil
 }
 
 // Shift implements traffic.Router. It reads every color's object first, so
@@ -91,7 +90,7 @@ func (r *Router) Shift(ctx context.Context, t traffic.Target, s traffic.Split) e
 	if err != nil {
 		return err
 	}
-	if err := route53.ValidateSplit(s, cfg.Colors()); err != nil {
+	if err := traffic.ValidateSplit(s, cfg.Colors()); err != nil {
 		return fmt.Errorf("shift %s: %w", cfg.Hostname, err)
 	}
 	objs, err := r.read(ctx, cfg)
@@ -128,7 +127,7 @@ func losersFirst(objs []observed, s traffic.Split) []observed {
 			weights[o.color] = w
 		}
 	}
-	current := route53.SplitFromWeights(weights)
+	current := traffic.SplitFromWeights(weights)
 	out := slices.Clone(objs)
 	slices.SortStableFunc(out, func(a, b observed) int {
 		return (s[a.color] - current[a.color]) - (s[b.color] - current[b.color])
@@ -180,8 +179,8 @@ func (o observed) weight() (int64, error) {
 		return 0, fmt.Errorf("%s has no annotation %s: shift to write it", o, WeightAnnotation)
 	}
 	w, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
-	if err != nil || w < 0 || w > route53.MaxWeight {
-		return 0, fmt.Errorf("%s has annotation %s=%q: want a whole number from 0 to %d", o, WeightAnnotation, v, route53.MaxWeight)
+	if err != nil || w < 0 || w > traffic.MaxWeight {
+		return 0, fmt.Errorf("%s has annotation %s=%q: want a whole number from 0 to %d", o, WeightAnnotation, v, traffic.MaxWeight)
 	}
 	return w, nil
 }

@@ -10,6 +10,6 @@
 // shift returns only once Route 53 reports the change INSYNC.
 //
 // The package also holds Route 53's weighted semantics that the external-dns
-// router shares: weights to percent (SplitFromWeights) and split validation
-// (ValidateSplit).
+// router shares: weights to percent (traffic.SplitFromWeights) and split
+// validation (traffic.ValidateSplit).
 package route53

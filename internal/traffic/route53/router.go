@@ -55,7 +55,7 @@ func (r *Router) config(t traffic.Target) (Config, error) {
 
 // Observe implements traffic.Router. It reads every weighted record set of
 // the target's name and type and converts the colors' weights to percent
-// (see SplitFromWeights; all weights 0 read as equal shares). It fails when a
+// (see traffic.SplitFromWeights; all weights 0 read as equal shares). It fails when a
 // color's record set is missing, when a record set without a set identifier
 // exists (it would conflict with weighted ones), when a record set is not
 // weighted, and when a set identifier belongs to no configured color.
@@ -82,7 +82,7 @@ func (r *Router) Observe(ctx context.Context, t traffic.Target) (traffic.Split, 
 		}
 		weights[s.Color] = *s.Weight
 	}
-	return SplitFromWeights(weights), nil
+	return traffic.SplitFromWeights(weights), nil
 }
 
 // Shift implements traffic.Router. It UPSERTs the weighted record sets of
@@ -95,7 +95,7 @@ func (r *Router) Shift(ctx context.Context, t traffic.Target, s traffic.Split) e
 	if err != nil {
 		return err
 	}
-	if err := ValidateSplit(s, cfg.Colors()); err != nil {
+	if err := traffic.ValidateSplit(s, cfg.Colors()); err != nil {
 		return fmt.Errorf("shift %s: %w", cfg, err)
 	}
 	in := &sdk.ChangeResourceRecordSetsInput{

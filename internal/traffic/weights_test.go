@@ -1,11 +1,11 @@
-package route53_test
+package traffic_test
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/bluegreen/bluegreen/internal/traffic"
-	"github.com/bluegreen/bluegreen/internal/traffic/route53"
 )
 
 func TestSplitFromWeights(t *testing.T) {
@@ -25,7 +25,7 @@ func TestSplitFromWeights(t *testing.T) {
 		{"three colors all zero", map[string]int64{"a": 0, "b": 0, "c": 0}, traffic.Split{"a": 34, "b": 33, "c": 33}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := route53.SplitFromWeights(tc.weights); !reflect.DeepEqual(got, tc.want) {
+			if got := traffic.SplitFromWeights(tc.weights); !reflect.DeepEqual(got, tc.want) {
 				t.Fatalf("SplitFromWeights(%v) = %v, want %v", tc.weights, got, tc.want)
 			}
 		})
@@ -48,7 +48,7 @@ func TestValidateSplit(t *testing.T) {
 		{"empty", traffic.Split{}, `no share for color "blue"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			err := route53.ValidateSplit(tc.split, colors)
+			err := traffic.ValidateSplit(tc.split, colors)
 			if tc.want == "" {
 				if err != nil {
 					t.Fatalf("ValidateSplit(%v) = %v, want nil", tc.split, err)
@@ -57,5 +57,17 @@ func TestValidateSplit(t *testing.T) {
 			}
 			wantErr(t, err, tc.want)
 		})
+	}
+}
+
+func wantErr(t *testing.T, err error, parts ...string) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("want an error containing %q, got nil", parts)
+	}
+	for _, p := range parts {
+		if !strings.Contains(err.Error(), p) {
+			t.Fatalf("error %q does not contain %q", err, p)
+		}
 	}
 }

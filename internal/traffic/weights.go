@@ -1,18 +1,17 @@
-package route53
+package traffic
 
 import (
 	"fmt"
 	"slices"
 	"sort"
 	"strings"
-
-	"github.com/bluegreen/bluegreen/internal/traffic"
 )
 
-// MaxWeight is the largest weight Route 53 accepts on a record set.
+// MaxWeight is the largest weight Route 53 accepts on a record set (and
+// external-dns passes on to it).
 const MaxWeight = 255
 
-// SplitFromWeights converts Route 53 weights, which are relative shares, into
+// SplitFromWeights converts weights of weighted DNS records (Route 53), which are relative shares, into
 // percent per color summing to 100. Each color gets weight*100/sum rounded by
 // the largest-remainder method, so the parts always add up to 100; ties go to
 // the color that sorts first.
@@ -20,7 +19,7 @@ const MaxWeight = 255
 // When every weight is 0, Route 53 answers with all record sets in equal
 // proportion, so SplitFromWeights reports equal shares (50/50 for two
 // colors), not 0/0.
-func SplitFromWeights(weights map[string]int64) traffic.Split {
+func SplitFromWeights(weights map[string]int64) Split {
 	colors := make([]string, 0, len(weights))
 	var sum int64
 	for c, w := range weights {
@@ -28,7 +27,7 @@ func SplitFromWeights(weights map[string]int64) traffic.Split {
 		sum += max(w, 0)
 	}
 	slices.Sort(colors)
-	out := make(traffic.Split, len(colors))
+	out := make(Split, len(colors))
 	if len(colors) == 0 {
 		return out
 	}
@@ -64,7 +63,7 @@ func SplitFromWeights(weights map[string]int64) traffic.Split {
 // ValidateSplit checks that s names exactly the configured colors, gives
 // each 0 to 100 percent, and sums to 100. Routers call it before writing
 // anything.
-func ValidateSplit(s traffic.Split, colors []string) error {
+func ValidateSplit(s Split, colors []string) error {
 	var errs []string
 	for c, p := range s {
 		if !slices.Contains(colors, c) {
