@@ -105,7 +105,7 @@ func (s *session) newRun(op string, rel plan.ServiceRelease, steps []journal.Ste
 	}
 	now := s.g.clock.Now().UTC()
 	return &journal.Run{
-		ID: journal.NewID(now), Scope: "service", Operation: op, Context: s.clients.Context,
+		ID: journal.NewID(now), Scope: journal.ScopeService, Operation: op, Context: s.clients.Context,
 		Namespace: rel.Namespace, App: rel.App, Actor: audit.Actor(), Spec: spec,
 		State: journal.Running, Approved: rel.Approval == "auto", Steps: steps, CreatedAt: now, UpdatedAt: now,
 	}, nil
@@ -143,7 +143,7 @@ func (s *session) refuseUnfinished(ctx context.Context, r *journal.Run) error {
 
 // lastRun returns the newest run of an app in the current context, or nil.
 func (s *session) lastRun(ctx context.Context, ns, app string) (*journal.Run, error) {
-	runs, err := s.g.listRuns(ctx, s.store, journal.Filter{Scope: "service", Context: s.clients.Context, Namespace: ns, App: app, Limit: 1})
+	runs, err := s.g.listRuns(ctx, s.store, journal.Filter{Scope: journal.ScopeService, Context: s.clients.Context, Namespace: ns, App: app, Limit: 1})
 	if err != nil || len(runs) == 0 {
 		return nil, err
 	}

@@ -202,7 +202,7 @@ func (s *migrateSession) buildEnv() (migrate.Env, error) {
 }
 
 func (s *migrateSession) lastMigration(ctx context.Context) (*journal.Run, error) {
-	runs, err := s.g.listRuns(ctx, s.store, journal.Filter{Scope: "cluster", Context: s.src.Context, App: s.m.Name, Limit: 1})
+	runs, err := s.g.listRuns(ctx, s.store, journal.Filter{Scope: journal.ScopeCluster, Context: s.src.Context, App: s.m.Name, Limit: 1})
 	if err != nil {
 		return nil, err
 	}
@@ -220,7 +220,7 @@ func (s *migrateSession) newMigration(steps []journal.Step) (*journal.Run, error
 	}
 	now := s.g.clock.Now().UTC()
 	return &journal.Run{
-		ID: journal.NewID(now), Scope: "cluster", Operation: "migrate", Context: s.src.Context,
+		ID: journal.NewID(now), Scope: journal.ScopeCluster, Operation: "migrate", Context: s.src.Context,
 		App: s.m.Name, Actor: audit.Actor(), Spec: spec, State: journal.Running,
 		Steps: steps, CreatedAt: now, UpdatedAt: now,
 	}, nil

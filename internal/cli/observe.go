@@ -146,7 +146,7 @@ type eventObject struct{ ns, object string }
 // a hand-off lane, in the source cluster (the other steps touch DNS and
 // AWS, whose trail is the journal and the audit log).
 func eventObjects(ev engine.Event) []eventObject {
-	if ev.Run.Scope == "cluster" {
+	if ev.Run.Scope == journal.ScopeCluster {
 		ns, name, ok := strings.Cut(ev.Step.Lane, "/")
 		if !ok {
 			return nil

@@ -104,7 +104,7 @@ func (s *session) auditSink(ctx context.Context, r *journal.Run) (func(engine.Ev
 		return nil, nil
 	}
 	return func(ev engine.Event) {
-		rec := audit.Record{Run: ev.Run.ID, Scope: ev.Run.Scope, App: ev.Run.App, Namespace: ev.Run.Namespace,
+		rec := audit.Record{Run: ev.Run.ID, Scope: string(ev.Run.Scope), App: ev.Run.App, Namespace: ev.Run.Namespace,
 			Context: ev.Run.Context, Action: string(ev.Kind), Result: "ok"}
 		if ev.Step != nil {
 			rec.Action = string(ev.Kind) + " " + ev.Step.Name

@@ -133,7 +133,7 @@ func (g *Global) status(ctx context.Context, rel plan.ServiceRelease, nRuns int)
 		}
 		v.Colors[c] = cs
 	}
-	recent, err := g.listRuns(ctx, s.store, journal.Filter{Scope: "service", Context: s.clients.Context, Namespace: ns, App: rel.App, Limit: nRuns})
+	recent, err := g.listRuns(ctx, s.store, journal.Filter{Scope: journal.ScopeService, Context: s.clients.Context, Namespace: ns, App: rel.App, Limit: nRuns})
 	if err != nil {
 		return err
 	}

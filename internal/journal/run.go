@@ -105,13 +105,25 @@ func (s *Step) DecodeBefore(v any) error {
 	return nil
 }
 
+// Scope is what a run switches: one app's Services, or whole clusters.
+type Scope string
+
+// The scopes.
+const (
+	// ScopeService is a release of one app between two Deployments
+	// behind an active and a preview Service.
+	ScopeService Scope = "service"
+	// ScopeCluster is a migration from cluster A to cluster B.
+	ScopeCluster Scope = "cluster"
+)
+
 // Run is one execution of a plan against one environment.
 type Run struct {
 	// Schema is the record layout; it is written as SchemaVersion (see
 	// MarshalJSON) and a record without one reads as 1.
 	Schema    int    `json:"schema"`
 	ID        string `json:"id"`
-	Scope     string `json:"scope"`
+	Scope     Scope  `json:"scope"`
 	Operation string `json:"operation"`
 	Context   string `json:"context,omitempty"`
 	Namespace string `json:"namespace"`

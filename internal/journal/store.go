@@ -27,7 +27,8 @@ type Store interface {
 
 // Filter selects runs. Empty fields match everything.
 type Filter struct {
-	Scope, Context, Namespace, App string
+	Scope                   Scope
+	Context, Namespace, App string
 	// Limit caps the number of runs returned; 0 means no cap.
 	Limit int
 }

@@ -391,7 +391,7 @@ func newHandoffRun(env migrate.Env, m plan.Migration, steps []journal.Step) *jou
 	spec, _ := json.Marshal(m)
 	now := time.Now().UTC()
 	return &journal.Run{
-		ID: journal.NewID(now), Scope: "cluster", Operation: "migrate", Context: env.SourceName,
+		ID: journal.NewID(now), Scope: journal.ScopeCluster, Operation: "migrate", Context: env.SourceName,
 		App: m.Name, Spec: spec, State: journal.Running, Approved: true,
 		Steps: steps, CreatedAt: now, UpdatedAt: now,
 	}
