@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -101,10 +103,12 @@ func TestConcurrentDeploysOneProceeds(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	e.givenBlueGreenApp("shop", v1, 2)
-	// Given a release that holds the lock for a while (a slow smoke test)
+	// Given a release that holds the lock until the test lets its smoke
+	// test end (it waits for a file)
+	release := filepath.Join(t.TempDir(), "release")
 	first := make(chan result, 1)
 	go func() {
-		first <- e.cli(nil, "deploy", "shop", "--image", v2, "--yes", "--smoke-cmd", "sleep 10")
+		first <- e.cli(nil, "deploy", "shop", "--image", v2, "--yes", "--smoke-cmd", "while [ ! -e "+release+" ]; do sleep 0.1; done")
 	}()
 	e.eventually("the first release holds the lease", func() bool {
 		l, err := e.kube.CoordinationV1().Leases(e.ns).Get(context.Background(), "bluegreen-shop", metav1.GetOptions{})
@@ -116,6 +120,9 @@ func TestConcurrentDeploysOneProceeds(t *testing.T) {
 	// Then it is refused, naming the holder, and the first one completes
 	if second.code != 3 || !strings.Contains(second.stderr, "held by") || !strings.Contains(second.stderr, "run=") {
 		t.Fatalf("second deploy: want exit 3 naming the lock holder, got %s", second)
+	}
+	if err := os.WriteFile(release, nil, 0o600); err != nil {
+		t.Fatal(err)
 	}
 	if r := <-first; r.code != 0 {
 		t.Fatalf("first deploy: %s", r)
