@@ -6,11 +6,13 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+	"k8s.io/client-go/kubernetes"
 
 	"github.com/bluegreen/bluegreen/internal/engine"
 	"github.com/bluegreen/bluegreen/internal/journal"
 	"github.com/bluegreen/bluegreen/internal/kube"
 	"github.com/bluegreen/bluegreen/internal/plan"
+	"github.com/bluegreen/bluegreen/internal/service"
 )
 
 func newPromoteCmd(g *Global) *cobra.Command {
@@ -160,14 +162,8 @@ func (g *Global) abort(ctx context.Context, app string) error {
 	if err != nil {
 		return err
 	}
-	ns := s.clients.Namespace
-	holder, err := kube.RequestAbort(ctx, g.clock, s.clients.Kube, ns, leaseName(app))
-	if err != nil {
+	if asked, err := g.requestAbort(ctx, s.clients.Kube, s.clients.Namespace, leaseName(app), "release"); asked || err != nil {
 		return err
-	}
-	if holder != "" {
-		g.printf("Asked the running release (%s) to abort; it undoes its steps and exits.\n", holder)
-		return nil
 	}
 	r, err := s.requireLastRun(ctx, app)
 	if err != nil {
@@ -176,7 +172,7 @@ func (g *Global) abort(ctx context.Context, app string) error {
 	if r.State.Final() {
 		return fmt.Errorf("%w: the last run %s of %s is %s: nothing to abort", plan.ErrInvalid, r.ID, app, r.State)
 	}
-	if sw := r.Step("switch"); sw != nil && sw.State != journal.Pending {
+	if service.Switched(r) {
 		return fmt.Errorf("%w: run %s already switched production: use `bluegreen rollback %s` instead", plan.ErrInvalid, r.ID, app)
 	}
 	err = s.execute(ctx, r, nil, func(ctx context.Context, e *engine.Engine) error { return e.Abort(ctx, r) })
@@ -184,6 +180,17 @@ func (g *Global) abort(ctx context.Context, app string) error {
 		err = nil
 	}
 	return s.finish(r, err)
+}
+
+// requestAbort asks the run holding the Lease ns/name to abort; asked
+// reports that one held it (it undoes its steps itself).
+func (g *Global) requestAbort(ctx context.Context, c kubernetes.Interface, ns, name, what string) (asked bool, err error) {
+	holder, err := kube.RequestAbort(ctx, g.clock, c, ns, name)
+	if err != nil || holder == "" {
+		return false, err
+	}
+	g.printf("Asked the running %s (%s) to abort; it undoes its steps and exits.\n", what, holder)
+	return true, nil
 }
 
 func (g *Global) journalPath() string {

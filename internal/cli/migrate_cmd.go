@@ -138,20 +138,12 @@ func newMigrateResumeCmd(g *Global) *cobra.Command {
 		Example: `  bluegreen migrate resume -f migration.yaml`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			s, err := g.migrateSession(ctx, &f)
-			if err != nil {
-				return err
-			}
-			r, err := s.lastMigration(ctx)
-			if err != nil {
-				return err
-			}
-			if r.State.Final() {
-				return fmt.Errorf("%w: migration run %s is already %s: nothing to resume", plan.ErrInvalid, r.ID, r.State)
-			}
-			err = s.executeMigration(ctx, r, func(ctx context.Context, e *engine.Engine) error { return e.Run(ctx, r) })
-			return s.finishMigration(r, f.file, err)
+			return g.continueMigration(cmd.Context(), &f, func(r *journal.Run) error {
+				if r.State.Final() {
+					return fmt.Errorf("%w: migration run %s is already %s: nothing to resume", plan.ErrInvalid, r.ID, r.State)
+				}
+				return nil
+			}, runOn)
 		},
 	}
 	f.bindSpec(cmd)
@@ -183,26 +175,18 @@ gate. One promote lets exactly one shift through.`,
 		Example: `  bluegreen migrate promote -f migration.yaml`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			s, err := g.migrateSession(ctx, &f)
-			if err != nil {
-				return err
-			}
-			r, err := s.lastMigration(ctx)
-			if err != nil {
-				return err
-			}
-			if pausedGate(r) == nil {
-				why := string(r.State)
-				if r.State == journal.Paused {
-					why = "paused, but not at an approval gate (" + r.Reason + ")"
+			return g.continueMigration(cmd.Context(), &f, func(r *journal.Run) error {
+				if pausedGate(r) == nil {
+					why := string(r.State)
+					if r.State == journal.Paused {
+						why = "paused, but not at an approval gate (" + r.Reason + ")"
+					}
+					return fmt.Errorf("%w: migration run %s is %s: nothing to promote; `bluegreen migrate status -f %s` shows where it stands",
+						plan.ErrInvalid, r.ID, why, f.file)
 				}
-				return fmt.Errorf("%w: migration run %s is %s: nothing to promote; `bluegreen migrate status -f %s` shows where it stands",
-					plan.ErrInvalid, r.ID, why, f.file)
-			}
-			r.Approved = true
-			err = s.executeMigration(ctx, r, func(ctx context.Context, e *engine.Engine) error { return e.Run(ctx, r) })
-			return s.finishMigration(r, f.file, err)
+				r.Approved = true
+				return nil
+			}, runOn)
 		},
 	}
 	f.bindSpec(cmd)
@@ -226,27 +210,21 @@ finished migration needs rollback instead.`,
 			if err != nil {
 				return err
 			}
-			holder, err := kube.RequestAbort(ctx, g.clock, s.src.Lease, "default", migrateLeaseName(s.m.Name))
-			if err != nil {
+			if asked, err := g.requestAbort(ctx, s.src.Lease, "default", migrateLeaseName(s.m.Name), "migration"); asked || err != nil {
 				return err
 			}
-			if holder != "" {
-				g.printf("Asked the running migration (%s) to abort; it undoes its steps and exits.\n", holder)
+			return s.continueMigration(ctx, f.file, func(r *journal.Run) error {
+				if r.State.Final() {
+					return fmt.Errorf("%w: migration run %s is already %s: nothing to abort (a finished migration goes back with `bluegreen migrate rollback -f %s`)",
+						plan.ErrInvalid, r.ID, r.State, f.file)
+				}
 				return nil
-			}
-			r, err := s.lastMigration(ctx)
-			if err != nil {
-				return err
-			}
-			if r.State.Final() {
-				return fmt.Errorf("%w: migration run %s is already %s: nothing to abort (a finished migration goes back with `bluegreen migrate rollback -f %s`)",
-					plan.ErrInvalid, r.ID, r.State, f.file)
-			}
-			err = s.executeMigration(ctx, r, func(ctx context.Context, e *engine.Engine) error { return e.Abort(ctx, r) })
-			if errors.Is(err, engine.ErrRolledBack) {
-				err = nil
-			}
-			return s.finishMigration(r, f.file, err)
+			}, func(ctx context.Context, e *engine.Engine, r *journal.Run) error {
+				if err := e.Abort(ctx, r); !errors.Is(err, engine.ErrRolledBack) {
+					return err
+				}
+				return nil
+			})
 		},
 	}
 	f.bindSpec(cmd)
@@ -267,28 +245,20 @@ claim in A, and started there. No volume is ever deleted.`,
   bluegreen migrate rollback -f migration.yaml --dry-run`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			s, err := g.migrateSession(ctx, &f)
-			if err != nil {
-				return err
-			}
-			r, err := s.lastMigration(ctx)
-			if err != nil {
-				return err
-			}
-			if r.State == journal.RolledBack || r.State == journal.Aborted {
-				return fmt.Errorf("%w: migration run %s is already %s: nothing to roll back", plan.ErrInvalid, r.ID, r.State)
-			}
-			if dryRun {
-				return g.printUndos(r)
-			}
-			err = s.executeMigration(ctx, r, func(ctx context.Context, e *engine.Engine) error {
+			return g.continueMigration(cmd.Context(), &f, func(r *journal.Run) error {
+				if r.State == journal.RolledBack || r.State == journal.Aborted {
+					return fmt.Errorf("%w: migration run %s is already %s: nothing to roll back", plan.ErrInvalid, r.ID, r.State)
+				}
+				if dryRun {
+					return errDryRun
+				}
+				return nil
+			}, func(ctx context.Context, e *engine.Engine, r *journal.Run) error {
 				if r.State == journal.RollingBack {
 					return e.Run(ctx, r)
 				}
 				return e.Rollback(ctx, r, "rollback requested by "+kube.Self(r.ID).User)
 			})
-			return s.finishMigration(r, f.file, err)
 		},
 	}
 	f.bindSpec(cmd)
@@ -318,6 +288,40 @@ func newMigrateStatusCmd(g *Global) *cobra.Command {
 	}
 	f.bindSpec(cmd)
 	return cmd
+}
+
+// errDryRun stops continueMigration after the undos are printed.
+var errDryRun = errors.New("dry run")
+
+// continueMigration loads the migration's last run, lets check refuse it
+// (or adjust it), and runs it on with run, the Lease held.
+func (g *Global) continueMigration(ctx context.Context, f *migrateFlags, check func(*journal.Run) error,
+	run func(context.Context, *engine.Engine, *journal.Run) error) error {
+	s, err := g.migrateSession(ctx, f)
+	if err != nil {
+		return err
+	}
+	return s.continueMigration(ctx, f.file, check, run)
+}
+
+// runOn runs r on from where it stands.
+func runOn(ctx context.Context, e *engine.Engine, r *journal.Run) error { return e.Run(ctx, r) }
+
+// continueMigration is Global.continueMigration on an open session. A
+// check that returns errDryRun prints the undos and runs nothing.
+func (s *migrateSession) continueMigration(ctx context.Context, file string, check func(*journal.Run) error,
+	run func(context.Context, *engine.Engine, *journal.Run) error) error {
+	r, err := s.lastMigration(ctx)
+	if err != nil {
+		return err
+	}
+	if err := check(r); errors.Is(err, errDryRun) {
+		return s.g.printUndos(r)
+	} else if err != nil {
+		return err
+	}
+	err = s.executeMigration(ctx, r, func(ctx context.Context, e *engine.Engine) error { return run(ctx, e, r) })
+	return s.finishMigration(r, file, err)
 }
 
 // planMigration observes both clusters and compiles the run. No write.

@@ -156,7 +156,7 @@ func (d Deps) setImage() engine.Action {
 			if err != nil {
 				return err
 			}
-			if p.KeepAfterSwitch && switched(x.Run) {
+			if p.KeepAfterSwitch && Switched(x.Run) {
 				return engine.Keep(fmt.Sprintf("%s stays on %s for re-testing through the preview Service", p.Image, p.Deployment))
 			}
 			var before containerState
@@ -171,9 +171,10 @@ func (d Deps) setImage() engine.Action {
 	}
 }
 
-// switched reports whether the run's switch reached production: a
-// rollback of such a run keeps the new version on the idle color.
-func switched(r *journal.Run) bool {
+// Switched reports whether the run's switch reached production: abort is
+// refused for such a run (it needs rollback), and a rollback of it keeps
+// the new version on the idle color.
+func Switched(r *journal.Run) bool {
 	s := r.Step("switch")
 	return s != nil && s.State != journal.Pending && s.State != journal.Skipped
 }
@@ -248,7 +249,7 @@ func (d Deps) scale() engine.Action {
 			if err != nil {
 				return err
 			}
-			if p.KeepAfterSwitch && switched(x.Run) {
+			if p.KeepAfterSwitch && Switched(x.Run) {
 				if p.KeepWarm == nil {
 					return engine.Keep(fmt.Sprintf("%s keeps its pods, like an old color after a release", p.Deployment))
 				}
