@@ -88,9 +88,9 @@ func (g *Global) notifiers(ctx context.Context, secrets *redact.Secrets) []notif
 	for _, t := range g.notifyTargets {
 		switch t.format {
 		case "slack":
-			out = append(out, &notify.Slack{URL: t.url, Logger: g.log, Secrets: secrets})
+			out = append(out, &notify.Slack{Webhook: notify.Webhook{URL: t.url, Logger: g.log, Secrets: secrets}})
 		case "json":
-			out = append(out, &notify.JSONWebhook{URL: t.url, Logger: g.log, Secrets: secrets})
+			out = append(out, &notify.JSONWebhook{Webhook: notify.Webhook{URL: t.url, Logger: g.log, Secrets: secrets}})
 		case "sns":
 			c, ok := clients[t.region]
 			if !ok {

@@ -4,13 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
-	"net/http"
 	"strings"
-	"time"
 
 	"github.com/bluegreen/bluegreen/internal/clock"
-	"github.com/bluegreen/bluegreen/internal/redact"
 )
 
 // JSONWebhook posts each event as a structured JSON document, the Event's
@@ -24,23 +20,7 @@ import (
 // incident tool, a deploy dashboard, a serverless function). Delivery,
 // retries, timeouts and redaction are Slack's (see the package comment).
 type JSONWebhook struct {
-	// URL is the webhook URL; a secret, only ever logged redacted.
-	URL string
-	// Timeout bounds each attempt; 0 means DefaultTimeout.
-	Timeout time.Duration
-	// Client sends the requests; nil means a new http.Client.
-	Client *http.Client
-	// Logger receives retry and failure logs; nil discards them.
-	Logger *slog.Logger
-	// Clock times retry waits and stamps events without a Time; nil means
-	// the system clock.
-	Clock clock.Clock
-	// Backoff is the first retry wait, doubled for each further retry; 0
-	// means DefaultBackoff.
-	Backoff time.Duration
-	// Secrets, if set, are hidden from every field as well as from errors
-	// and logs.
-	Secrets *redact.Secrets
+	Webhook
 }
 
 // Notify posts e as JSON, retrying as described in the package
@@ -71,7 +51,4 @@ func (j *JSONWebhook) payload(e Event, c clock.Clock) Event {
 }
 
 // hook returns the shared webhook delivery configured like j.
-func (j *JSONWebhook) hook() hook {
-	return hook{name: "json webhook", url: j.URL, timeout: j.Timeout, client: j.Client, log: j.Logger,
-		clock: j.Clock, backoff: j.Backoff, secrets: j.Secrets}
-}
+func (j *JSONWebhook) hook() hook { return hook{name: "json webhook", Webhook: j.Webhook} }

@@ -34,7 +34,7 @@ func TestJSONWebhookPayload(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := newHookServer(t, reply{status: 204})
-			j := &JSONWebhook{URL: srv.hookURL(), Secrets: tt.secrets, Clock: clock.NewFake(time.Unix(0, 0))}
+			j := &JSONWebhook{Webhook: Webhook{URL: srv.hookURL(), Secrets: tt.secrets, Clock: clock.NewFake(time.Unix(0, 0))}}
 			if err := j.Notify(context.Background(), tt.event); err != nil {
 				t.Fatal(err)
 			}
@@ -64,7 +64,7 @@ func TestJSONWebhookRetriesAndRedaction(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := newHookServer(t, tt.replies...)
 			log, logs := testLogger()
-			j := &JSONWebhook{URL: srv.hookURL(), Logger: log, Clock: clock.NewFake(time.Unix(0, 0)), Backoff: time.Millisecond}
+			j := &JSONWebhook{Webhook: Webhook{URL: srv.hookURL(), Logger: log, Clock: clock.NewFake(time.Unix(0, 0)), Backoff: time.Millisecond}}
 			// Multi logs what the notifier returns: both must hide the URL.
 			err := j.Notify(context.Background(), promoted)
 			calls := srv.calls.Load()

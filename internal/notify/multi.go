@@ -56,8 +56,8 @@ func (m Multi) hider() func(string) string {
 	var sets []*redact.Secrets
 	for _, n := range m.Notifiers {
 		if h, ok := webhookOf(n); ok {
-			own.Add(h.url)
-			sets = append(sets, h.secrets)
+			own.Add(h.URL)
+			sets = append(sets, h.Secrets)
 		}
 	}
 	return func(str string) string {
@@ -88,7 +88,7 @@ func webhookOf(n Notifier) (hook, bool) {
 // describe names a notifier for logs without revealing secrets.
 func describe(n Notifier) string {
 	if h, ok := webhookOf(n); ok {
-		return h.name + " " + redact.WebhookURL(h.url)
+		return h.name + " " + redact.WebhookURL(h.URL)
 	}
 	if s, ok := n.(*SNS); ok && s != nil {
 		return "sns " + s.TopicARN

@@ -149,7 +149,7 @@ func TestSlackPayload(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := newHookServer(t, reply{status: 200, body: "ok"})
-			s := &Slack{URL: srv.hookURL(), Blocks: tt.blocks, Secrets: tt.secrets}
+			s := &Slack{Webhook: Webhook{URL: srv.hookURL(), Secrets: tt.secrets}, Blocks: tt.blocks}
 			if err := s.Notify(context.Background(), tt.event); err != nil {
 				t.Fatal(err)
 			}
@@ -197,7 +197,7 @@ func TestSlackRetries(t *testing.T) {
 			srv := newHookServer(t, tt.replies...)
 			log, logs := testLogger()
 			clk := clock.NewFake(time.Unix(0, 0))
-			s := &Slack{URL: srv.hookURL(), Logger: log, Clock: clk, Backoff: 10 * time.Millisecond}
+			s := &Slack{Webhook: Webhook{URL: srv.hookURL(), Logger: log, Clock: clk, Backoff: 10 * time.Millisecond}}
 			err := s.Notify(context.Background(), promoted)
 			switch {
 			case tt.wantErr == "" && err != nil:
@@ -228,7 +228,7 @@ func TestSlackTransportErrors(t *testing.T) {
 	srv.Close()
 	log, logs := testLogger()
 	clk := clock.NewFake(time.Unix(0, 0))
-	err := (&Slack{URL: hook, Logger: log, Clock: clk, Backoff: time.Millisecond}).Notify(context.Background(), promoted)
+	err := (&Slack{Webhook: Webhook{URL: hook, Logger: log, Clock: clk, Backoff: time.Millisecond}}).Notify(context.Background(), promoted)
 	if err == nil || !strings.Contains(err.Error(), "refused") {
 		t.Fatalf("err = %v", err)
 	}
@@ -257,7 +257,7 @@ func TestSlackTimeoutAndCancel(t *testing.T) {
 	t.Cleanup(srv.Close)
 	t.Cleanup(func() { close(release) })
 	clk := clock.NewFake(time.Unix(0, 0))
-	s := &Slack{URL: srv.URL + secretPath, Timeout: 20 * time.Millisecond, Clock: clk, Backoff: time.Millisecond}
+	s := &Slack{Webhook: Webhook{URL: srv.URL + secretPath, Timeout: 20 * time.Millisecond, Clock: clk, Backoff: time.Millisecond}}
 	err := s.Notify(context.Background(), promoted)
 	if err == nil || !strings.Contains(err.Error(), "deadline exceeded") || len(clk.Waits()) != MaxRetries {
 		t.Fatalf("err = %v, waits %v", err, clk.Waits())
@@ -266,7 +266,7 @@ func TestSlackTimeoutAndCancel(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
 	t.Cleanup(cancel)
-	s = &Slack{URL: srv.URL + secretPath, Backoff: time.Hour}
+	s = &Slack{Webhook: Webhook{URL: srv.URL + secretPath, Backoff: time.Hour}}
 	start := time.Now()
 	err = s.Notify(ctx, promoted)
 	if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > 5*time.Second {
@@ -286,8 +286,8 @@ func TestMulti(t *testing.T) {
 	var called atomic.Int32
 	log, logs := testLogger()
 	m := Multi{Logger: log, Notifiers: []Notifier{
-		&Slack{URL: bad.hookURL()},
-		&Slack{URL: good.hookURL()},
+		&Slack{Webhook: Webhook{URL: bad.hookURL()}},
+		&Slack{Webhook: Webhook{URL: good.hookURL()}},
 		nil,
 		notifierFunc(func(context.Context, Event) error { called.Add(1); return nil }),
 		notifierFunc(func(context.Context, Event) error {

@@ -4,35 +4,16 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
-	"net/http"
 	"strings"
-	"time"
 
-	"github.com/bluegreen/bluegreen/internal/clock"
 	"github.com/bluegreen/bluegreen/internal/redact"
 )
 
 // Slack posts events to a Slack-compatible incoming webhook.
 type Slack struct {
-	// URL is the webhook URL; a secret, only ever logged redacted.
-	URL string
-	// Timeout bounds each attempt; 0 means DefaultTimeout.
-	Timeout time.Duration
-	// Client sends the requests; nil means a new http.Client.
-	Client *http.Client
-	// Logger receives retry and failure logs; nil discards them.
-	Logger *slog.Logger
-	// Clock times retry waits; nil means the system clock.
-	Clock clock.Clock
-	// Backoff is the first retry wait, doubled for each further retry; 0
-	// means DefaultBackoff.
-	Backoff time.Duration
+	Webhook
 	// Blocks adds a Block Kit section and context to the payload.
 	Blocks bool
-	// Secrets, if set, are hidden from the message text as well as from
-	// errors and logs.
-	Secrets *redact.Secrets
 }
 
 // slackPayload is the JSON posted to the webhook.
@@ -54,10 +35,7 @@ func (s *Slack) Notify(ctx context.Context, e Event) error {
 }
 
 // hook returns the shared webhook delivery configured like s.
-func (s *Slack) hook() hook {
-	return hook{name: "slack", url: s.URL, timeout: s.Timeout, client: s.Client, log: s.Logger,
-		clock: s.Clock, backoff: s.Backoff, secrets: s.Secrets}
-}
+func (s *Slack) hook() hook { return hook{name: "slack", Webhook: s.Webhook} }
 
 // payload builds the JSON body for e.
 func (s *Slack) payload(e Event) slackPayload {

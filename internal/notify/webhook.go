@@ -24,27 +24,43 @@ const (
 	DefaultBackoff = time.Second
 )
 
+// Webhook is where and how a webhook notifier delivers: the settings Slack
+// and JSONWebhook share.
+type Webhook struct {
+	// URL is the webhook URL; a secret, only ever logged redacted.
+	URL string
+	// Timeout bounds each attempt; 0 means DefaultTimeout.
+	Timeout time.Duration
+	// Client sends the requests; nil means a new http.Client.
+	Client *http.Client
+	// Logger receives retry and failure logs; nil discards them.
+	Logger *slog.Logger
+	// Clock times retry waits (and stamps JSON events without a Time); nil
+	// means the wall clock.
+	Clock clock.Clock
+	// Backoff is the first retry wait, doubled for each further retry; 0
+	// means DefaultBackoff.
+	Backoff time.Duration
+	// Secrets, if set, are hidden from the payload as well as from errors
+	// and logs.
+	Secrets *redact.Secrets
+}
+
 // hook is the delivery both webhook notifiers share: one JSON POST with a
 // per-attempt timeout, retried on 5xx, 429 and transport errors. It is the
 // one home of the retry rules documented in the package comment; Slack and
 // JSONWebhook only differ in the body they post.
 type hook struct {
 	// name says which notifier posts, e.g. "slack", in errors and logs.
-	name    string
-	url     string
-	timeout time.Duration
-	client  *http.Client
-	log     *slog.Logger
-	clock   clock.Clock
-	backoff time.Duration
-	secrets *redact.Secrets
+	name string
+	Webhook
 }
 
 // send posts body for e, retrying as described in the package documentation.
 // Errors and logs show the URL only redacted.
 func (h hook) send(ctx context.Context, e Event, body []byte) error {
-	safe := redact.WebhookURL(h.url)
-	red := redact.NewSecrets(h.url)
+	safe := redact.WebhookURL(h.URL)
+	red := redact.NewSecrets(h.URL)
 	log := h.logger().With("notifier", h.name, "url", safe, "kind", e.Kind, "run", e.Run)
 	var lastErr error
 	for attempt := 1; attempt <= MaxRetries+1; attempt++ {
@@ -53,7 +69,7 @@ func (h hook) send(ctx context.Context, e Event, body []byte) error {
 			log.Debug("notification sent", "attempts", attempt)
 			return nil
 		}
-		lastErr = errors.New(hideSecrets(h.secrets, red, err.Error()))
+		lastErr = errors.New(hideSecrets(h.Secrets, red, err.Error()))
 		if wait < 0 || ctx.Err() != nil || attempt > MaxRetries {
 			break
 		}
@@ -72,18 +88,18 @@ func (h hook) send(ctx context.Context, e Event, body []byte) error {
 // post makes one attempt. On failure it returns how long to wait before
 // retrying, or -1 when the failure is not worth retrying.
 func (h hook) post(ctx context.Context, body []byte, attempt int) (time.Duration, error) {
-	timeout := h.timeout
+	timeout := h.Timeout
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
 	actx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(actx, http.MethodPost, h.url, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(actx, http.MethodPost, h.URL, bytes.NewReader(body))
 	if err != nil {
 		return -1, fmt.Errorf("build request: %w", err)
 	}
 	req.Header.Set("Content-Type", "application/json")
-	client := h.client
+	client := h.Client
 	if client == nil {
 		client = &http.Client{}
 	}
@@ -110,7 +126,7 @@ func (h hook) post(ctx context.Context, body []byte, attempt int) (time.Duration
 
 // wait returns the wait after the given failed attempt.
 func (h hook) wait(attempt int) time.Duration {
-	b := h.backoff
+	b := h.Backoff
 	if b <= 0 {
 		b = DefaultBackoff
 	}
@@ -118,17 +134,17 @@ func (h hook) wait(attempt int) time.Duration {
 }
 
 func (h hook) logger() *slog.Logger {
-	if h.log == nil {
+	if h.Logger == nil {
 		return slog.New(slog.DiscardHandler)
 	}
-	return h.log
+	return h.Logger
 }
 
 func (h hook) getClock() clock.Clock {
-	if h.clock == nil {
+	if h.Clock == nil {
 		return clock.Real{}
 	}
-	return h.clock
+	return h.Clock
 }
 
 // retryAfter parses a Retry-After header in seconds, capped at MaxRetryAfter.
