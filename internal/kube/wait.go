@@ -74,15 +74,14 @@ type watchWaker struct {
 // Idle reopens the watches that are down and says how long to sleep: the
 // idle check while every watch is open, the interval otherwise.
 func (w *watchWaker) Idle(ctx context.Context) (time.Duration, <-chan struct{}) {
-	for {
+	for drained := false; !drained; {
 		select {
 		case i := <-w.down:
 			w.open[i].Stop()
 			w.open[i] = nil
-			continue
 		default:
+			drained = true
 		}
-		break
 	}
 	healthy := len(w.watches) > 0
 	for i, start := range w.watches {
