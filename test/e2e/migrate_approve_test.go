@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -14,6 +15,21 @@ func TestMigrateApproveEachStep(t *testing.T) {
 	// Given a migration walking the weights 50 → 100, approving each step
 	mg := givenMigration(t, 1, migrationbed.Options{}, migrationbed.SpecOptions{NoStandby: true, Steps: []int{50, 100}})
 	hooks := newWebhookServer(t)
+
+	// (A spec without a pause waits one TTL of its records, 60 s here,
+	// after each shift; the plan says so and changes nothing.)
+	noPause := mg.m
+	noPause.Pause = nil
+	other := filepath.Join(t.TempDir(), "no-pause.yaml")
+	if err := migrationbed.WriteSpec(other, noPause); err != nil {
+		t.Fatal(err)
+	}
+	if r := mg.cli(nil, "plan", "-f", other); r.code != 0 || strings.Count(r.stdout, "wait 1m0s") != 2 {
+		t.Fatalf("plan of a spec without a pause: want both shifts to wait 1m0s, got %s", r)
+	}
+	if w := mg.weights(); w["blue"] != 100 || w["green"] != 0 {
+		t.Fatalf("weights after plan = %v, want 100/0 untouched", w)
+	}
 
 	// When it is applied
 	r := mg.cli(nil, "apply", "--approve-each-step", "--notify-webhook", hooks.URL+"/hook")
