@@ -63,7 +63,7 @@ func (f *releaseFlags) bind(cmd *cobra.Command) {
 	fl.DurationVar(&f.watchWindow, "watch-window", 0, "after the switch, watch the new color this long and roll back if a check fails (0: no watch)")
 	fl.DurationVar(&f.watchEvery, "watch-interval", 0, "how often checks run during the watch window (default 10s)")
 	fl.DurationVar(&f.scaleDownDelay, "scale-down-delay", 0, "scale the old color down (to --keep-warm, default 0) this long after the switch (default: keep it at full size until the next release, so a rollback is instant)")
-	fl.Int32Var(&f.keepWarm, "keep-warm", 0, "scale the old color to this many replicas after the switch (after --scale-down-delay if set; default: keep it at full size)")
+	fl.Int32Var(&f.keepWarm, "keep-warm", 0, "scale the old color to this many replicas after the switch (after --scale-down-delay if set), and the new color if rolled back after the switch (default: keep full size)")
 	fl.BoolVarP(&f.yes, "yes", "y", false, "approve the switch up front, without a prompt")
 	fl.BoolVar(&f.pause, "pause", false, "stop before the switch; 'bluegreen promote APP' continues")
 }
