@@ -11,7 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/eks"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
-	"github.com/aws/aws-sdk-go-v2/service/route53"
+	r53sdk "github.com/aws/aws-sdk-go-v2/service/route53"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"golang.org/x/time/rate"
 )
@@ -30,9 +30,9 @@ type EC2 interface {
 
 // Route53 is the part of the Route 53 API the weighted-record router uses.
 type Route53 interface {
-	ListResourceRecordSets(ctx context.Context, in *route53.ListResourceRecordSetsInput, opts ...func(*route53.Options)) (*route53.ListResourceRecordSetsOutput, error)
-	ChangeResourceRecordSets(ctx context.Context, in *route53.ChangeResourceRecordSetsInput, opts ...func(*route53.Options)) (*route53.ChangeResourceRecordSetsOutput, error)
-	GetChange(ctx context.Context, in *route53.GetChangeInput, opts ...func(*route53.Options)) (*route53.GetChangeOutput, error)
+	ListResourceRecordSets(ctx context.Context, in *r53sdk.ListResourceRecordSetsInput, opts ...func(*r53sdk.Options)) (*r53sdk.ListResourceRecordSetsOutput, error)
+	ChangeResourceRecordSets(ctx context.Context, in *r53sdk.ChangeResourceRecordSetsInput, opts ...func(*r53sdk.Options)) (*r53sdk.ChangeResourceRecordSetsOutput, error)
+	GetChange(ctx context.Context, in *r53sdk.GetChangeInput, opts ...func(*r53sdk.Options)) (*r53sdk.GetChangeOutput, error)
 }
 
 // EKS is the part of the EKS API preflight reads.
@@ -136,7 +136,7 @@ func fromConfig(cfg sdkaws.Config, gate func() error) *Clients {
 		EC2: ec2.NewFromConfig(cfg, func(o *ec2.Options) {
 			o.APIOptions = append(o.APIOptions, limitWith(l.EC2.of))
 		}),
-		Route53: route53.NewFromConfig(cfg, func(o *route53.Options) {
+		Route53: r53sdk.NewFromConfig(cfg, func(o *r53sdk.Options) {
 			o.APIOptions = append(o.APIOptions, limitWith(func(string) *rate.Limiter { return l.Route53 }))
 		}),
 		EKS:   eks.NewFromConfig(cfg),

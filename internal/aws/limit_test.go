@@ -7,7 +7,7 @@ import (
 
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
-	"github.com/aws/aws-sdk-go-v2/service/route53"
+	r53sdk "github.com/aws/aws-sdk-go-v2/service/route53"
 
 	"github.com/bluegreen/bluegreen/test/awsfake"
 )
@@ -23,7 +23,7 @@ func TestClientsKeepUnderQuotas(t *testing.T) {
 	const calls = 12
 	start := time.Now()
 	for range calls {
-		if _, err := c.Route53.ListResourceRecordSets(ctx, &route53.ListResourceRecordSetsInput{HostedZoneId: sdkaws.String(zone)}); err != nil {
+		if _, err := c.Route53.ListResourceRecordSets(ctx, &r53sdk.ListResourceRecordSetsInput{HostedZoneId: sdkaws.String(zone)}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"encoding/json"
 	"path/filepath"
 	"testing"
 
@@ -14,6 +15,12 @@ import (
 // with `go test ./internal/cli -update`.
 func TestMigratePlanGolden(t *testing.T) {
 	pause := plan.Duration(120e9)
+	var dns plan.DNS
+	if err := json.Unmarshal([]byte(`{"zoneID": "Z0123456789ABC", "records": [{"name": "shop.example.com",
+		"blue": {"setIdentifier": "blue", "value": "a-lb.elb.amazonaws.com"},
+		"green": {"setIdentifier": "green", "value": "b-lb.elb.amazonaws.com"}}]}`), &dns); err != nil {
+		t.Fatal(err)
+	}
 	m := plan.Migration{
 		APIVersion: plan.MigrationAPIVersion, Kind: plan.MigrationKind, Name: "shop-1-34",
 		Source: plan.ClusterRef{Context: "prod-129"}, Target: plan.ClusterRef{Context: "prod-134", LoadBalancers: []string{"k8s-shop-web-1a2b3c"}},
@@ -23,9 +30,7 @@ func TestMigratePlanGolden(t *testing.T) {
 				Blue: "db.blue.internal.example.com", Green: "db.green.internal.example.com"}},
 			{Namespace: "shop", Name: "cache", StorageClass: "gp3"},
 		},
-		DNS: plan.DNS{ZoneID: "Z0123456789ABC", Records: []plan.Record{{Name: "shop.example.com",
-			Blue:  plan.RecordTarget{SetIdentifier: "blue", Value: "a-lb.elb.amazonaws.com"},
-			Green: plan.RecordTarget{SetIdentifier: "green", Value: "b-lb.elb.amazonaws.com"}}}},
+		DNS:   dns,
 		Steps: []int{50, 100}, Pause: &pause, ApproveEachStep: true,
 	}
 	m.Defaults()

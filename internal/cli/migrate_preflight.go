@@ -33,10 +33,13 @@ func (s *migrateSession) preflight(ctx context.Context, obs plan.MigrationObserv
 	if v, ok := s.env.Router.(traffic.Verifier); ok {
 		in.Values, in.Targets = v, s.env.Records
 	}
-	if s.m.DNS.Router == "route53" {
-		for _, r := range s.m.DNS.Records {
-			in.Records = append(in.Records, preflight.Record{ZoneID: s.m.DNS.ZoneID, Name: r.Name, Type: r.Type,
-				SetIdentifiers: []string{r.Blue.SetIdentifier, r.Green.SetIdentifier}})
+	if rs, ok := s.env.Router.(traffic.RecordSetter); ok {
+		for _, t := range s.env.Records {
+			set, err := rs.RecordSet(t)
+			if err != nil {
+				return fmt.Errorf("%w: %w", plan.ErrInvalid, err)
+			}
+			in.Records = append(in.Records, set)
 		}
 	}
 	for _, st := range obs.StatefulSets {

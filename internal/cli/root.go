@@ -1,6 +1,8 @@
 package cli
 
 import (
+	_ "github.com/bluegreen/bluegreen/internal/traffic/all" // every router registers itself
+
 	"context"
 	"errors"
 	"fmt"

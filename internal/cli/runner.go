@@ -20,7 +20,6 @@ import (
 	"github.com/bluegreen/bluegreen/internal/plan"
 	"github.com/bluegreen/bluegreen/internal/service"
 	"github.com/bluegreen/bluegreen/internal/traffic"
-	"github.com/bluegreen/bluegreen/internal/traffic/selector"
 )
 
 // session is one command's connection to a cluster and the journal.
@@ -61,7 +60,7 @@ func (s *session) execute(ctx context.Context, r *journal.Run, approver service.
 	}
 	return s.withLease(ctx, r, s.clients.Lease, kube.LeaseOptions{Namespace: r.Namespace, Name: leaseName(r.App), Holder: kube.Self(r.ID)},
 		func(ctx context.Context) error {
-			router, err := traffic.New(selector.Name, traffic.Deps{Kube: s.clients.Kube})
+			router, err := traffic.NewService(traffic.Deps{Kube: s.clients.Kube, Clock: s.g.clock})
 			if err != nil {
 				return err
 			}

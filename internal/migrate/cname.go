@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/route53"
+	r53sdk "github.com/aws/aws-sdk-go-v2/service/route53"
 	r53types "github.com/aws/aws-sdk-go-v2/service/route53/types"
 
 	"github.com/bluegreen/bluegreen/internal/batch"
@@ -65,7 +65,7 @@ func (e Env) waitInsync(ctx context.Context, id, what string) error {
 
 // cnameValue reads the current value of a CNAME.
 func (e Env) cnameValue(ctx context.Context, c plan.CNAME) (string, error) {
-	out, err := e.AWS.Route53.ListResourceRecordSets(ctx, &route53.ListResourceRecordSetsInput{
+	out, err := e.AWS.Route53.ListResourceRecordSets(ctx, &r53sdk.ListResourceRecordSetsInput{
 		HostedZoneId: aws.String(c.ZoneID), StartRecordName: aws.String(c.Name), StartRecordType: r53types.RRTypeCname,
 	})
 	if err != nil {

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/route53"
+	r53sdk "github.com/aws/aws-sdk-go-v2/service/route53"
 	r53types "github.com/aws/aws-sdk-go-v2/service/route53/types"
 
 	bgaws "github.com/bluegreen/bluegreen/internal/aws"
@@ -54,7 +54,7 @@ func newCNAMEChanges(r53 bgaws.Route53, clk clock.Clock, window time.Duration) *
 		status: &batch.Batcher[r53types.ChangeStatus]{Interval: route53Poll, Clock: clk, Fetch: func(ctx context.Context, ids []string) (map[string]r53types.ChangeStatus, error) {
 			out := map[string]r53types.ChangeStatus{}
 			for _, id := range ids {
-				got, err := r53.GetChange(ctx, &route53.GetChangeInput{Id: aws.String(id)})
+				got, err := r53.GetChange(ctx, &r53sdk.GetChangeInput{Id: aws.String(id)})
 				if err != nil {
 					return nil, fmt.Errorf("get change %s: %w", id, err)
 				}
@@ -143,7 +143,7 @@ func (c *cnameChanges) change(ctx context.Context, zone string, changes []r53typ
 	if len(changes) > 1 {
 		comment = fmt.Sprintf("bluegreen: repoint %d CNAMEs", len(changes))
 	}
-	out, err := c.r53.ChangeResourceRecordSets(ctx, &route53.ChangeResourceRecordSetsInput{
+	out, err := c.r53.ChangeResourceRecordSets(ctx, &r53sdk.ChangeResourceRecordSetsInput{
 		HostedZoneId: aws.String(zone),
 		ChangeBatch:  &r53types.ChangeBatch{Comment: aws.String(comment), Changes: changes},
 	})

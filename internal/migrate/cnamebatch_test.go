@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/route53"
+	r53sdk "github.com/aws/aws-sdk-go-v2/service/route53"
 	r53types "github.com/aws/aws-sdk-go-v2/service/route53/types"
 
 	"github.com/bluegreen/bluegreen/internal/clock"
@@ -53,7 +53,7 @@ func TestCNAMEChangesBatchLanes(t *testing.T) {
 	hc := &countingHTTP{paths: map[string]int{}}
 	cfg := fake.AWSConfig()
 	cfg.HTTPClient = hc
-	r53 := route53.NewFromConfig(cfg)
+	r53 := r53sdk.NewFromConfig(cfg)
 	e := Env{Poll: 50 * time.Millisecond}
 	e.cnameBatch = newCNAMEChanges(r53, clock.Real{}, e.poll())
 
@@ -97,7 +97,7 @@ func TestCNAMEChangesBatchLanes(t *testing.T) {
 	}
 
 	for i := range lanes {
-		out, err := r53.ListResourceRecordSets(ctx, &route53.ListResourceRecordSetsInput{HostedZoneId: aws.String(zone),
+		out, err := r53.ListResourceRecordSets(ctx, &r53sdk.ListResourceRecordSetsInput{HostedZoneId: aws.String(zone),
 			StartRecordName: aws.String(fmt.Sprintf("db-%d.shop.internal", i)), StartRecordType: r53types.RRTypeCname, MaxItems: aws.Int32(1)})
 		if err != nil {
 			t.Fatal(err)
@@ -117,7 +117,7 @@ func TestCNAMEChangesOneBatch(t *testing.T) {
 	hc := &countingHTTP{paths: map[string]int{}}
 	cfg := fake.AWSConfig()
 	cfg.HTTPClient = hc
-	c := newCNAMEChanges(route53.NewFromConfig(cfg), clock.Real{}, 100*time.Millisecond)
+	c := newCNAMEChanges(r53sdk.NewFromConfig(cfg), clock.Real{}, 100*time.Millisecond)
 	ids := make([]string, 20)
 	var wg sync.WaitGroup
 	for i := range ids {

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/route53"
+	r53sdk "github.com/aws/aws-sdk-go-v2/service/route53"
 	r53types "github.com/aws/aws-sdk-go-v2/service/route53/types"
 
 	"github.com/bluegreen/bluegreen/internal/clock"
@@ -49,7 +49,7 @@ func TestCNAMEUndoLandsAfterACancelledRepoint(t *testing.T) {
 	cfg := fake.AWSConfig()
 	slow := &slowFirstChange{delay: time.Second}
 	cfg.HTTPClient = slow
-	r53 := route53.NewFromConfig(cfg)
+	r53 := r53sdk.NewFromConfig(cfg)
 	e := Env{Poll: 20 * time.Millisecond}
 	e.cnameBatch = newCNAMEChanges(r53, clock.Real{}, e.poll())
 
@@ -72,7 +72,7 @@ func TestCNAMEUndoLandsAfterACancelledRepoint(t *testing.T) {
 			t.Fatalf("%d of 2 changes sent", slow.sent.Load())
 		}
 	}
-	out, err := r53.ListResourceRecordSets(context.Background(), &route53.ListResourceRecordSetsInput{HostedZoneId: aws.String(zone),
+	out, err := r53.ListResourceRecordSets(context.Background(), &r53sdk.ListResourceRecordSetsInput{HostedZoneId: aws.String(zone),
 		StartRecordName: aws.String(c.Name), StartRecordType: r53types.RRTypeCname, MaxItems: aws.Int32(1)})
 	if err != nil {
 		t.Fatal(err)

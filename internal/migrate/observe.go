@@ -12,7 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/bluegreen/bluegreen/internal/plan"
-	"github.com/bluegreen/bluegreen/internal/traffic/externaldns"
+	"github.com/bluegreen/bluegreen/internal/traffic"
 	"github.com/bluegreen/bluegreen/internal/volume"
 )
 
@@ -50,9 +50,9 @@ func Observe(ctx context.Context, e Env, m plan.Migration) (plan.MigrationObserv
 		for _, t := range e.Records {
 			s, err := e.Router.Observe(ctx, t)
 			if err != nil {
-				// With external-dns, B's object may only exist once the
-				// standby is copied; the first shift observes it.
-				if _, edns := externaldns.ParseOptions(t); edns == nil {
+				// Some routers' objects in B only exist once the standby
+				// is copied; the first shift observes them.
+				if late, ok := e.Router.(traffic.LateObserver); ok && late.ObservableAfterStandby(t) {
 					e.Log.Info("weights not observable before the standby copy", "record", t.Name, "error", err)
 					continue
 				}

@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/route53"
+	r53sdk "github.com/aws/aws-sdk-go-v2/service/route53"
 	"k8s.io/utils/ptr"
 
 	bgaws "github.com/bluegreen/bluegreen/internal/aws"
@@ -60,7 +60,7 @@ func shiftEnv(t *testing.T, fake *awsfake.Server, zone, blueValue, greenValue st
 // liveValues reads the shop's record sets: set identifier → "value weight".
 func liveValues(t *testing.T, fake *awsfake.Server, zone string) map[string]string {
 	t.Helper()
-	out, err := route53.NewFromConfig(fake.AWSConfig()).ListResourceRecordSets(context.Background(), &route53.ListResourceRecordSetsInput{HostedZoneId: aws.String(zone)})
+	out, err := r53sdk.NewFromConfig(fake.AWSConfig()).ListResourceRecordSets(context.Background(), &r53sdk.ListResourceRecordSetsInput{HostedZoneId: aws.String(zone)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,7 +16,7 @@ import (
 	"github.com/bluegreen/bluegreen/internal/journal"
 	"github.com/bluegreen/bluegreen/internal/plan"
 	"github.com/bluegreen/bluegreen/internal/standby"
-	"github.com/bluegreen/bluegreen/internal/traffic/externaldns"
+	"github.com/bluegreen/bluegreen/internal/traffic"
 )
 
 func selection(w plan.Workloads) standby.Selection {
@@ -185,36 +185,12 @@ func (e Env) standbyReadyNow(ctx context.Context, r *journal.Run) error {
 	return e.waitStandby(ctx, r, 5*time.Second)
 }
 
-// greenDNS gives B's copy of an object that external-dns publishes B's own
-// set identifier at weight 0: copied as is, it would carry A's identifier
-// and weight, and B's external-dns would publish A's record set.
+// greenDNS is the router's edit of B's copies, for routers that carry a
+// color's share on copied objects (external-dns annotations); nil when
+// the router needs none.
 func (e Env) greenDNS() func(*unstructured.Unstructured) error {
-	owned := map[string]string{} // "kind/ns/name" → green's set identifier
-	for _, t := range e.Records {
-		cfg, err := externaldns.ParseOptions(t)
-		if err != nil {
-			continue // not an external-dns target
-		}
-		if g, ok := cfg.Objects[string(plan.Green)]; ok {
-			owned[g.Object.String()] = g.SetIdentifier
-		}
+	if m, ok := e.Router.(traffic.StandbyMutator); ok {
+		return m.MutateStandby(e.Records, string(plan.Green))
 	}
-	if len(owned) == 0 {
-		return nil
-	}
-	return func(u *unstructured.Unstructured) error {
-		key := strings.ToLower(u.GetKind()) + "/" + u.GetNamespace() + "/" + u.GetName()
-		id, ok := owned[key]
-		if !ok {
-			return nil
-		}
-		a := u.GetAnnotations()
-		if a == nil {
-			a = map[string]string{}
-		}
-		a[externaldns.SetIdentifierAnnotation] = id
-		a[externaldns.WeightAnnotation] = "0"
-		u.SetAnnotations(a)
-		return nil
-	}
+	return nil
 }

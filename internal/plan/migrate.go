@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/bluegreen/bluegreen/internal/journal"
+	"github.com/bluegreen/bluegreen/internal/spec"
+	"github.com/bluegreen/bluegreen/internal/traffic"
 )
 
 // DefaultSnapshotTimeout bounds the wait for a hand-off's snapshots when
@@ -19,33 +21,20 @@ const DefaultSnapshotTimeout = 6 * time.Hour
 var DefaultSteps = []int{10, 30, 50, 70, 90, 100}
 
 var (
-	dnsName = regexp.MustCompile(`^([a-zA-Z0-9_]([a-zA-Z0-9-]*[a-zA-Z0-9])?\.)+[a-zA-Z]{2,}\.?$`)
 	k8sName = regexp.MustCompile(`^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$`)
 )
 
 // Defaults fills what the spec left empty.
 func (m *Migration) Defaults() {
 	if m.DNS.Router == "" {
-		m.DNS.Router = "route53"
-	}
-	for i := range m.DNS.Records {
-		r := &m.DNS.Records[i]
-		if r.Type == "" {
-			r.Type = "CNAME"
-		}
-		if r.TTL == 0 && r.Blue.Alias == "" {
-			r.TTL = 60
-		}
+		m.DNS.Router = traffic.ClusterDefault()
 	}
 	if len(m.Steps) == 0 {
 		m.Steps = append([]int(nil), DefaultSteps...)
 	}
-	if m.Pause == nil {
-		p := DefaultPause(m.DNS.Records)
+	if targets, err := m.DNS.Targets(); m.Pause == nil && err == nil {
+		p := DefaultPause(targets) // a section that does not parse fails validation
 		m.Pause = &p
-	}
-	if m.DNS.SyncTimeout == 0 {
-		m.DNS.SyncTimeout = Duration(2 * time.Minute)
 	}
 	h := &m.Handoff
 	if h.Snapshot == nil {
@@ -75,20 +64,14 @@ func (m *Migration) Defaults() {
 
 func ptr[T any](v T) *T { return &v }
 
-// aliasTTL is what an alias record to a load balancer is cached for.
-const aliasTTL = 60 * time.Second
-
 // DefaultPause is the wait after each shift when the spec names none: the
-// longest TTL among the records, so that at least one TTL passes before
-// the checks judge the new weights.
-func DefaultPause(records []Record) Duration {
+// longest settle time among the targets (a record's TTL, 60 s for an alias
+// to a load balancer), so that at least one TTL passes before the checks
+// judge the new weights.
+func DefaultPause(targets []traffic.Target) Duration {
 	longest := time.Duration(0)
-	for _, r := range records {
-		ttl := time.Duration(r.TTL) * time.Second
-		if r.Blue.Alias != "" || r.Green.Alias != "" {
-			ttl = max(ttl, aliasTTL)
-		}
-		longest = max(longest, ttl)
+	for _, t := range targets {
+		longest = max(longest, t.Settle)
 	}
 	return Duration(longest)
 }
@@ -96,7 +79,8 @@ func DefaultPause(records []Record) Duration {
 // PauseAfterShift is the spec's pause, defaulted.
 func (m Migration) PauseAfterShift() Duration {
 	if m.Pause == nil {
-		return DefaultPause(m.DNS.Records)
+		targets, _ := m.DNS.Targets() // validated before planning
+		return DefaultPause(targets)
 	}
 	return *m.Pause
 }
@@ -133,7 +117,7 @@ func ValidateMigration(m Migration) error {
 		}
 		seen[key] = true
 		if c := s.CNAME; c != nil {
-			if c.ZoneID == "" || !dnsName.MatchString(c.Name) || c.Blue == "" || c.Green == "" {
+			if c.ZoneID == "" || !spec.IsDNSName(c.Name) || c.Blue == "" || c.Green == "" {
 				return invalid("statefulSets[%d] %s cname: zoneID, name, blue and green are required (blue is A's value, green is B's)", i, key)
 			}
 		}
@@ -172,38 +156,8 @@ func validateSteps(steps []int) error {
 }
 
 func validateDNS(d DNS) error {
-	switch d.Router {
-	case "route53":
-		if d.ZoneID == "" {
-			return invalid("dns.zoneID is required for the route53 router: the hosted zone ID of the records, e.g. Z0123456789ABC")
-		}
-	case "external-dns":
-	default:
-		return invalid("dns.router %q: want route53 or external-dns", d.Router)
-	}
-	if len(d.Records) == 0 {
-		return invalid("dns.records is empty: name at least one weighted record that sends users to the clusters")
-	}
-	for i, r := range d.Records {
-		if !dnsName.MatchString(r.Name) {
-			return invalid("dns.records[%d].name %q is not a DNS name", i, r.Name)
-		}
-		switch r.Type {
-		case "A", "AAAA", "CNAME":
-		default:
-			return invalid("dns.records[%d] %s type %q: want A, AAAA or CNAME", i, r.Name, r.Type)
-		}
-		if r.Blue.SetIdentifier == "" || r.Green.SetIdentifier == "" || r.Blue.SetIdentifier == r.Green.SetIdentifier {
-			return invalid("dns.records[%d] %s: blue.setIdentifier and green.setIdentifier are required and must differ", i, r.Name)
-		}
-		for color, t := range map[string]RecordTarget{"blue": r.Blue, "green": r.Green} {
-			switch {
-			case d.Router == "external-dns" && t.Object == "":
-				return invalid("dns.records[%d] %s %s.object is required with external-dns, e.g. service/shop/web", i, r.Name, color)
-			case d.Router == "route53" && t.Value == "" && t.Alias == "":
-				return invalid("dns.records[%d] %s %s: set value (the cluster's load balancer hostname) or alias", i, r.Name, color)
-			}
-		}
+	if _, err := d.Targets(); err != nil {
+		return invalid("%v", err)
 	}
 	return nil
 }
@@ -228,6 +182,10 @@ func ParseSteps(s string) ([]int, error) {
 func MigrationPlan(obs MigrationObserved, m Migration) ([]journal.Step, error) {
 	if err := ValidateMigration(m); err != nil {
 		return nil, err
+	}
+	targets, err := m.DNS.Targets()
+	if err != nil {
+		return nil, invalid("%v", err)
 	}
 	if len(m.Checks) == 0 && len(m.Target.LoadBalancers) == 0 && !m.AllowUngated {
 		return nil, invalid("nothing gates the shifts: with no checks and no target.loadBalancers, traffic would go to %s step by step on the pause alone; "+
@@ -259,9 +217,10 @@ func MigrationPlan(obs MigrationObserved, m Migration) ([]journal.Step, error) {
 	}
 	prev := 0
 	for _, g := range m.Steps {
-		muts := make([]journal.Mutation, 0, len(m.DNS.Records))
-		for _, r := range m.DNS.Records {
-			muts = append(muts, mut("record/"+r.Name, "weights %s %d → %d, %s %d → %d", r.Blue.SetIdentifier, 100-prev, 100-g, r.Green.SetIdentifier, prev, g))
+		muts := make([]journal.Mutation, 0, len(targets))
+		for _, t := range targets {
+			muts = append(muts, mut("record/"+t.Name, "weights %s %d → %d, %s %d → %d",
+				t.Carriers[string(Blue)], 100-prev, 100-g, t.Carriers[string(Green)], prev, g))
 		}
 		if m.ApproveEachStep && prev > 0 {
 			steps = append(steps, step(fmt.Sprintf("approve-%d", g), KindApproveShift,

@@ -20,13 +20,17 @@ func TestMigrationPauseDefaultsToTheLongestTTL(t *testing.T) {
 	}{
 		{"default record TTL", func(*Migration) {}, Duration(60 * time.Second), false},
 		{"longest of two records", func(m *Migration) {
-			r := m.DNS.Records[0]
-			r.Name, r.TTL = "api.example.com", 300
-			m.DNS.Records = append(m.DNS.Records, r)
+			editDNS(m, func(s map[string]any, recs []any) {
+				s["records"] = append(recs, map[string]any{"name": "api.example.com", "ttl": 300,
+					"blue": field(recs[0], "blue"), "green": field(recs[0], "green")})
+			})
 		}, Duration(300 * time.Second), false},
 		{"alias counts as 60s", func(m *Migration) {
-			m.DNS.Records[0].TTL = 0
-			m.DNS.Records[0].Blue = RecordTarget{SetIdentifier: "a", Alias: "a-lb.example.com"}
+			editDNS(m, func(_ map[string]any, recs []any) {
+				r := field(recs[0])
+				r["blue"] = map[string]any{"setIdentifier": "a", "alias": "a-lb.example.com", "aliasZone": "Z35SXDOTRQ7X7K"}
+				r["green"] = map[string]any{"setIdentifier": "b", "alias": "b-lb.example.com", "aliasZone": "Z35SXDOTRQ7X7K"}
+			})
 		}, Duration(60 * time.Second), false},
 		{"explicit zero kept", func(m *Migration) { m.Pause = &zero }, 0, false},
 		{"explicit pause kept", func(m *Migration) { m.Pause = &five }, five, false},

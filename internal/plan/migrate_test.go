@@ -1,10 +1,53 @@
 package plan
 
 import (
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
+
+	_ "github.com/bluegreen/bluegreen/internal/traffic/all" // the routers parse the dns sections
 )
+
+// shopDNS is a dns section for the default (Route 53) router.
+const shopDNS = `{"zoneID": "Z1", "records": [{"name": "shop.example.com",
+	"blue": {"setIdentifier": "a", "value": "a-lb.example.com"}, "green": {"setIdentifier": "b", "value": "b-lb.example.com"}}]}`
+
+// dnsSection reads a dns section as a spec file would.
+func dnsSection(js string) DNS {
+	var d DNS
+	if err := json.Unmarshal([]byte(js), &d); err != nil {
+		panic(err)
+	}
+	return d
+}
+
+// editDNS changes m's dns section as a generic document: records are
+// []any of map[string]any, as JSON decodes them.
+func editDNS(m *Migration, edit func(section map[string]any, records []any)) {
+	var s map[string]any
+	if err := json.Unmarshal(m.DNS.Section, &s); err != nil {
+		panic(err)
+	}
+	recs, _ := s["records"].([]any)
+	edit(s, recs)
+	b, err := json.Marshal(s)
+	if err != nil {
+		panic(err)
+	}
+	router := m.DNS.Router
+	m.DNS = dnsSection(string(b))
+	m.DNS.Router = router
+}
+
+// field returns the map at path in a decoded JSON document.
+func field(v any, path ...string) map[string]any {
+	m, _ := v.(map[string]any)
+	for _, p := range path {
+		m, _ = m[p].(map[string]any)
+	}
+	return m
+}
 
 func validMigration() Migration {
 	m := Migration{
@@ -12,8 +55,7 @@ func validMigration() Migration {
 		Source: ClusterRef{Context: "a"}, Target: ClusterRef{Context: "b", LoadBalancers: []string{"b-web"}},
 		StatefulSets: []StatefulSetRef{{Namespace: "shop", Name: "db",
 			CNAME: &CNAME{ZoneID: "ZINT", Name: "db.internal.example.com", Blue: "db.a.example.com", Green: "db.b.example.com"}}},
-		DNS: DNS{ZoneID: "Z1", Records: []Record{{Name: "shop.example.com",
-			Blue: RecordTarget{SetIdentifier: "a", Value: "a-lb.example.com"}, Green: RecordTarget{SetIdentifier: "b", Value: "b-lb.example.com"}}}},
+		DNS: dnsSection(shopDNS),
 	}
 	m.Defaults()
 	return m
@@ -65,11 +107,17 @@ func TestMigrationPlanRejectsBadInput(t *testing.T) {
 		{"same cluster", func(m *Migration, _ *MigrationObserved) { m.Target = m.Source }, "same cluster"},
 		{"steps not ending at 100", func(m *Migration, _ *MigrationObserved) { m.Steps = []int{10, 50} }, "must end at 100"},
 		{"steps falling", func(m *Migration, _ *MigrationObserved) { m.Steps = []int{50, 30, 100} }, "rise strictly"},
-		{"no records", func(m *Migration, _ *MigrationObserved) { m.DNS.Records = nil }, "dns.records is empty"},
-		{"same set identifiers", func(m *Migration, _ *MigrationObserved) { m.DNS.Records[0].Green.SetIdentifier = "a" }, "must differ"},
-		{"no zone", func(m *Migration, _ *MigrationObserved) { m.DNS.ZoneID = "" }, "dns.zoneID"},
-		{"unknown router", func(m *Migration, _ *MigrationObserved) { m.DNS.Router = "istio" }, "want route53 or external-dns"},
-		{"external-dns without object", func(m *Migration, _ *MigrationObserved) { m.DNS.Router = "external-dns" }, "object is required"},
+		{"no records", func(m *Migration, _ *MigrationObserved) {
+			editDNS(m, func(s map[string]any, _ []any) { delete(s, "records") })
+		}, "dns.records is empty"},
+		{"same set identifiers", func(m *Migration, _ *MigrationObserved) {
+			editDNS(m, func(_ map[string]any, recs []any) { field(recs[0], "green")["setIdentifier"] = "a" })
+		}, "must differ"},
+		{"no zone", func(m *Migration, _ *MigrationObserved) {
+			editDNS(m, func(s map[string]any, _ []any) { delete(s, "zoneID") })
+		}, "dns.zoneID"},
+		{"unknown router", func(m *Migration, _ *MigrationObserved) { m.DNS.Router = "istio" }, `dns.router "istio": want external-dns or route53`},
+		{"service router between clusters", func(m *Migration, _ *MigrationObserved) { m.DNS.Router = "service-selector" }, "want external-dns or route53"},
 		{"statefulset missing in A", func(_ *Migration, o *MigrationObserved) { o.StatefulSets = nil }, "not found in a"},
 		{"statefulset already in B", func(_ *Migration, o *MigrationObserved) { o.StatefulSets[0].ExistsInTarget = true }, "already exists in b"},
 		{"not an EBS volume", func(_ *Migration, o *MigrationObserved) { o.StatefulSets[0].Claims[0].VolumeID = "" }, "not an EBS volume"},

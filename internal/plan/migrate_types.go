@@ -1,7 +1,11 @@
 package plan
 
 import (
+	"encoding/json"
+	"fmt"
+
 	"github.com/bluegreen/bluegreen/internal/check"
+	"github.com/bluegreen/bluegreen/internal/traffic"
 )
 
 // MigrationAPIVersion and MigrationKind identify a migration spec file.
@@ -87,36 +91,51 @@ type CNAME struct {
 	Green  string `json:"green"`
 }
 
-// DNS is how production traffic reaches the clusters.
+// DNS is how production traffic reaches the clusters: the "dns" section,
+// which the router it names parses (see traffic.Records).
 type DNS struct {
-	// Router is "route53" (default) or "external-dns".
-	Router  string   `json:"router,omitempty"`
-	ZoneID  string   `json:"zoneID,omitempty"`
-	Records []Record `json:"records"`
-	// SyncTimeout bounds the wait for a Route 53 change to be INSYNC.
-	SyncTimeout Duration `json:"syncTimeout,omitempty"`
+	// Router names the traffic router; empty means the default one.
+	Router string
+	// Section is the whole section as written, "router" included.
+	Section json.RawMessage
 }
 
-// Record is one weighted record with a record set per cluster.
-type Record struct {
-	Name  string       `json:"name"`
-	Type  string       `json:"type,omitempty"`
-	TTL   int64        `json:"ttl,omitempty"`
-	Blue  RecordTarget `json:"blue"`
-	Green RecordTarget `json:"green"`
+// UnmarshalJSON keeps the section for its router to parse.
+func (d *DNS) UnmarshalJSON(b []byte) error {
+	var head struct {
+		Router string `json:"router"`
+	}
+	if err := json.Unmarshal(b, &head); err != nil {
+		return fmt.Errorf("dns: %w", err)
+	}
+	d.Router, d.Section = head.Router, append(json.RawMessage(nil), b...)
+	return nil
 }
 
-// RecordTarget is one cluster's weighted record set.
-type RecordTarget struct {
-	SetIdentifier string `json:"setIdentifier"`
-	// Value is the record value, e.g. the cluster's load balancer hostname.
-	Value string `json:"value,omitempty"`
-	// Alias and AliasZone make the record set an alias (e.g. of an ALB).
-	Alias     string `json:"alias,omitempty"`
-	AliasZone string `json:"aliasZone,omitempty"`
-	// Object is the Service or Ingress that external-dns publishes
-	// ("service/<ns>/<name>"), for the external-dns router.
-	Object string `json:"object,omitempty"`
+// MarshalJSON writes the section back as it was read.
+func (d DNS) MarshalJSON() ([]byte, error) {
+	if len(d.Section) == 0 {
+		return json.Marshal(map[string]string{"router": d.Router})
+	}
+	return d.Section, nil
+}
+
+// NewDNS builds a "dns" section from a router's section type.
+func NewDNS(router string, section any) (DNS, error) {
+	b, err := json.Marshal(section)
+	if err != nil {
+		return DNS{}, fmt.Errorf("encode dns section: %w", err)
+	}
+	return DNS{Router: router, Section: b}, nil
+}
+
+// Targets parses the section with its router: one target per record.
+func (d DNS) Targets() ([]traffic.Target, error) {
+	section := d.Section
+	if len(section) == 0 {
+		section = []byte("{}")
+	}
+	return traffic.Records(d.Router, section)
 }
 
 // Handoff tunes the stateful hand-off.

@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/route53"
+	r53sdk "github.com/aws/aws-sdk-go-v2/service/route53"
 	r53types "github.com/aws/aws-sdk-go-v2/service/route53/types"
 
 	bgaws "github.com/bluegreen/bluegreen/internal/aws"
@@ -82,7 +82,7 @@ func recordString(r Record) string { return fqdn(r.Name) + " " + strings.ToUpper
 func listRecordSets(ctx context.Context, api bgaws.Route53, rec Record) ([]r53types.ResourceRecordSet, error) {
 	name, typ := fqdn(rec.Name), strings.ToUpper(rec.Type)
 	zone := strings.TrimPrefix(rec.ZoneID, "/hostedzone/")
-	in := &route53.ListResourceRecordSetsInput{HostedZoneId: aws.String(zone), StartRecordName: aws.String(name), StartRecordType: r53types.RRType(typ)}
+	in := &r53sdk.ListResourceRecordSetsInput{HostedZoneId: aws.String(zone), StartRecordName: aws.String(name), StartRecordType: r53types.RRType(typ)}
 	var out []r53types.ResourceRecordSet
 	for {
 		page, err := api.ListResourceRecordSets(ctx, in)

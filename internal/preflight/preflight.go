@@ -52,18 +52,9 @@ type Cluster struct {
 	Kube kubernetes.Interface
 }
 
-// Record is a Route 53 record whose weighted record sets move traffic.
-type Record struct {
-	// ZoneID is the hosted zone ID, with or without "/hostedzone/".
-	ZoneID string
-	// Name is the record name, e.g. "app.example.com".
-	Name string
-	// Type is the record type, e.g. "A" or "CNAME".
-	Type string
-	// SetIdentifiers are the weighted record sets the shifts write, one per
-	// color; each must exist before the migration starts.
-	SetIdentifiers []string
-}
+// Record is a weighted record whose record sets move traffic; routers
+// that write weighted record sets describe their targets this way.
+type Record = traffic.RecordSet
 
 // Volume is an EBS volume to hand off from A to B.
 type Volume struct {

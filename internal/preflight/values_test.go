@@ -1,19 +1,25 @@
 package preflight
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/bluegreen/bluegreen/internal/traffic"
-	"github.com/bluegreen/bluegreen/internal/traffic/route53"
+	_ "github.com/bluegreen/bluegreen/internal/traffic/all" // the Route 53 router
 )
 
 // record-values fails, before anything is written, when the spec gives a
 // weighted record set another value than the live one, naming both; it
 // passes when they agree and when no router writes values.
 func TestRecordValues(t *testing.T) {
-	target := func(zone, green string) traffic.Target {
-		return traffic.Target{Name: appRecord, Options: map[string]string{route53.ZoneOption: zone,
-			"blue.set-identifier": "blue", "blue.value": "blue-web.example.net", "green.set-identifier": "green", "green.value": green}}
+	target := func(t *testing.T, zone, green string) traffic.Target {
+		targets, err := traffic.Records("", []byte(fmt.Sprintf(`{"zoneID": %q, "records": [{"name": %q,
+			"blue": {"setIdentifier": "blue", "value": "blue-web.example.net"}, "green": {"setIdentifier": "green", "value": %q}}]}`,
+			zone, appRecord, green)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return targets[0]
 	}
 	tests := []struct {
 		name   string
@@ -29,8 +35,12 @@ func TestRecordValues(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			_, in := world{}.start(t)
 			if tt.green != "" {
-				in.Values = route53.New(in.AWS.Route53)
-				in.Targets = []traffic.Target{target(in.Records[0].ZoneID, tt.green)}
+				r, err := traffic.New(traffic.ClusterDefault(), traffic.Deps{Route53: in.AWS.Route53})
+				if err != nil {
+					t.Fatal(err)
+				}
+				in.Values, _ = r.(traffic.Verifier)
+				in.Targets = []traffic.Target{target(t, in.Records[0].ZoneID, tt.green)}
 			}
 			wantResult(t, runCheck(t, "record-values", in), tt.status, tt.detail, nil)
 		})

@@ -19,7 +19,6 @@ import (
 	"github.com/bluegreen/bluegreen/internal/kube"
 	"github.com/bluegreen/bluegreen/internal/plan"
 	"github.com/bluegreen/bluegreen/internal/traffic"
-	"github.com/bluegreen/bluegreen/internal/traffic/selector"
 )
 
 func sortedKeys(m map[string]string) []string {
@@ -119,10 +118,12 @@ type switchOutput struct {
 	SwitchedAt time.Time `json:"switchedAt"`
 }
 
-func targets(p plan.SwitchParams) (active, preview traffic.Target) {
-	opts := map[string]string{selector.LabelOption: p.ColorLabel}
-	return traffic.Target{Namespace: p.Namespace, Name: p.ActiveService, Options: opts},
-		traffic.Target{Namespace: p.Namespace, Name: p.PreviewService, Options: opts}
+// targets are the service-scope router's targets for the release's two
+// Services.
+func targets(p plan.SwitchParams) (active, preview traffic.Target, err error) {
+	_, active, preview, err = traffic.Service(traffic.ServiceSwitch{
+		Namespace: p.Namespace, Active: p.ActiveService, Preview: p.PreviewService, ColorLabel: p.ColorLabel})
+	return active, preview, err
 }
 
 // shift points the active Service at to and the preview at the other color,
@@ -144,7 +145,10 @@ func (d Deps) shift(ctx context.Context, p plan.SwitchParams, to plan.Color, nee
 	if err := d.waitPodsReady(ctx, p.Namespace, sel, int(max(need, 1)), timeout); err != nil {
 		return fmt.Errorf("refusing to point Service %s at %s: %w", p.ActiveService, to, err)
 	}
-	active, preview := targets(p)
+	active, preview, err := targets(p)
+	if err != nil {
+		return err
+	}
 	if err := d.Router.Shift(ctx, active, traffic.All(string(to), string(to.Other()))); err != nil {
 		return err
 	}

@@ -7,7 +7,15 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
+	"time"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/kubernetes"
+
+	awsapi "github.com/bluegreen/bluegreen/internal/aws"
+	"github.com/bluegreen/bluegreen/internal/clock"
 )
 
 // Split is the share of traffic per color, in percent, summing to 100.
@@ -40,6 +48,12 @@ type Target struct {
 	Name string
 	// Options are router-specific settings (e.g. the color label key).
 	Options map[string]string
+	// Carriers name, per color, what carries that color's share (a set
+	// identifier, an upstream), for plans and reports.
+	Carriers map[string]string `json:",omitempty"`
+	// Settle is how long clients may keep using the old split after a shift
+	// (a DNS record's TTL); zero when a shift takes effect at once.
+	Settle time.Duration `json:",omitempty"`
 }
 
 // Router observes and shifts a split. Shift is idempotent and safe to repeat.
@@ -47,6 +61,10 @@ type Router interface {
 	Observe(ctx context.Context, t Target) (Split, error)
 	Shift(ctx context.Context, t Target, s Split) error
 }
+
+// Optional capabilities. A caller asks for one with a type assertion on
+// the Router and does without it when the router lacks it, so that no
+// package outside a router's own names the router.
 
 // Verifier is implemented by routers whose Shift writes more than the
 // split (a DNS record's value or alias target along with its weight).
@@ -57,36 +75,182 @@ type Verifier interface {
 	Mismatches(ctx context.Context, t Target) ([]string, error)
 }
 
-var (
-	mu       sync.RWMutex
-	builders = map[string]func(Deps) Router{}
-)
-
-// Deps carries the clients a router may need.
-type Deps struct {
-	Kube any // kubernetes.Interface; typed by the routers that use it
-	// Clusters holds a kubernetes.Interface per color, for routers that act
-	// on two clusters at once (external-dns annotations).
-	Clusters map[string]any
-	// Route53 is the Route 53 API (internal/aws.Route53) for the route53 router.
-	Route53 any
+// LateObserver is implemented by routers whose split can only be observed
+// once the target's standby objects exist (an annotation on an object that
+// the standby copy creates). A caller observing before the standby copy
+// treats an error from Observe as "not yet" rather than as a failure.
+type LateObserver interface {
+	ObservableAfterStandby(t Target) bool
 }
 
-// Register makes a router constructor available by name; routers call it
-// from init.
-func Register(name string, build func(Deps) Router) {
+// StandbyMutator is implemented by routers that carry a color's share on
+// objects copied from one cluster to the other: MutateStandby returns the
+// edit the copy of each object needs for color (nil when none does).
+type StandbyMutator interface {
+	MutateStandby(targets []Target, color string) func(*unstructured.Unstructured) error
+}
+
+// RecordSet is a weighted DNS record and the set identifier of each color.
+type RecordSet struct {
+	// ZoneID is the hosted zone ID.
+	ZoneID string
+	// Name and Type name the record, e.g. "app.example.com" and "CNAME".
+	Name, Type string
+	// SetIdentifiers are the weighted record sets a Shift writes.
+	SetIdentifiers []string
+}
+
+// RecordSetter is implemented by routers that write weighted DNS record
+// sets, so that preflight can check the sets exist and their TTLs.
+type RecordSetter interface {
+	RecordSet(t Target) (RecordSet, error)
+}
+
+// ServiceSwitch is a service-scope release: a production Service and a
+// preview Service, each sending all traffic to one color of an app.
+type ServiceSwitch struct {
+	Namespace string
+	// Active is the production Service; Preview reaches the idle color.
+	Active, Preview string
+	// ColorLabel is the pod label whose value is the color.
+	ColorLabel string
+}
+
+// Deps carries the clients a router may need. A router's constructor
+// fails, naming the field, when one it needs is missing.
+type Deps struct {
+	// Kube is the cluster of a one-cluster scope.
+	Kube kubernetes.Interface
+	// Clusters holds the cluster of each color, for routers that act on two
+	// clusters at once (external-dns annotations).
+	Clusters map[string]kubernetes.Interface
+	// Route53 is the Route 53 API.
+	Route53 awsapi.Route53
+	// Clock paces a router's waits; nil means the wall clock.
+	Clock clock.Clock
+}
+
+// Plugin is a router's registration: its constructor and the spec parsers
+// of the scopes it serves.
+type Plugin struct {
+	// Name is what specs write to choose the router.
+	Name string
+	// New builds the router from its dependencies.
+	New func(Deps) (Router, error)
+	// Records parses a cluster-scope "dns" section (JSON, the whole
+	// section including its "router" field) into one target per record,
+	// defaulting and validating every field; nil when the router does not
+	// serve the cluster scope. Errors name the field and the fix.
+	Records func(section []byte) ([]Target, error)
+	// Service maps a service-scope release onto its two targets; nil when
+	// the router does not serve the service scope.
+	Service func(s ServiceSwitch) (active, preview Target)
+	// ServiceDefault makes this the router of service-scope releases;
+	// ClusterDefault the router of a "dns" section that names none.
+	ServiceDefault, ClusterDefault bool
+}
+
+var (
+	mu      sync.RWMutex
+	plugins = map[string]Plugin{}
+)
+
+// Register makes a router available by name; routers call it from init.
+// Registering a name twice panics: two packages would claim one spec value.
+func Register(p Plugin) {
 	mu.Lock()
 	defer mu.Unlock()
-	builders[name] = build
+	if _, dup := plugins[p.Name]; dup || p.Name == "" || p.New == nil {
+		panic(fmt.Sprintf("traffic: router %q registered twice, without a name or without New", p.Name))
+	}
+	plugins[p.Name] = p
+}
+
+// names lists the registered routers that keep is true for, as "a, b or
+// c". The caller holds mu.
+func names(keep func(Plugin) bool) string {
+	var out []string
+	for n, p := range plugins {
+		if keep(p) {
+			out = append(out, n)
+		}
+	}
+	sort.Strings(out)
+	switch len(out) {
+	case 0:
+		return "none (no router is registered)"
+	case 1:
+		return out[0]
+	}
+	return strings.Join(out[:len(out)-1], ", ") + " or " + out[len(out)-1]
 }
 
 // New builds the router registered under name.
 func New(name string, d Deps) (Router, error) {
 	mu.RLock()
-	defer mu.RUnlock()
-	b, ok := builders[name]
+	p, ok := plugins[name]
+	want := names(func(Plugin) bool { return true })
+	mu.RUnlock()
 	if !ok {
-		return nil, fmt.Errorf("no traffic router named %q", name)
+		return nil, fmt.Errorf("no traffic router named %q: want %s", name, want)
 	}
-	return b(d), nil
+	r, err := p.New(d)
+	if err != nil {
+		return nil, fmt.Errorf("router %s: %w", name, err)
+	}
+	return r, nil
+}
+
+// Records parses a cluster-scope "dns" section with the router it names,
+// or with the default one when name is empty.
+func Records(name string, section []byte) ([]Target, error) {
+	mu.RLock()
+	if name == "" {
+		name = clusterDefault()
+	}
+	p, ok := plugins[name]
+	want := names(func(p Plugin) bool { return p.Records != nil })
+	mu.RUnlock()
+	if !ok || p.Records == nil {
+		return nil, fmt.Errorf("dns.router %q: want %s", name, want)
+	}
+	return p.Records(section)
+}
+
+// Service returns the name and the targets of the service-scope router.
+func Service(s ServiceSwitch) (name string, active, preview Target, err error) {
+	mu.RLock()
+	defer mu.RUnlock()
+	for n, p := range plugins {
+		if p.ServiceDefault && p.Service != nil {
+			active, preview = p.Service(s)
+			return n, active, preview, nil
+		}
+	}
+	return "", Target{}, Target{}, fmt.Errorf("no service-scope traffic router is registered")
+}
+
+// ClusterDefault names the cluster scope's default router.
+func ClusterDefault() string {
+	mu.RLock()
+	defer mu.RUnlock()
+	return clusterDefault()
+}
+
+func clusterDefault() string {
+	for n, p := range plugins {
+		if p.ClusterDefault {
+			return n
+		}
+	}
+	return ""
+}
+
+// NewService builds the service-scope router.
+func NewService(d Deps) (Router, error) {
+	name, _, _, err := Service(ServiceSwitch{})
+	if err != nil {
+		return nil, err
+	}
+	return New(name, d)
 }

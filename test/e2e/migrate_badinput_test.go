@@ -8,6 +8,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/bluegreen/bluegreen/internal/plan"
+	"github.com/bluegreen/bluegreen/internal/traffic/route53"
 	"github.com/bluegreen/bluegreen/test/migrationbed"
 )
 
@@ -18,15 +19,15 @@ func TestMigrateBadInputChangesNothing(t *testing.T) {
 	good := mg.m
 	tests := []struct {
 		name   string
-		change func(m *plan.Migration)
+		change func(m *plan.Migration) error
 		args   []string
 		want   string
 	}{
-		{"unknown statefulset", func(m *plan.Migration) { m.StatefulSets[0].Name = "nosuch" }, nil, "statefulset shop/nosuch not found"},
+		{"unknown statefulset", func(m *plan.Migration) error { m.StatefulSets[0].Name = "nosuch"; return nil }, nil, "statefulset shop/nosuch not found"},
 		{"falling schedule", nil, []string{"--steps", "50,30,100"}, "rise strictly"},
-		{"unknown target context", func(m *plan.Migration) { m.Target.Context = "nosuch" }, nil, `no context "nosuch"`},
-		{"weighted record without set identifiers", func(m *plan.Migration) { m.DNS.Records[0].Green.SetIdentifier = "" }, nil, "setIdentifier"},
-		{"no hosted zone", func(m *plan.Migration) { m.DNS.ZoneID = "" }, nil, "dns.zoneID"},
+		{"unknown target context", func(m *plan.Migration) error { m.Target.Context = "nosuch"; return nil }, nil, `no context "nosuch"`},
+		{"weighted record without set identifiers", editDNS(func(s *route53.Section) { s.Records[0].Green.SetIdentifier = "" }), nil, "setIdentifier"},
+		{"no hosted zone", editDNS(func(s *route53.Section) { s.ZoneID = "" }), nil, "dns.zoneID"},
 		{"bad parallelism", nil, []string{"--parallelism", "500"}, "parallelism"},
 	}
 	before, weights := mg.snapshotA(), mg.weights()
@@ -34,9 +35,10 @@ func TestMigrateBadInputChangesNothing(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			m := good
 			m.StatefulSets = append([]plan.StatefulSetRef(nil), good.StatefulSets...)
-			m.DNS.Records = append([]plan.Record(nil), good.DNS.Records...)
 			if tt.change != nil {
-				tt.change(&m)
+				if err := tt.change(&m); err != nil {
+					t.Fatal(err)
+				}
 			}
 			if err := migrationbed.WriteSpec(mg.spec, m); err != nil {
 				t.Fatal(err)
@@ -61,5 +63,13 @@ func TestMigrateBadInputChangesNothing(t *testing.T) {
 	}
 	if _, err := mg.w.B.Client.CoreV1().Namespaces().Get(t.Context(), "shop", metav1.GetOptions{}); err == nil {
 		t.Fatal("bad input created namespace shop in B")
+	}
+}
+
+// editDNS changes the spec's route53 "dns" section.
+func editDNS(edit func(*route53.Section)) func(m *plan.Migration) error {
+	return func(m *plan.Migration) (err error) {
+		m.DNS, err = migrationbed.EditRoute53(m.DNS, edit)
+		return err
 	}
 }

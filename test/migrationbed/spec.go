@@ -1,6 +1,7 @@
 package migrationbed
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"time"
@@ -9,6 +10,9 @@ import (
 
 	"github.com/bluegreen/bluegreen/internal/check"
 	"github.com/bluegreen/bluegreen/internal/plan"
+	"github.com/bluegreen/bluegreen/internal/traffic"
+	"github.com/bluegreen/bluegreen/internal/traffic/externaldns"
+	"github.com/bluegreen/bluegreen/internal/traffic/route53"
 )
 
 // SpecOptions shape the migration spec written for a shop.
@@ -46,19 +50,20 @@ func (w *World) Spec(shop Shop, o SpecOptions) plan.Migration {
 		APIVersion: plan.MigrationAPIVersion, Kind: plan.MigrationKind, Name: o.Name, Region: Region,
 		Source: plan.ClusterRef{Context: w.ContextA, Kubeconfig: w.A.Kubeconfig, EKSCluster: BlueEKS},
 		Target: plan.ClusterRef{Context: w.ContextB, Kubeconfig: w.B.Kubeconfig, EKSCluster: GreenEKS, LoadBalancers: []string{GreenLBName}},
-		DNS: plan.DNS{Router: "route53", ZoneID: w.ZoneID, Records: []plan.Record{{
-			Name: Record, Type: "CNAME", TTL: 60,
-			Blue:  plan.RecordTarget{SetIdentifier: "blue", Value: BlueLB},
-			Green: plan.RecordTarget{SetIdentifier: "green", Value: GreenLB},
-		}}},
+		DNS: mustDNS(route53.Name, route53.Section{Router: route53.Name, ZoneID: w.ZoneID, Records: []route53.SpecRecord{{
+			WeightedRecord: traffic.WeightedRecord{Name: Record, Type: "CNAME", TTL: 60},
+			Blue:           route53.SpecSet{SetIdentifier: "blue", Value: BlueLB},
+			Green:          route53.SpecSet{SetIdentifier: "green", Value: GreenLB},
+		}}}),
 		Steps: o.Steps, Pause: &pause, ApproveEachStep: o.ApproveEachStep, Checks: o.Checks, Manifests: o.Manifests,
 		Handoff: plan.Handoff{Parallelism: o.Parallelism, DetachTimeout: plan.Duration(o.DetachTimeout), ReadyTimeout: plan.Duration(o.ReadyTimeout)},
 	}
 	if o.ExternalDNS {
-		m.DNS = plan.DNS{Router: "external-dns", Records: []plan.Record{{Name: Record, Type: "CNAME", TTL: 60,
-			Blue:  plan.RecordTarget{SetIdentifier: "blue", Object: "service/" + shop.Namespace + "/web"},
-			Green: plan.RecordTarget{SetIdentifier: "green", Object: "service/" + shop.Namespace + "/web"},
-		}}}
+		m.DNS = mustDNS(externaldns.Name, externaldns.Section{Router: externaldns.Name, Records: []externaldns.SpecRecord{{
+			WeightedRecord: traffic.WeightedRecord{Name: Record, Type: "CNAME", TTL: 60},
+			Blue:           externaldns.SpecSet{SetIdentifier: "blue", Object: "service/" + shop.Namespace + "/web"},
+			Green:          externaldns.SpecSet{SetIdentifier: "green", Object: "service/" + shop.Namespace + "/web"},
+		}}})
 	}
 	if !o.NoStandby {
 		m.Workloads = plan.Workloads{Namespaces: []string{shop.Namespace}, Kinds: []string{"ConfigMap", "Service", "Deployment"}, Selector: "app=web"}
@@ -77,4 +82,22 @@ func WriteSpec(path string, m plan.Migration) error {
 		return fmt.Errorf("encode migration spec: %w", err)
 	}
 	return os.WriteFile(path, data, 0o600)
+}
+
+func mustDNS(router string, section any) plan.DNS {
+	d, err := plan.NewDNS(router, section)
+	if err != nil {
+		panic(err) // the sections above always encode
+	}
+	return d
+}
+
+// EditRoute53 returns d, a route53 "dns" section, with edit applied.
+func EditRoute53(d plan.DNS, edit func(*route53.Section)) (plan.DNS, error) {
+	var s route53.Section
+	if err := json.Unmarshal(d.Section, &s); err != nil {
+		return d, fmt.Errorf("decode the dns section: %w", err)
+	}
+	edit(&s)
+	return plan.NewDNS(d.Router, s)
 }

@@ -20,14 +20,15 @@ import (
 const Name = "external-dns"
 
 func init() {
-	traffic.Register(Name, func(d traffic.Deps) traffic.Router {
-		clusters := map[string]kubernetes.Interface{}
-		for color, c := range d.Clusters {
-			if k, ok := c.(kubernetes.Interface); ok {
-				clusters[color] = k
+	traffic.Register(traffic.Plugin{
+		Name: Name,
+		New: func(d traffic.Deps) (traffic.Router, error) {
+			if len(d.Clusters) == 0 {
+				return nil, fmt.Errorf("no Kubernetes client per color: set traffic.Deps.Clusters")
 			}
-		}
-		return New(clusters)
+			return New(d.Clusters), nil
+		},
+		Records: records,
 	})
 }
 

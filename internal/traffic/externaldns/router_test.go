@@ -111,7 +111,7 @@ func TestRouterOnTwoClusters(t *testing.T) {
 // deployed under the same name in both clusters, and checks the annotations
 // each cluster ends up with.
 func testShiftAcrossTwoClusters(t *testing.T, cs map[string]kubernetes.Interface, k kind) {
-	r, err := traffic.New(externaldns.Name, traffic.Deps{Clusters: map[string]any{"blue": cs["blue"], "green": cs["green"]}})
+	r, err := traffic.New(externaldns.Name, traffic.Deps{Clusters: map[string]kubernetes.Interface{"blue": cs["blue"], "green": cs["green"]}})
 	if err != nil {
 		t.Fatalf("traffic.New: %v", err)
 	}

@@ -21,9 +21,16 @@ import (
 const Name = "route53"
 
 func init() {
-	traffic.Register(Name, func(d traffic.Deps) traffic.Router {
-		api, _ := d.Route53.(awsapi.Route53)
-		return &Router{API: api}
+	traffic.Register(traffic.Plugin{
+		Name: Name,
+		New: func(d traffic.Deps) (traffic.Router, error) {
+			if d.Route53 == nil {
+				return nil, fmt.Errorf("no Route 53 client: set traffic.Deps.Route53")
+			}
+			return &Router{API: d.Route53, Clock: d.Clock}, nil
+		},
+		Records:        records,
+		ClusterDefault: true,
 	})
 }
 

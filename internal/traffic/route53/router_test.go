@@ -182,12 +182,8 @@ func TestRegistered(t *testing.T) {
 	if got, err := r.Observe(context.Background(), e.target(nil)); err != nil || got["blue"] != 100 {
 		t.Fatalf("Observe through the registry = %v, %v", got, err)
 	}
-	r, err = traffic.New(route53.Name, traffic.Deps{})
-	if err != nil {
-		t.Fatalf("traffic.New: %v", err)
-	}
-	_, err = r.Observe(context.Background(), e.target(nil))
-	wantErr(t, err, "no Route 53 client", "traffic.Deps.Route53")
+	_, err = traffic.New(route53.Name, traffic.Deps{})
+	wantErr(t, err, "router route53", "no Route 53 client", "traffic.Deps.Route53")
 }
 
 func TestShiftAPIErrorNamesZone(t *testing.T) {

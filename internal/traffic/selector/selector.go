@@ -23,9 +23,25 @@ const Name = "service-selector"
 const LabelOption = "colorLabel"
 
 func init() {
-	traffic.Register(Name, func(d traffic.Deps) traffic.Router {
-		return &Router{Client: d.Kube.(kubernetes.Interface)}
+	traffic.Register(traffic.Plugin{
+		Name: Name,
+		New: func(d traffic.Deps) (traffic.Router, error) {
+			if d.Kube == nil {
+				return nil, fmt.Errorf("no Kubernetes client: set traffic.Deps.Kube")
+			}
+			return &Router{Client: d.Kube}, nil
+		},
+		Service:        serviceTargets,
+		ServiceDefault: true,
 	})
+}
+
+// serviceTargets points both targets at their Service; the color label
+// is the selector key a switch patches.
+func serviceTargets(s traffic.ServiceSwitch) (active, preview traffic.Target) {
+	opts := map[string]string{LabelOption: s.ColorLabel}
+	return traffic.Target{Namespace: s.Namespace, Name: s.Active, Options: opts},
+		traffic.Target{Namespace: s.Namespace, Name: s.Preview, Options: opts}
 }
 
 // Router patches Service selectors.
