@@ -7,12 +7,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/bluegreen/bluegreen/internal/audit"
 	"github.com/bluegreen/bluegreen/internal/engine"
 	"github.com/bluegreen/bluegreen/internal/journal"
-	"github.com/bluegreen/bluegreen/internal/kube"
-	"github.com/bluegreen/bluegreen/internal/plan"
-	"github.com/bluegreen/bluegreen/internal/service"
+	"github.com/bluegreen/bluegreen/internal/run"
 )
 
 func newDeployCmd(g *Global) *cobra.Command {
@@ -75,7 +72,7 @@ func (g *Global) deploy(cmd *cobra.Command, f *releaseFlags, app string, dryRun 
 	if rel.Approval == "prompt" && g.ttyApprover() == nil && !dryRun {
 		return usageErr("no terminal to ask for approval: pass --yes to switch without asking, or --pause to stop before the switch")
 	}
-	r, err := s.planDeploy(ctx, rel)
+	r, err := run.PlanDeploy(ctx, g.clock, s.clients.Kube, s.clients.Context, rel)
 	if err != nil {
 		return err
 	}
@@ -88,66 +85,21 @@ func (s *session) start(ctx context.Context, r *journal.Run, dryRun bool) error 
 	if dryRun {
 		return s.g.printPlan(r)
 	}
-	if err := s.refuseUnfinished(ctx, r); err != nil {
+	if err := run.CheckFree(ctx, s.g.clock, s.clients.Kube, run.KeyOf(r)); err != nil {
+		return err
+	}
+	if err := run.RefuseUnfinished(ctx, s.store, s.g.log, run.KeyOf(r), r.Context, serviceCommands(r.App, r.Namespace)); err != nil {
 		return err
 	}
 	// Not journaled here: the engine's first write does it, once the
-	// Lease is held (see withLease).
+	// Lease is held (see run.Runner.Execute).
 	err := s.execute(ctx, r, s.g.ttyApprover(), func(ctx context.Context, e *engine.Engine) error { return e.Run(ctx, r) })
 	return s.finish(r, err)
 }
 
-// newRun is a run of op on the app, ready to journal.
-func (s *session) newRun(op string, rel plan.ServiceRelease, steps []journal.Step) (*journal.Run, error) {
-	spec, err := json.Marshal(rel)
-	if err != nil {
-		return nil, err
-	}
-	now := s.g.clock.Now().UTC()
-	return &journal.Run{
-		ID: journal.NewID(now), Scope: journal.ScopeService, Operation: op, Context: s.clients.Context,
-		Namespace: rel.Namespace, App: rel.App, Actor: audit.Actor(), Spec: spec,
-		State: journal.Running, Approved: rel.Approval == "auto", Steps: steps, CreatedAt: now, UpdatedAt: now,
-	}, nil
-}
-
-// planDeploy observes the cluster and compiles the run. It makes no write.
-func (s *session) planDeploy(ctx context.Context, rel plan.ServiceRelease) (*journal.Run, error) {
-	obs, err := service.Observe(ctx, s.clients.Kube, rel.Namespace, rel)
-	if err != nil {
-		return nil, err
-	}
-	steps, err := plan.ServiceDeploy(obs, rel)
-	if err != nil {
-		return nil, err
-	}
-	return s.newRun("deploy", rel, steps)
-}
-
-// refuseUnfinished stops a new run while the app's last run is paused or
-// was interrupted: the user decides its fate first.
-func (s *session) refuseUnfinished(ctx context.Context, r *journal.Run) error {
-	if err := kube.Check(ctx, s.g.clock, s.clients.Kube, r.Namespace, leaseName(r.App)); err != nil {
-		return err
-	}
-	last, err := s.lastRun(ctx, r.Namespace, r.App)
-	if err != nil || last == nil {
-		return err
-	}
-	if !last.State.Final() {
-		return fmt.Errorf("%w: run %s of %s/%s is %s: continue it with `bluegreen resume` or `bluegreen promote`, or undo it with `bluegreen abort` first",
-			plan.ErrInvalid, last.ID, r.Namespace, r.App, last.State)
-	}
-	return nil
-}
-
 // lastRun returns the newest run of an app in the current context, or nil.
 func (s *session) lastRun(ctx context.Context, ns, app string) (*journal.Run, error) {
-	runs, err := s.g.listRuns(ctx, s.store, journal.Filter{Scope: journal.ScopeService, Context: s.clients.Context, Namespace: ns, App: app, Limit: 1})
-	if err != nil || len(runs) == 0 {
-		return nil, err
-	}
-	return runs[0], nil
+	return run.Last(ctx, s.store, s.g.log, run.ServiceKey(ns, app).Filter(s.clients.Context))
 }
 
 func (g *Global) printPlan(r *journal.Run) error {

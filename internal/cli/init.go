@@ -7,7 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/bluegreen/bluegreen/internal/plan"
-	"github.com/bluegreen/bluegreen/internal/service"
+	"github.com/bluegreen/bluegreen/internal/run"
 )
 
 func newInitCmd(g *Global) *cobra.Command {
@@ -53,22 +53,11 @@ func (g *Global) init(ctx context.Context, o plan.InitOptions, dryRun bool) erro
 		return err
 	}
 	ns := s.clients.Namespace
-	obs, err := service.ObserveInit(ctx, s.clients.Kube, ns, o)
-	if err != nil {
-		return err
-	}
-	steps, err := plan.ServiceInit(obs, o)
+	r, err := run.PlanInit(ctx, g.clock, s.clients.Kube, s.clients.Context, ns, o)
 	if errors.Is(err, plan.ErrAlreadyInitialized) {
 		g.printf("%s/%s already has the blue/green layout; nothing to do.\n", ns, o.App)
 		return nil
 	}
-	if err != nil {
-		return err
-	}
-	rel := plan.ServiceRelease{App: o.App, Namespace: ns, ColorLabel: o.ColorLabel, ActiveService: o.ActiveService,
-		PreviewService: o.PreviewService, Approval: "auto"}
-	rel.Defaults()
-	r, err := s.newRun("init", rel, steps)
 	if err != nil {
 		return err
 	}

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -10,8 +9,8 @@ import (
 
 	"github.com/bluegreen/bluegreen/internal/engine"
 	"github.com/bluegreen/bluegreen/internal/journal"
-	"github.com/bluegreen/bluegreen/internal/kube"
 	"github.com/bluegreen/bluegreen/internal/plan"
+	"github.com/bluegreen/bluegreen/internal/run"
 	"github.com/bluegreen/bluegreen/internal/service"
 )
 
@@ -22,13 +21,7 @@ func newPromoteCmd(g *Global) *cobra.Command {
 		Example: `  bluegreen promote shop -n prod`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return g.continueRun(cmd.Context(), args[0], func(r *journal.Run) error {
-				if r.State != journal.Paused {
-					return fmt.Errorf("%w: run %s of %s is %s, not paused: nothing to promote", plan.ErrInvalid, r.ID, r.App, r.State)
-				}
-				r.Approved = true
-				return nil
-			})
+			return g.continueRun(cmd.Context(), args[0], run.Promote, false)
 		},
 	}
 }
@@ -43,32 +36,44 @@ half-way goes on undoing. A paused run stays paused at the approval gate.`,
 		Example: `  bluegreen resume shop -n prod`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return g.continueRun(cmd.Context(), args[0], func(r *journal.Run) error {
-				if r.State.Final() {
-					return fmt.Errorf("%w: run %s of %s is already %s: nothing to resume", plan.ErrInvalid, r.ID, r.App, r.State)
-				}
-				return nil
-			})
+			return g.continueRun(cmd.Context(), args[0], run.Resume, false)
 		},
 	}
 }
 
-// continueRun loads the app's last run, lets prepare check and adjust it,
-// and runs it on.
-func (g *Global) continueRun(ctx context.Context, app string, prepare func(*journal.Run) error) error {
+// continueRun loads the app's last run, checks that it can take verb v,
+// and drives it on; a dry run prints the undos a rollback would run.
+func (g *Global) continueRun(ctx context.Context, app string, v run.Verb, dryRun bool) error {
 	s, err := g.session(ctx)
 	if err != nil {
 		return err
+	}
+	if v == run.Abort {
+		if asked, err := g.requestAbort(ctx, s.clients.Kube, run.ServiceKey(s.clients.Namespace, app), "release"); asked || err != nil {
+			return err
+		}
 	}
 	r, err := s.requireLastRun(ctx, app)
 	if err != nil {
 		return err
 	}
-	if err := prepare(r); err != nil {
+	if err := run.Check(v, r, serviceCommands(app, s.clients.Namespace)); err != nil {
 		return err
 	}
-	err = s.execute(ctx, r, g.ttyApprover(), func(ctx context.Context, e *engine.Engine) error { return e.Run(ctx, r) })
+	if dryRun {
+		return g.printUndos(r)
+	}
+	var approver service.Approver
+	if v == run.Promote || v == run.Resume {
+		approver = g.ttyApprover()
+	}
+	err = s.execute(ctx, r, approver, func(ctx context.Context, e *engine.Engine) error { return run.Drive(ctx, e, v, r) })
 	return s.finish(r, err)
+}
+
+// serviceCommands names the command of each verb on app.
+func serviceCommands(app, ns string) run.Commands {
+	return func(v run.Verb) string { return fmt.Sprintf("bluegreen %s %s -n %s", v, app, ns) }
 }
 
 func (s *session) requireLastRun(ctx context.Context, app string) (*journal.Run, error) {
@@ -95,28 +100,7 @@ Service points back at it, then the new color returns to what it was.`,
   bluegreen rollback shop -n prod --dry-run`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			s, err := g.session(ctx)
-			if err != nil {
-				return err
-			}
-			r, err := s.requireLastRun(ctx, args[0])
-			if err != nil {
-				return err
-			}
-			if r.State == journal.RolledBack || r.State == journal.Aborted {
-				return fmt.Errorf("%w: the last run %s of %s is already %s: nothing to roll back", plan.ErrInvalid, r.ID, r.App, r.State)
-			}
-			if dryRun {
-				return g.printUndos(r)
-			}
-			err = s.execute(ctx, r, nil, func(ctx context.Context, e *engine.Engine) error {
-				if r.State == journal.RollingBack {
-					return e.Run(ctx, r)
-				}
-				return e.Rollback(ctx, r, "rollback requested by "+kube.Self(r.ID).User)
-			})
-			return s.finish(r, err)
+			return g.continueRun(cmd.Context(), args[0], run.Rollback, dryRun)
 		},
 	}
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the undos a rollback would run, newest first, and run none")
@@ -152,40 +136,15 @@ and undoes itself. A release that already switched needs rollback instead.`,
 		Example: `  bluegreen abort shop -n prod`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return g.abort(cmd.Context(), args[0])
+			return g.continueRun(cmd.Context(), args[0], run.Abort, false)
 		},
 	}
 }
 
-func (g *Global) abort(ctx context.Context, app string) error {
-	s, err := g.session(ctx)
-	if err != nil {
-		return err
-	}
-	if asked, err := g.requestAbort(ctx, s.clients.Kube, s.clients.Namespace, leaseName(app), "release"); asked || err != nil {
-		return err
-	}
-	r, err := s.requireLastRun(ctx, app)
-	if err != nil {
-		return err
-	}
-	if r.State.Final() {
-		return fmt.Errorf("%w: the last run %s of %s is %s: nothing to abort", plan.ErrInvalid, r.ID, app, r.State)
-	}
-	if service.Switched(r) {
-		return fmt.Errorf("%w: run %s already switched production: use `bluegreen rollback %s` instead", plan.ErrInvalid, r.ID, app)
-	}
-	err = s.execute(ctx, r, nil, func(ctx context.Context, e *engine.Engine) error { return e.Abort(ctx, r) })
-	if errors.Is(err, engine.ErrRolledBack) {
-		err = nil
-	}
-	return s.finish(r, err)
-}
-
-// requestAbort asks the run holding the Lease ns/name to abort; asked
-// reports that one held it (it undoes its steps itself).
-func (g *Global) requestAbort(ctx context.Context, c kubernetes.Interface, ns, name, what string) (asked bool, err error) {
-	holder, err := kube.RequestAbort(ctx, g.clock, c, ns, name)
+// requestAbort asks the run holding k's Lease to abort; asked reports
+// that one held it (it undoes its steps itself).
+func (g *Global) requestAbort(ctx context.Context, c kubernetes.Interface, k run.Key, what string) (asked bool, err error) {
+	holder, err := run.RequestAbort(ctx, g.clock, c, k)
 	if err != nil || holder == "" {
 		return false, err
 	}

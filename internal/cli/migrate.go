@@ -11,7 +11,6 @@ import (
 	"github.com/spf13/cobra"
 	"sigs.k8s.io/yaml"
 
-	"github.com/bluegreen/bluegreen/internal/audit"
 	bgaws "github.com/bluegreen/bluegreen/internal/aws"
 	"github.com/bluegreen/bluegreen/internal/check"
 	"github.com/bluegreen/bluegreen/internal/engine"
@@ -19,6 +18,7 @@ import (
 	"github.com/bluegreen/bluegreen/internal/kube"
 	"github.com/bluegreen/bluegreen/internal/migrate"
 	"github.com/bluegreen/bluegreen/internal/plan"
+	"github.com/bluegreen/bluegreen/internal/run"
 	"github.com/bluegreen/bluegreen/internal/standby"
 )
 
@@ -188,7 +188,7 @@ func (s *migrateSession) buildEnv() (migrate.Env, error) {
 	}
 	var checks []check.Check
 	for i, cs := range s.m.Checks {
-		c, err := check.Build(cs, s.checkDefaults, check.WithLogger(s.g.log), check.WithSecrets(s.g.secrets(nil)))
+		c, err := check.Build(cs, s.checkDefaults, check.WithLogger(s.g.log), check.WithSecrets(run.Secrets(nil, s.g.notifyURLs()...)))
 		if err != nil {
 			return migrate.Env{}, fmt.Errorf("%w: checks[%d]: %w", plan.ErrInvalid, i, err)
 		}
@@ -202,44 +202,18 @@ func (s *migrateSession) buildEnv() (migrate.Env, error) {
 }
 
 func (s *migrateSession) lastMigration(ctx context.Context) (*journal.Run, error) {
-	runs, err := s.g.listRuns(ctx, s.store, journal.Filter{Scope: journal.ScopeCluster, Context: s.src.Context, App: s.m.Name, Limit: 1})
+	last, err := run.Last(ctx, s.store, s.g.log, run.MigrationKey(s.m.Name).Filter(s.src.Context))
 	if err != nil {
 		return nil, err
 	}
-	if len(runs) == 0 {
+	if last == nil {
 		return nil, fmt.Errorf("%w: no migration %s from %s in the journal %s; check the spec's name and --journal", plan.ErrInvalid, s.m.Name, s.src.Context, s.g.journalPath())
 	}
-	return runs[0], nil
+	return last, nil
 }
 
-// newMigration journals nothing yet: it is the planned run.
-func (s *migrateSession) newMigration(steps []journal.Step) (*journal.Run, error) {
-	spec, err := json.Marshal(s.m)
-	if err != nil {
-		return nil, err
-	}
-	now := s.g.clock.Now().UTC()
-	return &journal.Run{
-		ID: journal.NewID(now), Scope: journal.ScopeCluster, Operation: "migrate", Context: s.src.Context,
-		App: s.m.Name, Actor: audit.Actor(), Spec: spec, State: journal.Running,
-		Steps: steps, CreatedAt: now, UpdatedAt: now,
-	}, nil
-}
-
-func migrateLeaseName(migration string) string { return "bluegreen-migrate-" + migration }
-
-// executeMigration runs fn with the migration's lease held in cluster A,
-// an engine with every cluster-scope action, the live view and the audit
-// log.
+// executeMigration runs fn with the migration's Lease held in cluster A
+// and an engine over every cluster-scope action; see run.Runner.Execute.
 func (s *migrateSession) executeMigration(ctx context.Context, r *journal.Run, fn func(context.Context, *engine.Engine) error) error {
-	lease := kube.LeaseOptions{Namespace: "default", Name: migrateLeaseName(s.m.Name), Holder: kube.Self(r.ID)}
-	return s.withLease(ctx, r, s.src.Lease, lease, func(ctx context.Context) error {
-		obs, closeObs := s.observer(ctx, r)
-		defer closeObs()
-		e := &engine.Engine{
-			Store: s.store, Actions: migrate.Actions(s.env), Clock: s.g.clock, Log: s.g.log,
-			Observe: obs, CrashAt: crashHook(), Parallelism: s.m.Handoff.Parallelism,
-		}
-		return fn(ctx, e)
-	})
+	return s.g.runner(ctx, s.store, s.src.Lease, s.src.Kube, r).Execute(ctx, r, migrate.Actions(s.env), s.m.Handoff.Parallelism, fn)
 }

@@ -10,9 +10,8 @@ import (
 
 	"github.com/bluegreen/bluegreen/internal/engine"
 	"github.com/bluegreen/bluegreen/internal/journal"
-	"github.com/bluegreen/bluegreen/internal/kube"
 	"github.com/bluegreen/bluegreen/internal/migrate"
-	"github.com/bluegreen/bluegreen/internal/plan"
+	"github.com/bluegreen/bluegreen/internal/run"
 )
 
 func newMigrateCmd(g *Global) *cobra.Command {
@@ -70,7 +69,7 @@ func newMigratePlanCmd(g *Global) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			r, err := s.planMigration(ctx)
+			r, err := run.ObserveAndPlanMigration(ctx, g.clock, s.env, s.src.Context, s.m)
 			if err != nil {
 				return err
 			}
@@ -98,9 +97,8 @@ func newMigrateApplyCmd(g *Global) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if last, _ := s.lastMigration(ctx); last != nil && !last.State.Final() {
-				return fmt.Errorf("%w: migration %s has an unfinished run %s (%s): continue it with `bluegreen migrate resume -f %s` or undo it with `bluegreen migrate rollback -f %s`",
-					plan.ErrInvalid, s.m.Name, last.ID, last.State, f.file, f.file)
+			if err := run.RefuseUnfinished(ctx, s.store, g.log, run.MigrationKey(s.m.Name), s.src.Context, migrateCommands(f.file)); err != nil {
+				return err
 			}
 			// One read of both clusters serves preflight and the plan.
 			obs, err := migrate.Observe(ctx, s.env, s.m)
@@ -112,7 +110,7 @@ func newMigrateApplyCmd(g *Global) *cobra.Command {
 					return err
 				}
 			}
-			r, err := s.planFrom(obs)
+			r, err := run.PlanMigration(g.clock, s.src.Context, obs, s.m)
 			if err != nil {
 				return err
 			}
@@ -138,30 +136,11 @@ func newMigrateResumeCmd(g *Global) *cobra.Command {
 		Example: `  bluegreen migrate resume -f migration.yaml`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return g.continueMigration(cmd.Context(), &f, func(r *journal.Run) error {
-				if r.State.Final() {
-					return fmt.Errorf("%w: migration run %s is already %s: nothing to resume", plan.ErrInvalid, r.ID, r.State)
-				}
-				return nil
-			}, runOn)
+			return g.continueMigration(cmd.Context(), &f, run.Resume, false)
 		},
 	}
 	f.bindSpec(cmd)
 	return cmd
-}
-
-// pausedGate returns the approval gate a paused run waits at, or nil when
-// it paused for another reason (a drift report, a record mismatch).
-func pausedGate(r *journal.Run) *journal.Step {
-	if r.State != journal.Paused {
-		return nil
-	}
-	for i := range r.Steps {
-		if s := &r.Steps[i]; s.Kind == plan.KindApproveShift && s.State == journal.Started {
-			return s
-		}
-	}
-	return nil
 }
 
 func newMigratePromoteCmd(g *Global) *cobra.Command {
@@ -175,18 +154,7 @@ gate. One promote lets exactly one shift through.`,
 		Example: `  bluegreen migrate promote -f migration.yaml`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return g.continueMigration(cmd.Context(), &f, func(r *journal.Run) error {
-				if pausedGate(r) == nil {
-					why := string(r.State)
-					if r.State == journal.Paused {
-						why = "paused, but not at an approval gate (" + r.Reason + ")"
-					}
-					return fmt.Errorf("%w: migration run %s is %s: nothing to promote; `bluegreen migrate status -f %s` shows where it stands",
-						plan.ErrInvalid, r.ID, why, f.file)
-				}
-				r.Approved = true
-				return nil
-			}, runOn)
+			return g.continueMigration(cmd.Context(), &f, run.Promote, false)
 		},
 	}
 	f.bindSpec(cmd)
@@ -205,26 +173,7 @@ finished migration needs rollback instead.`,
 		Example: `  bluegreen migrate abort -f migration.yaml`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			s, err := g.migrateSession(ctx, &f)
-			if err != nil {
-				return err
-			}
-			if asked, err := g.requestAbort(ctx, s.src.Lease, "default", migrateLeaseName(s.m.Name), "migration"); asked || err != nil {
-				return err
-			}
-			return s.continueMigration(ctx, f.file, func(r *journal.Run) error {
-				if r.State.Final() {
-					return fmt.Errorf("%w: migration run %s is already %s: nothing to abort (a finished migration goes back with `bluegreen migrate rollback -f %s`)",
-						plan.ErrInvalid, r.ID, r.State, f.file)
-				}
-				return nil
-			}, func(ctx context.Context, e *engine.Engine, r *journal.Run) error {
-				if err := e.Abort(ctx, r); !errors.Is(err, engine.ErrRolledBack) {
-					return err
-				}
-				return nil
-			})
+			return g.continueMigration(cmd.Context(), &f, run.Abort, false)
 		},
 	}
 	f.bindSpec(cmd)
@@ -245,20 +194,7 @@ claim in A, and started there. No volume is ever deleted.`,
   bluegreen migrate rollback -f migration.yaml --dry-run`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return g.continueMigration(cmd.Context(), &f, func(r *journal.Run) error {
-				if r.State == journal.RolledBack || r.State == journal.Aborted {
-					return fmt.Errorf("%w: migration run %s is already %s: nothing to roll back", plan.ErrInvalid, r.ID, r.State)
-				}
-				if dryRun {
-					return errDryRun
-				}
-				return nil
-			}, func(ctx context.Context, e *engine.Engine, r *journal.Run) error {
-				if r.State == journal.RollingBack {
-					return e.Run(ctx, r)
-				}
-				return e.Rollback(ctx, r, "rollback requested by "+kube.Self(r.ID).User)
-			})
+			return g.continueMigration(cmd.Context(), &f, run.Rollback, dryRun)
 		},
 	}
 	f.bindSpec(cmd)
@@ -290,62 +226,42 @@ func newMigrateStatusCmd(g *Global) *cobra.Command {
 	return cmd
 }
 
-// errDryRun stops continueMigration after the undos are printed.
-var errDryRun = errors.New("dry run")
-
-// continueMigration loads the migration's last run, lets check refuse it
-// (or adjust it), and runs it on with run, the Lease held.
-func (g *Global) continueMigration(ctx context.Context, f *migrateFlags, check func(*journal.Run) error,
-	run func(context.Context, *engine.Engine, *journal.Run) error) error {
+// continueMigration loads the migration's last run, checks that it can
+// take verb v, and drives it on with the Lease held; a dry run prints the
+// undos a rollback would run.
+func (g *Global) continueMigration(ctx context.Context, f *migrateFlags, v run.Verb, dryRun bool) error {
 	s, err := g.migrateSession(ctx, f)
 	if err != nil {
 		return err
 	}
-	return s.continueMigration(ctx, f.file, check, run)
-}
-
-// runOn runs r on from where it stands.
-func runOn(ctx context.Context, e *engine.Engine, r *journal.Run) error { return e.Run(ctx, r) }
-
-// continueMigration is Global.continueMigration on an open session. A
-// check that returns errDryRun prints the undos and runs nothing.
-func (s *migrateSession) continueMigration(ctx context.Context, file string, check func(*journal.Run) error,
-	run func(context.Context, *engine.Engine, *journal.Run) error) error {
+	if v == run.Abort {
+		if asked, err := g.requestAbort(ctx, s.src.Lease, run.MigrationKey(s.m.Name), "migration"); asked || err != nil {
+			return err
+		}
+	}
 	r, err := s.lastMigration(ctx)
 	if err != nil {
 		return err
 	}
-	if err := check(r); errors.Is(err, errDryRun) {
-		return s.g.printUndos(r)
-	} else if err != nil {
+	if err := run.Check(v, r, migrateCommands(f.file)); err != nil {
 		return err
 	}
-	err = s.executeMigration(ctx, r, func(ctx context.Context, e *engine.Engine) error { return run(ctx, e, r) })
-	return s.finishMigration(r, file, err)
+	if dryRun {
+		return s.g.printUndos(r)
+	}
+	err = s.executeMigration(ctx, r, func(ctx context.Context, e *engine.Engine) error { return run.Drive(ctx, e, v, r) })
+	return s.finishMigration(r, f.file, err)
 }
 
-// planMigration observes both clusters and compiles the run. No write.
-func (s *migrateSession) planMigration(ctx context.Context) (*journal.Run, error) {
-	obs, err := migrate.Observe(ctx, s.env, s.m)
-	if err != nil {
-		return nil, err
-	}
-	return s.planFrom(obs)
-}
-
-// planFrom compiles the run from what was observed.
-func (s *migrateSession) planFrom(obs plan.MigrationObserved) (*journal.Run, error) {
-	steps, err := plan.MigrationPlan(obs, s.m)
-	if err != nil {
-		return nil, err
-	}
-	return s.newMigration(steps)
+// migrateCommands names the command of each verb on the spec file.
+func migrateCommands(file string) run.Commands {
+	return func(v run.Verb) string { return fmt.Sprintf("bluegreen migrate %s -f %s", v, file) }
 }
 
 // finishMigration prints the outcome and, on success, the checklist.
 func (s *migrateSession) finishMigration(r *journal.Run, file string, err error) error {
 	switch {
-	case errors.Is(err, engine.ErrPaused) && pausedGate(r) != nil:
+	case errors.Is(err, engine.ErrPaused) && run.PausedGate(r) != nil:
 		s.g.printf("Paused: %s\nApprove the next shift with `bluegreen migrate promote -f %s`, or stop and return to the source cluster with `bluegreen migrate abort -f %s`.\n", r.Reason, file, file)
 		err = nil // a gate the operator asked for, like the service scope's
 	case errors.Is(err, engine.ErrPaused):

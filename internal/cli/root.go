@@ -205,19 +205,6 @@ func (g *Global) store() (*journal.Bolt, error) {
 	return journal.OpenBolt(path)
 }
 
-// listRuns lists runs, warning about (and going on without) records the
-// journal could not read: one damaged run must not stop status, deploy or
-// migrate for every app.
-func (g *Global) listRuns(ctx context.Context, st journal.Store, f journal.Filter) ([]*journal.Run, error) {
-	runs, err := st.List(ctx, f)
-	var bad *journal.BadRecordsError
-	if errors.As(err, &bad) {
-		g.log.Warn("skipped unreadable runs in the journal", "error", err)
-		return runs, nil
-	}
-	return runs, err
-}
-
 // Version is set at build time with -ldflags "-X .../internal/cli.Version=…".
 var Version = "dev"
 

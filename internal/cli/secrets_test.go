@@ -12,9 +12,11 @@ import (
 	"testing"
 
 	"github.com/bluegreen/bluegreen/internal/audit"
+	"github.com/bluegreen/bluegreen/internal/clock"
 	"github.com/bluegreen/bluegreen/internal/engine"
 	"github.com/bluegreen/bluegreen/internal/journal"
 	"github.com/bluegreen/bluegreen/internal/plan"
+	"github.com/bluegreen/bluegreen/internal/run"
 )
 
 // leaks are the secret parts of the release below; none may be printed,
@@ -53,8 +55,7 @@ func TestNoSecretsInOutput(t *testing.T) {
 
 	var live, logs bytes.Buffer
 	g := &Global{Output: "text", out: &live, Audit: filepath.Join(t.TempDir(), "audit.jsonl"), log: slog.New(slog.NewTextHandler(&logs, nil))}
-	s := &session{g: g}
-	sink, closeSink := s.auditSink(context.Background(), r)
+	sink, closeSink := run.Sinks{AuditPath: g.Audit, Secrets: run.Secrets(r)}.Open(context.Background(), r, g.log, clock.Real{})
 	setImage := r.Step("set-image")
 	setImage.Before = json.RawMessage(`{"image":"shop:1","env":[{"name":"DSN","value":"postgres://u:dsnpass@db.internal/shop"},{"name":"OLD","value":"pw-db-4242"}]}`)
 	for _, ev := range []engine.Event{
@@ -63,7 +64,7 @@ func TestNoSecretsInOutput(t *testing.T) {
 		{Run: r, Step: r.Step("check-preview"), Kind: engine.StepStarted},
 		{Run: r, Step: r.Step("check-preview"), Kind: engine.StepFailed, Err: errors.New(`Get "http://user:pass@health.internal/?token=tok3n-abc": EOF`)},
 	} {
-		s.liveView(ev)
+		g.liveView(ev)
 		sink(ev)
 	}
 	closeSink()

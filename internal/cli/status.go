@@ -14,6 +14,7 @@ import (
 
 	"github.com/bluegreen/bluegreen/internal/journal"
 	"github.com/bluegreen/bluegreen/internal/plan"
+	"github.com/bluegreen/bluegreen/internal/run"
 )
 
 // colorStatus is one color's Deployment as status shows it.
@@ -133,7 +134,7 @@ func (g *Global) status(ctx context.Context, rel plan.ServiceRelease, nRuns int)
 		}
 		v.Colors[c] = cs
 	}
-	recent, err := g.listRuns(ctx, s.store, journal.Filter{Scope: journal.ScopeService, Context: s.clients.Context, Namespace: ns, App: rel.App, Limit: nRuns})
+	recent, err := run.Runs(ctx, s.store, g.log, journal.Filter{Scope: journal.ScopeService, Context: s.clients.Context, Namespace: ns, App: rel.App, Limit: nRuns})
 	if err != nil {
 		return err
 	}

@@ -2,13 +2,11 @@ package cli
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/spf13/cobra"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/bluegreen/bluegreen/internal/kube"
-	"github.com/bluegreen/bluegreen/internal/plan"
+	"github.com/bluegreen/bluegreen/internal/run"
 )
 
 func newUnlockCmd(g *Global) *cobra.Command {
@@ -29,7 +27,7 @@ failed on its machine. A Lease that looks alive is broken only with --yes.`,
 			if err != nil {
 				return err
 			}
-			return g.unlock(ctx, c.Lease, c.Namespace, leaseName(args[0]), yes)
+			return g.unlock(ctx, c.Lease, run.ServiceKey(c.Namespace, args[0]), yes)
 		},
 	}
 	cmd.Flags().BoolVar(&yes, "yes", false, "break the Lease even when its holder looks alive")
@@ -54,7 +52,7 @@ func newMigrateUnlockCmd(g *Global) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return g.unlock(ctx, src.Lease, "default", migrateLeaseName(m.Name), yes)
+			return g.unlock(ctx, src.Lease, run.MigrationKey(m.Name), yes)
 		},
 	}
 	f.bindSpec(cmd)
@@ -62,23 +60,15 @@ func newMigrateUnlockCmd(g *Global) *cobra.Command {
 	return cmd
 }
 
-func (g *Global) unlock(ctx context.Context, c kubernetes.Interface, ns, name string, yes bool) error {
-	live, err := kube.LiveHolder(ctx, g.clock, c, ns, name)
-	if err != nil {
-		return err
-	}
-	if live != "" && !yes {
-		return fmt.Errorf("%w: lease %s/%s is held by %s, which renewed it recently and looks alive: stop it with `bluegreen abort` instead, or pass --yes if it is known to be stuck",
-			plan.ErrInvalid, ns, name, live)
-	}
-	holder, err := kube.Unlock(ctx, g.clock, c, ns, name, kube.Self("").User)
+func (g *Global) unlock(ctx context.Context, c kubernetes.Interface, k run.Key, yes bool) error {
+	holder, err := run.Unlock(ctx, g.clock, c, k, yes)
 	if err != nil {
 		return err
 	}
 	if holder == "" {
-		g.printf("Lease %s/%s is free: nothing to unlock.\n", ns, name)
+		g.printf("Lease %s/%s is free: nothing to unlock.\n", k.Namespace, k.LeaseName())
 		return nil
 	}
-	g.printf("Unlocked lease %s/%s (was held by %s). A run still holding it stops at its next renewal.\n", ns, name, holder)
+	g.printf("Unlocked lease %s/%s (was held by %s). A run still holding it stops at its next renewal.\n", k.Namespace, k.LeaseName(), holder)
 	return nil
 }
