@@ -7,6 +7,7 @@ import (
 
 	"github.com/bluegreen/bluegreen/internal/journal"
 	"github.com/bluegreen/bluegreen/internal/migrate"
+	"github.com/bluegreen/bluegreen/internal/run"
 )
 
 // migrationSummary is a migration run as printed: the run, the live
@@ -63,16 +64,10 @@ func (g *Global) printChecklist(items []migrate.Item) {
 
 func (s *migrateSession) printMigrationStatus(ctx context.Context, r *journal.Run) error {
 	v := migrationView(r)
-	v.Weights = map[string]map[string]int{}
-	for _, t := range s.env.Records {
-		if split, err := s.env.Router.Observe(ctx, t); err == nil {
-			v.Weights[t.Name] = split
-		} else {
-			s.g.log.Warn("observe weights", "record", t.Name, "error", err)
-		}
-	}
-	if r.State == journal.Succeeded {
-		v.Checklist = s.env.Verify(ctx, r)
+	weights, checklist := run.MigrationStatus(ctx, s.env, r, s.g.log)
+	v.Weights = weights
+	if checklist != nil { // re-verified now; else the one journaled, if any
+		v.Checklist = checklist
 	}
 	if s.g.Output == "json" {
 		enc := json.NewEncoder(s.g.out)

@@ -7,71 +7,21 @@ import (
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
-	"k8s.io/utils/ptr"
 
-	"github.com/bluegreen/bluegreen/internal/journal"
 	"github.com/bluegreen/bluegreen/internal/plan"
 	"github.com/bluegreen/bluegreen/internal/run"
 )
 
-// colorStatus is one color's Deployment as status shows it.
-type colorStatus struct {
-	Deployment string `json:"deployment"`
-	Exists     bool   `json:"exists"`
-	Image      string `json:"image,omitempty"`
-	Ready      int32  `json:"ready"`
-	Desired    int32  `json:"desired"`
-	Traffic    int    `json:"trafficPercent"`
-}
-
-// rollbackCost says what moving production back to the other color costs
-// now: "instant" when it has as many ready pods as the active color, else
-// "needs-scale-up" (a rollback scales it up and waits until it is Ready
-// before traffic moves).
-type rollbackCost struct {
-	Color  plan.Color `json:"color,omitempty"`
-	Cost   string     `json:"cost"`
-	Ready  int32      `json:"ready"`
-	Needed int32      `json:"needed"`
-	// Reason says why there is nothing to roll back (cost "none").
-	Reason string `json:"reason,omitempty"`
-}
-
-// rollbackCostOf derives the rollback cost from both colors' readiness; nil
-// when there is no active color to roll back from, cost "none" when the
-// last run is already rolled back or aborted.
-func rollbackCostOf(v statusView) *rollbackCost {
-	if !v.Active.Valid() {
-		return nil
-	}
-	if len(v.Runs) > 0 {
-		if last := v.Runs[0]; last.State == journal.RolledBack || last.State == journal.Aborted {
-			return &rollbackCost{Cost: "none", Reason: fmt.Sprintf("the last run %s is %s", last.ID, last.State)}
-		}
-	}
-	act, other := v.Colors[v.Active], v.Colors[v.Active.Other()]
-	if act == nil || other == nil || !act.Exists || !other.Exists {
-		return nil
-	}
-	rc := &rollbackCost{Color: v.Active.Other(), Ready: other.Ready, Needed: max(act.Ready, 1), Cost: "instant"}
-	if rc.Ready < rc.Needed {
-		rc.Cost = "needs-scale-up"
-	}
-	return rc
-}
-
 // statusView is the whole status of an app.
 type statusView struct {
-	App       string                       `json:"app"`
-	Namespace string                       `json:"namespace"`
-	Active    plan.Color                   `json:"activeColor,omitempty"`
-	Services  map[string]map[string]string `json:"services"`
-	Colors    map[plan.Color]*colorStatus  `json:"colors"`
-	Rollback  *rollbackCost                `json:"rollback,omitempty"`
-	Runs      []runSummary                 `json:"runs"`
+	App       string                          `json:"app"`
+	Namespace string                          `json:"namespace"`
+	Active    plan.Color                      `json:"activeColor,omitempty"`
+	Services  map[string]map[string]string    `json:"services"`
+	Colors    map[plan.Color]*run.ColorStatus `json:"colors"`
+	Rollback  *run.RollbackCost               `json:"rollback,omitempty"`
+	Runs      []runSummary                    `json:"runs"`
 }
 
 func newStatusCmd(g *Global) *cobra.Command {
@@ -101,93 +51,21 @@ func (g *Global) status(ctx context.Context, rel plan.ServiceRelease, nRuns int)
 	if err != nil {
 		return err
 	}
-	ns := s.clients.Namespace
-	v := statusView{App: rel.App, Namespace: ns, Services: map[string]map[string]string{}, Colors: map[plan.Color]*colorStatus{}, Runs: []runSummary{}}
-	kc := s.clients.Kube
-	for _, name := range []string{rel.ActiveService, rel.PreviewService} {
-		svc, err := kc.CoreV1().Services(ns).Get(ctx, name, metav1.GetOptions{})
-		if apierrors.IsNotFound(err) {
-			continue
-		}
-		if err != nil {
-			return fmt.Errorf("get service %s/%s: %w", ns, name, err)
-		}
-		v.Services[name] = svc.Spec.Selector
-		if name == rel.ActiveService {
-			v.Active = plan.Color(svc.Spec.Selector[rel.ColorLabel])
-		}
-	}
-	split, err := g.trafficSplit(ctx, s, ns, rel, v.Services[rel.ActiveService])
+	st, err := run.ServiceStatus(ctx, s.clients.Kube, s.store, g.log, s.clients.Context, s.clients.Namespace, rel, nRuns)
 	if err != nil {
 		return err
 	}
-	for _, c := range []plan.Color{plan.Blue, plan.Green} {
-		cs := &colorStatus{Deployment: plan.DeploymentName(rel.App, c), Traffic: split[c]}
-		d, err := kc.AppsV1().Deployments(ns).Get(ctx, cs.Deployment, metav1.GetOptions{})
-		if err == nil {
-			cs.Exists, cs.Ready, cs.Desired = true, d.Status.ReadyReplicas, ptr.Deref(d.Spec.Replicas, 1)
-			if len(d.Spec.Template.Spec.Containers) > 0 {
-				cs.Image = d.Spec.Template.Spec.Containers[0].Image
-			}
-		} else if !apierrors.IsNotFound(err) {
-			return fmt.Errorf("get deployment %s/%s: %w", ns, cs.Deployment, err)
-		}
-		v.Colors[c] = cs
-	}
-	recent, err := run.Runs(ctx, s.store, g.log, journal.Filter{Scope: journal.ScopeService, Context: s.clients.Context, Namespace: ns, App: rel.App, Limit: nRuns})
-	if err != nil {
-		return err
-	}
-	for _, r := range recent {
+	v := statusView{App: st.App, Namespace: st.Namespace, Active: st.Active, Services: st.Services, Colors: st.Colors,
+		Rollback: st.Rollback, Runs: []runSummary{}}
+	for _, r := range st.Runs {
 		v.Runs = append(v.Runs, summary(r))
 	}
-	v.Rollback = rollbackCostOf(v)
 	if g.Output == "json" {
 		enc := json.NewEncoder(g.out)
 		enc.SetIndent("", "  ")
 		return enc.Encode(v)
 	}
 	return g.printStatus(v)
-}
-
-// trafficSplit counts the ready endpoints of the active Service per color:
-// the share of traffic each color really receives.
-func (g *Global) trafficSplit(ctx context.Context, s *session, ns string, rel plan.ServiceRelease, activeSel map[string]string) (map[plan.Color]int, error) {
-	out := map[plan.Color]int{}
-	kc := s.clients.Kube
-	slices, err := kc.DiscoveryV1().EndpointSlices(ns).List(ctx, metav1.ListOptions{LabelSelector: "kubernetes.io/service-name=" + rel.ActiveService})
-	if err != nil {
-		return nil, fmt.Errorf("list endpointslices of %s/%s: %w", ns, rel.ActiveService, err)
-	}
-	// The app's pods of both colors: the active selector without its color.
-	appSel := labels.Set{}
-	for k, v := range activeSel {
-		if k != rel.ColorLabel {
-			appSel[k] = v
-		}
-	}
-	pods, err := kc.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: appSel.String()})
-	if err != nil {
-		return nil, fmt.Errorf("list pods in %s: %w", ns, err)
-	}
-	color := map[string]plan.Color{}
-	for _, p := range pods.Items {
-		color[p.Name] = plan.Color(p.Labels[rel.ColorLabel])
-	}
-	counts, total := map[plan.Color]int{}, 0
-	for _, sl := range slices.Items {
-		for _, ep := range sl.Endpoints {
-			if ep.TargetRef == nil || !ptr.Deref(ep.Conditions.Ready, false) {
-				continue
-			}
-			counts[color[ep.TargetRef.Name]]++
-			total++
-		}
-	}
-	for c, n := range counts {
-		out[c] = n * 100 / total
-	}
-	return out, nil
 }
 
 func (g *Global) printStatus(v statusView) error {
