@@ -38,8 +38,11 @@ unit:
 e2e: testbed
 	BLUEGREEN_TESTBED_BIN=$$(bash hack/testbed.sh) $(GO) test -tags testbed -count=1 -timeout 40m -v ./test/...
 
+# BENCH picks the benchmarks (a regexp, e.g. Switch); BENCH_BASELINE=<git ref>
+# also times that build's promote and rollback, in turn with this one's.
+BENCH ?= .
 bench: testbed
-	BLUEGREEN_TESTBED_BIN=$$(bash hack/testbed.sh) $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./test/bench/
+	BLUEGREEN_TESTBED_BIN=$$(bash hack/testbed.sh) $(GO) test -run '^$$' -bench '$(BENCH)' -benchtime 1x -timeout 30m ./test/bench/
 
 demo: testbed build
 	BLUEGREEN_TESTBED_BIN=$$(bash hack/testbed.sh) bash hack/demo.sh

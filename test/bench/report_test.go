@@ -122,6 +122,22 @@ type report struct {
 	costs  []row
 	phases map[string]*phases
 	slow   map[string]slowest
+	// versus compares this build with a baseline, row by row.
+	versus []comparison
+}
+
+// comparison is one measurement of this build and of a baseline, taken
+// in the same run.
+type comparison struct {
+	name, baseline string
+	this, base     sample
+}
+
+// compare records name for this build (ph[0]) against each baseline.
+func (r *report) compare(name string, cs []contender, ph []phases, pick func(phases) sample) {
+	for j := 1; j < len(cs); j++ {
+		r.versus = append(r.versus, comparison{name: name, baseline: cs[j].label, this: pick(ph[0]), base: pick(ph[j])})
+	}
 }
 
 func newReport(runs int) *report {
@@ -157,6 +173,16 @@ func (r *report) print(w io.Writer, machine string) {
 				fmt.Fprintf(w, "| %s | %.1f | %.1f | %.1f | %.1f |\n", name,
 					ms(pi[i].summary().median), ms(pi[i][ps]), ms(ri[i].summary().median), ms(ri[i][rs]))
 			}
+		}
+	}
+	if len(r.versus) > 0 {
+		fmt.Fprint(w, "\nThis build against the baseline, measured in the same run, run by run in turn (ms; ratio = this / baseline):\n\n")
+		fmt.Fprintln(w, "| measurement | baseline | this median | baseline median | ratio | this p99 | baseline p99 |")
+		fmt.Fprintln(w, "|---|---|--:|--:|--:|--:|--:|")
+		for _, c := range r.versus {
+			t, o := c.this.summary(), c.base.summary()
+			fmt.Fprintf(w, "| %s | %s | %.1f | %.1f | %.2f | %.1f | %.1f |\n", c.name, c.baseline, ms(t.median), ms(o.median),
+				float64(t.median)/float64(max(o.median, 1)), ms(t.p99), ms(o.p99))
 		}
 	}
 	if len(r.costs) > 0 {

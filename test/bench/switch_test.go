@@ -40,14 +40,28 @@ func BenchmarkSwitch(b *testing.B) {
 	cluster := testbed.StartT(b, testbed.Options{Nodes: nodes})
 	bin := buildCLI(b)
 	rep := newReport(runs)
+	// With BENCH_BASELINE=<git ref>, promote and rollback also run that
+	// build, interleaved run by run with this one, for a same-run
+	// comparison.
+	contenders := []contender{{bin: bin}}
+	if ref := os.Getenv("BENCH_BASELINE"); ref != "" {
+		contenders = append(contenders, contender{label: ref, bin: buildCLIAt(b, ref)})
+	}
+	worlds := func(name string) []*world {
+		var out []*world
+		for i, c := range contenders {
+			out = append(out, newWorld(ctx, b, cluster, c.bin, fmt.Sprintf("%s-%d", name, i)))
+		}
+		return out
+	}
 	b.Run("selector-patch", func(b *testing.B) {
 		benchSelectorPatch(ctx, b, newWorld(ctx, b, cluster, bin, "patch"), runs, rep)
 	})
 	b.Run("promote", func(b *testing.B) {
-		benchPromote(ctx, b, newWorld(ctx, b, cluster, bin, "promote"), runs, rep)
+		benchPromote(ctx, b, worlds("promote"), contenders, runs, rep)
 	})
 	b.Run("rollback", func(b *testing.B) {
-		benchRollback(ctx, b, newWorld(ctx, b, cluster, bin, "rollback"), runs, rep)
+		benchRollback(ctx, b, worlds("rollback"), contenders, runs, rep)
 	})
 	b.Run("auto-rollback", func(b *testing.B) {
 		benchAutoRollback(ctx, b, newWorld(ctx, b, cluster, bin, "autorollback"), runs, rep)
@@ -124,31 +138,43 @@ func benchSelectorPatch(ctx context.Context, b *testing.B, w *world, runs int, r
 }
 
 // benchPromote times `bluegreen promote` of a paused release, alternating
-// blue → green → blue in one namespace. Every run starts the same way: the
-// new color was released with --pause and is Ready at full size, production
-// is on the old color at full size (--keep-warm keeps it there afterwards).
-func benchPromote(ctx context.Context, b *testing.B, w *world, runs int, rep *report) {
-	w.install(ctx, replicas, 0)
-	var ph phases
+// blue → green → blue in one namespace per contender; run i of every
+// contender goes before run i+1 of any. Every run starts the same way: the
+// new color was released with --pause and is Ready at full size,
+// production is on the old color at full size (--keep-warm keeps it there
+// afterwards).
+func benchPromote(ctx context.Context, b *testing.B, ws []*world, cs []contender, runs int, rep *report) {
+	for _, w := range ws {
+		w.install(ctx, replicas, 0)
+	}
+	ph := make([]phases, len(ws))
 	var slow slowest
 	active := "blue"
 	for i := -warmup; i < runs; i++ {
 		to := other(active)
-		w.settle(ctx, active)
-		w.mustCLI(ctx, "deploy", app, "--image", image(i+warmup), "--pause", "--keep-warm", strconv.Itoa(replicas))
-		w.settle(ctx, active)
-		c, movedAt := timedSwitch(ctx, b, w, "promote", active, to)
-		if i >= 0 {
-			ph.add(b, c, movedAt, []string{"Run"}, []string{"→", "switch"}, []string{"✓", "switch"})
-			slow.keep(c, movedAt)
+		for j, w := range ws {
+			w.settle(ctx, active)
+			w.mustCLI(ctx, "deploy", app, "--image", image(i+warmup), "--pause", "--keep-warm", strconv.Itoa(replicas))
+			w.settle(ctx, active)
+			c, movedAt := timedSwitch(ctx, b, w, "promote", active, to)
+			if i >= 0 {
+				ph[j].add(b, c, movedAt, []string{"Run"}, []string{"→", "switch"}, []string{"✓", "switch"})
+				if j == 0 {
+					slow.keep(c, movedAt)
+				}
+			}
 		}
 		active = to
 	}
-	rep.add("promote: call → EndpointSlices list only the new color", ph.moved)
-	rep.add("promote: call → CLI exit", ph.exit)
-	rep.phases["promote"] = &ph
+	for j, c := range cs {
+		rep.add("promote: call → EndpointSlices list only the new color"+c.suffix(), ph[j].moved)
+		rep.add("promote: call → CLI exit"+c.suffix(), ph[j].exit)
+	}
+	rep.compare("promote: call → EndpointSlices list only the new color", cs, ph, func(p phases) sample { return p.moved })
+	rep.compare("promote: call → CLI exit", cs, ph, func(p phases) sample { return p.exit })
+	rep.phases["promote"] = &ph[0]
 	rep.slow["promote"] = slow
-	reportSwitch(b, ph.moved)
+	reportSwitch(b, ph[0].moved)
 }
 
 // timedSwitch runs `bluegreen VERB app` while watching the active Service's
@@ -191,26 +217,36 @@ func (s *slowest) keep(c call, movedAt time.Time) {
 
 // benchRollback times `bluegreen rollback` of a completed release whose old
 // color stayed warm: every run releases blue → green with --yes and
-// --keep-warm, then rolls back to blue.
-func benchRollback(ctx context.Context, b *testing.B, w *world, runs int, rep *report) {
-	w.install(ctx, replicas, 0)
-	var ph phases
+// --keep-warm, then rolls back to blue; contenders take turns run by run.
+func benchRollback(ctx context.Context, b *testing.B, ws []*world, cs []contender, runs int, rep *report) {
+	for _, w := range ws {
+		w.install(ctx, replicas, 0)
+	}
+	ph := make([]phases, len(ws))
 	var slow slowest
 	for i := -warmup; i < runs; i++ {
-		w.settle(ctx, "blue")
-		w.mustCLI(ctx, "deploy", app, "--image", image(i+warmup), "--yes", "--keep-warm", strconv.Itoa(replicas))
-		w.settle(ctx, "green")
-		c, movedAt := timedSwitch(ctx, b, w, "rollback", "green", "blue")
-		if i >= 0 {
-			ph.add(b, c, movedAt, []string{"Rolling", "back:"}, []string{"↶", "switch", "undoing"}, []string{"↶", "switch", "undone"})
-			slow.keep(c, movedAt)
+		for j, w := range ws {
+			w.settle(ctx, "blue")
+			w.mustCLI(ctx, "deploy", app, "--image", image(i+warmup), "--yes", "--keep-warm", strconv.Itoa(replicas))
+			w.settle(ctx, "green")
+			c, movedAt := timedSwitch(ctx, b, w, "rollback", "green", "blue")
+			if i >= 0 {
+				ph[j].add(b, c, movedAt, []string{"Rolling", "back:"}, []string{"↶", "switch", "undoing"}, []string{"↶", "switch", "undone"})
+				if j == 0 {
+					slow.keep(c, movedAt)
+				}
+			}
 		}
 	}
-	rep.add("rollback: call → EndpointSlices list only the old color", ph.moved)
-	rep.add("rollback: call → CLI exit", ph.exit)
-	rep.phases["rollback"] = &ph
+	for j, c := range cs {
+		rep.add("rollback: call → EndpointSlices list only the old color"+c.suffix(), ph[j].moved)
+		rep.add("rollback: call → CLI exit"+c.suffix(), ph[j].exit)
+	}
+	rep.compare("rollback: call → EndpointSlices list only the old color", cs, ph, func(p phases) sample { return p.moved })
+	rep.compare("rollback: call → CLI exit", cs, ph, func(p phases) sample { return p.exit })
+	rep.phases["rollback"] = &ph[0]
 	rep.slow["rollback"] = slow
-	reportSwitch(b, ph.moved)
+	reportSwitch(b, ph[0].moved)
 }
 
 // firstCall times a GET through a client with a new connection, as each

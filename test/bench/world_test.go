@@ -48,6 +48,44 @@ func buildCLI(b *testing.B) string {
 	return bin
 }
 
+// contender is a build of bluegreen under measurement; label is empty for
+// this checkout's and the git ref of a baseline.
+type contender struct {
+	label string
+	bin   string
+}
+
+// suffix marks a baseline's rows.
+func (c contender) suffix() string {
+	if c.label == "" {
+		return ""
+	}
+	return " — baseline " + c.label
+}
+
+// buildCLIAt builds bluegreen as of git ref ref, from a temporary worktree
+// of this repository.
+func buildCLIAt(b *testing.B, ref string) string {
+	b.Helper()
+	dir := filepath.Join(b.TempDir(), "src")
+	git := func(args ...string) {
+		b.Helper()
+		out, err := exec.Command("git", args...).CombinedOutput()
+		if err != nil {
+			b.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	git("worktree", "add", "--detach", dir, ref)
+	b.Cleanup(func() { _ = exec.Command("git", "worktree", "remove", "--force", dir).Run() })
+	bin := filepath.Join(b.TempDir(), "bluegreen-baseline")
+	cmd := exec.Command("go", "build", "-o", bin, "./cmd/bluegreen")
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		b.Fatalf("build bluegreen at %s: %v\n%s", ref, err, out)
+	}
+	return bin
+}
+
 // world is one scenario: a namespace of the shared cluster with a journal
 // and an audit log of its own.
 type world struct {
