@@ -1,0 +1,242 @@
+package runstore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/client-go/dynamic"
+
+	"github.com/bluegreen/bluegreen/internal/journal"
+)
+
+// Labels on every BlueGreenRun, for listing.
+const (
+	LabelApp     = "bluegreen.dev/app"
+	LabelScope   = "bluegreen.dev/scope"
+	LabelCluster = "bluegreen.dev/cluster-id"
+)
+
+// ErrConflict means the record changed since this process last read or
+// wrote it: another process is acting on the run.
+var ErrConflict = errors.New("the run's record was changed by another process")
+
+// Store keeps the runs of one namespace of one cluster. The service scope
+// uses the app's namespace; the cluster scope the namespace of its Lease.
+type Store struct {
+	dyn       dynamic.ResourceInterface
+	namespace string
+	clusterID string
+
+	mu sync.Mutex
+	rv map[string]string // run ID → resourceVersion last read or written
+}
+
+// New returns the store of namespace ns in the cluster whose identity is
+// clusterID (see kube.ClusterID); dyn reaches that cluster.
+func New(dyn dynamic.Interface, ns, clusterID string) *Store {
+	return &Store{dyn: dyn.Resource(GVR).Namespace(ns), namespace: ns, clusterID: clusterID, rv: map[string]string{}}
+}
+
+var _ journal.Store = (*Store)(nil)
+
+// Save implements journal.Store.
+func (s *Store) Save(ctx context.Context, r *journal.Run) error {
+	data, err := json.Marshal(r)
+	if err != nil {
+		return fmt.Errorf("encode run %s: %w", r.ID, err)
+	}
+	return s.SaveJSON(ctx, r.ID, data)
+}
+
+// SaveJSON writes a run already encoded: the engine's group commit. The
+// first write of a run creates its object; every write after it updates the
+// status with the resourceVersion of the one before.
+func (s *Store) SaveJSON(ctx context.Context, id string, data []byte) error {
+	var rec map[string]any
+	if err := json.Unmarshal(data, &rec); err != nil {
+		return fmt.Errorf("decode run %s: %w", id, err)
+	}
+	var head journal.Run
+	if err := json.Unmarshal(data, &head); err != nil {
+		return fmt.Errorf("decode run %s: %w", id, err)
+	}
+	s.mu.Lock()
+	rv, known := s.rv[id]
+	s.mu.Unlock()
+	if !known {
+		created, err := s.create(ctx, &head)
+		if err != nil {
+			return err
+		}
+		rv = created
+	}
+	obj := &unstructured.Unstructured{}
+	obj.SetAPIVersion(GVR.GroupVersion().String())
+	obj.SetKind("BlueGreenRun")
+	obj.SetName(objectName(id))
+	obj.SetNamespace(s.namespace)
+	obj.SetResourceVersion(rv)
+	obj.Object["status"] = map[string]any{
+		"state":     string(head.State),
+		"step":      currentStep(&head),
+		"reason":    head.Reason,
+		"updatedAt": head.UpdatedAt.UTC().Format("2006-01-02T15:04:05Z"),
+		"record":    rec,
+	}
+	out, err := s.dyn.UpdateStatus(ctx, obj, metav1.UpdateOptions{FieldManager: fieldManager})
+	if apierrors.IsConflict(err) {
+		return fmt.Errorf("save run %s in namespace %s: %w since it read it; stop and see where it stands with `bluegreen status`: %w",
+			id, s.namespace, ErrConflict, err)
+	}
+	if err != nil {
+		return fmt.Errorf("save run %s in namespace %s: %w", id, s.namespace, err)
+	}
+	s.remember(id, out.GetResourceVersion())
+	return nil
+}
+
+// create makes the run's object with its immutable spec, or, when it
+// exists (a first save after a restart that read nothing), fails: a
+// process must read a run before it writes it.
+func (s *Store) create(ctx context.Context, r *journal.Run) (string, error) {
+	obj := &unstructured.Unstructured{Object: map[string]any{
+		"spec": map[string]any{
+			"runID": r.ID, "scope": string(r.Scope), "operation": r.Operation, "app": r.App,
+			"clusterID": s.clusterID, "actor": r.Actor,
+		},
+	}}
+	obj.SetAPIVersion(GVR.GroupVersion().String())
+	obj.SetKind("BlueGreenRun")
+	obj.SetName(objectName(r.ID))
+	obj.SetNamespace(s.namespace)
+	obj.SetLabels(map[string]string{LabelApp: labelValue(r.App), LabelScope: string(r.Scope), LabelCluster: s.clusterID})
+	out, err := s.dyn.Create(ctx, obj, metav1.CreateOptions{FieldManager: fieldManager})
+	if apierrors.IsAlreadyExists(err) {
+		return "", fmt.Errorf("save run %s in namespace %s: %w (it exists, and this process never read it)", r.ID, s.namespace, ErrConflict)
+	}
+	if apierrors.IsNotFound(err) {
+		return "", fmt.Errorf("save run %s in namespace %s: %w (install it with `kubectl apply --server-side -f deploy/crds/`): %w",
+			r.ID, s.namespace, ErrNoCRD, err)
+	}
+	if err != nil {
+		return "", fmt.Errorf("create the record of run %s in namespace %s: %w", r.ID, s.namespace, err)
+	}
+	return out.GetResourceVersion(), nil
+}
+
+func (s *Store) remember(id, rv string) {
+	s.mu.Lock()
+	s.rv[id] = rv
+	s.mu.Unlock()
+}
+
+// Get implements journal.Store.
+func (s *Store) Get(ctx context.Context, id string) (*journal.Run, error) {
+	u, err := s.dyn.Get(ctx, objectName(id), metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return nil, fmt.Errorf("run %s in namespace %s: %w", id, s.namespace, journal.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read run %s in namespace %s: %w", id, s.namespace, err)
+	}
+	r, err := s.decode(u)
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// List implements journal.Store: the runs of this namespace and cluster
+// that f matches, newest first. Records that do not decode are reported in
+// a *journal.BadRecordsError along with the others.
+func (s *Store) List(ctx context.Context, f journal.Filter) ([]*journal.Run, error) {
+	sel := labels.Set{LabelCluster: s.clusterID}
+	if f.App != "" {
+		sel[LabelApp] = labelValue(f.App)
+	}
+	if f.Scope != "" {
+		sel[LabelScope] = string(f.Scope)
+	}
+	list, err := s.dyn.List(ctx, metav1.ListOptions{LabelSelector: sel.String()})
+	if apierrors.IsNotFound(err) {
+		return nil, nil // no CRD: no runs
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list runs in namespace %s: %w", s.namespace, err)
+	}
+	var runs []*journal.Run
+	bad := &journal.BadRecordsError{Path: "namespace " + s.namespace}
+	for i := range list.Items {
+		r, err := s.decode(&list.Items[i])
+		if err != nil {
+			bad.Records = append(bad.Records, journal.BadRecord{ID: list.Items[i].GetName(), Err: err})
+			continue
+		}
+		if (f.Namespace == "" || f.Namespace == r.Namespace) && (f.App == "" || f.App == r.App) && (f.Scope == "" || f.Scope == r.Scope) {
+			runs = append(runs, r)
+		}
+	}
+	slices.SortFunc(runs, func(a, b *journal.Run) int { return strings.Compare(b.ID, a.ID) })
+	if f.Limit > 0 && len(runs) > f.Limit {
+		runs = runs[:f.Limit]
+	}
+	if len(bad.Records) > 0 {
+		return runs, bad
+	}
+	return runs, nil
+}
+
+// decode reads the record from an object's status and remembers the
+// object's resourceVersion for the next write.
+func (s *Store) decode(u *unstructured.Unstructured) (*journal.Run, error) {
+	rec, ok, err := unstructured.NestedMap(u.Object, "status", "record")
+	if err != nil || !ok {
+		return nil, fmt.Errorf("run %s in namespace %s has no record yet (it was created, then its first write failed)", u.GetName(), s.namespace)
+	}
+	data, err := json.Marshal(rec)
+	if err != nil {
+		return nil, fmt.Errorf("encode the record of %s: %w", u.GetName(), err)
+	}
+	var r journal.Run
+	if err := json.Unmarshal(data, &r); err != nil {
+		return nil, fmt.Errorf("decode the record of %s in namespace %s: %w", u.GetName(), s.namespace, err)
+	}
+	s.remember(r.ID, u.GetResourceVersion())
+	return &r, nil
+}
+
+// objectName is the run's object name: its ID, which is already a valid
+// name (digits, dots, dashes, lower-case hex).
+func objectName(id string) string { return id }
+
+// labelValue fits a name into a label value (63 characters at most).
+func labelValue(s string) string {
+	if len(s) > 63 {
+		return s[:63]
+	}
+	return s
+}
+
+// currentStep is the step in progress, or the last that ran.
+func currentStep(r *journal.Run) string {
+	last := ""
+	for i := range r.Steps {
+		switch r.Steps[i].State {
+		case journal.Started, journal.Undoing:
+			return r.Steps[i].Name
+		case journal.Pending:
+		default:
+			last = r.Steps[i].Name
+		}
+	}
+	return last
+}

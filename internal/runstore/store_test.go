@@ -1,0 +1,194 @@
+//go:build testbed
+
+package runstore_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/dynamic"
+
+	"github.com/bluegreen/bluegreen/internal/clock"
+	"github.com/bluegreen/bluegreen/internal/journal"
+	"github.com/bluegreen/bluegreen/internal/kube"
+	"github.com/bluegreen/bluegreen/internal/runstore"
+	"github.com/bluegreen/bluegreen/test/testbed"
+)
+
+// bed is one API server with the CRD installed and a namespace per test.
+type bed struct {
+	dyn       dynamic.Interface
+	ns        string
+	clusterID string
+	cluster   *testbed.Cluster
+}
+
+func newBed(t *testing.T) *bed {
+	t.Helper()
+	c := testbed.StartT(t, testbed.Options{Name: "runstore"})
+	dyn, err := dynamic.NewForConfig(c.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := runstore.EnsureCRD(t.Context(), clock.Real{}, dyn); err != nil {
+		t.Fatalf("EnsureCRD: %v", err)
+	}
+	id, err := kube.ClusterID(t.Context(), c.Client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "runs-"}}
+	ns, err = c.Client.CoreV1().Namespaces().Create(t.Context(), ns, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &bed{dyn: dyn, ns: ns.Name, clusterID: id, cluster: c}
+}
+
+// store is what a fresh process on another machine would open.
+func (b *bed) store() *runstore.Store {
+	return runstore.New(b.dyn, b.ns, b.clusterID)
+}
+
+func newRun(id, app string) *journal.Run {
+	now := time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)
+	return &journal.Run{ID: id, Scope: journal.ScopeService, Operation: "deploy", Namespace: "prod", App: app, Actor: "ana@laptop",
+		State: journal.Running, CreatedAt: now, UpdatedAt: now,
+		Steps: []journal.Step{
+			{Name: "set-image", Kind: "set-image", State: journal.Done, Before: json.RawMessage(`{"image":"shop:1"}`)},
+			{Name: "switch", Kind: "switch", State: journal.Started, Before: json.RawMessage(`{"selector":{"track":"blue"}}`)},
+			{Name: "scale-down-old", Kind: "scale", State: journal.Pending},
+		}}
+}
+
+// A run saved by one process is read whole, before-states included, by
+// another that never saw it; kubectl's columns show where it stands.
+func TestARunSavedHereIsReadElsewhere(t *testing.T) {
+	b := newBed(t)
+	r := newRun("20261203-100000.000-aaaaaa", "shop")
+	if err := b.store().Save(t.Context(), r); err != nil {
+		t.Fatalf("Save: %v", err)
+	}
+	got, err := b.store().Get(t.Context(), r.ID)
+	if err != nil {
+		t.Fatalf("Get from another store: %v", err)
+	}
+	if got.App != "shop" || got.State != journal.Running || len(got.Steps) != 3 || string(got.Steps[1].Before) != `{"selector":{"track":"blue"}}` {
+		t.Fatalf("read back %+v", got)
+	}
+	u, err := b.dyn.Resource(runstore.GVR).Namespace(b.ns).Get(t.Context(), r.ID, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := u.Object["status"].(map[string]any); st["state"] != "running" || st["step"] != "switch" {
+		t.Fatalf("status columns = %v, want state running at step switch", st)
+	}
+	if u.GetLabels()[runstore.LabelCluster] != b.clusterID {
+		t.Fatalf("labels %v lack the cluster's identity %s", u.GetLabels(), b.clusterID)
+	}
+}
+
+// Two processes that read the same run cannot both write it: the second
+// write fails, naming the run, instead of overwriting the first.
+func TestAStaleWriterIsRefused(t *testing.T) {
+	b := newBed(t)
+	r := newRun("20261203-100000.000-bbbbbb", "shop")
+	first := b.store()
+	if err := first.Save(t.Context(), r); err != nil {
+		t.Fatal(err)
+	}
+	second := b.store()
+	theirs, err := second.Get(t.Context(), r.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	theirs.State = journal.RollingBack
+	if err := second.Save(t.Context(), theirs); err != nil {
+		t.Fatalf("second writer, having read the latest: %v", err)
+	}
+	r.State = journal.Succeeded
+	err = first.Save(t.Context(), r)
+	if !errors.Is(err, runstore.ErrConflict) || !strings.Contains(err.Error(), r.ID) {
+		t.Fatalf("stale Save = %v, want ErrConflict naming %s", err, r.ID)
+	}
+	if got, _ := b.store().Get(t.Context(), r.ID); got.State != journal.RollingBack {
+		t.Fatalf("the stale write overwrote the record: state %s", got.State)
+	}
+	// A process that never read the run cannot create it over the existing one.
+	if err := b.store().Save(t.Context(), r); !errors.Is(err, runstore.ErrConflict) {
+		t.Fatalf("blind Save over an existing run = %v, want ErrConflict", err)
+	}
+}
+
+// List returns the runs of one app in this cluster, newest first; a record
+// that does not decode is reported, not hidden, and does not hide the rest.
+func TestListFiltersAndReportsBadRecords(t *testing.T) {
+	b := newBed(t)
+	s := b.store()
+	for _, r := range []*journal.Run{newRun("20261203-100000.000-000001", "shop"), newRun("20261203-110000.000-000002", "shop"),
+		newRun("20261203-120000.000-000003", "cart")} {
+		if err := s.Save(t.Context(), r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A run of the same app recorded by another cluster's identity.
+	if err := runstore.New(b.dyn, b.ns, "another-cluster").Save(t.Context(), newRun("20261203-130000.000-000004", "shop")); err != nil {
+		t.Fatal(err)
+	}
+	// A damaged record: its steps are not a list.
+	patch := []byte(`{"status":{"record":{"id":"20261203-100000.000-000001","steps":"broken"}}}`)
+	if _, err := b.dyn.Resource(runstore.GVR).Namespace(b.ns).Patch(t.Context(), "20261203-100000.000-000001", types.MergePatchType, patch, metav1.PatchOptions{}, "status"); err != nil {
+		t.Fatal(err)
+	}
+	runs, err := b.store().List(t.Context(), journal.Filter{Scope: journal.ScopeService, App: "shop"})
+	var bad *journal.BadRecordsError
+	if !errors.As(err, &bad) || len(bad.Records) != 1 || bad.Records[0].ID != "20261203-100000.000-000001" {
+		t.Fatalf("List error = %v, want the damaged record reported", err)
+	}
+	if len(runs) != 1 || runs[0].ID != "20261203-110000.000-000002" {
+		t.Fatalf("List = %v, want only the readable shop run of this cluster", ids(runs))
+	}
+	all, err := runstore.New(b.dyn, b.ns, b.clusterID).List(context.WithoutCancel(t.Context()), journal.Filter{Limit: 1, App: "cart"})
+	if err != nil || len(all) != 1 || all[0].App != "cart" {
+		t.Fatalf("List cart = %v, %v", ids(all), err)
+	}
+}
+
+// A run's spec never changes: the API server refuses an edit.
+func TestARunsSpecIsImmutable(t *testing.T) {
+	b := newBed(t)
+	r := newRun("20261203-100000.000-cccccc", "shop")
+	if err := b.store().Save(t.Context(), r); err != nil {
+		t.Fatal(err)
+	}
+	patch := []byte(`{"spec":{"app":"cart"}}`)
+	_, err := b.dyn.Resource(runstore.GVR).Namespace(b.ns).Patch(t.Context(), r.ID, types.MergePatchType, patch, metav1.PatchOptions{})
+	if err == nil || !strings.Contains(err.Error(), "never changes") {
+		t.Fatalf("editing the spec = %v, want it refused", err)
+	}
+}
+
+// The identity of a cluster is the same through any client, and it is what
+// the records are labelled with.
+func TestClusterIDIsStable(t *testing.T) {
+	b := newBed(t)
+	again, err := kube.ClusterID(t.Context(), b.cluster.Client)
+	if err != nil || again != b.clusterID || len(again) < 30 {
+		t.Fatalf("ClusterID = %q, %v; want %q again", again, err, b.clusterID)
+	}
+}
+
+func ids(runs []*journal.Run) []string {
+	var out []string
+	for _, r := range runs {
+		out = append(out, r.ID)
+	}
+	return out
+}
