@@ -2,6 +2,7 @@ package runstore
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,6 +14,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
 
 	"github.com/bluegreen/bluegreen/internal/journal"
@@ -33,17 +36,23 @@ var ErrConflict = errors.New("the run's record was changed by another process")
 // uses the app's namespace; the cluster scope the namespace of its Lease.
 type Store struct {
 	dyn       dynamic.ResourceInterface
+	secrets   dynamic.ResourceInterface
 	namespace string
 	clusterID string
 
-	mu sync.Mutex
-	rv map[string]string // run ID → resourceVersion last read or written
+	mu      sync.Mutex
+	rv      map[string]string // run ID → resourceVersion last read or written
+	uid     map[string]string // run ID → its object's UID, for the Secret's owner
+	written map[string]string // run ID → the data keys of its Secret as last written
 }
+
+var secretGVR = schema.GroupVersionResource{Version: "v1", Resource: "secrets"}
 
 // New returns the store of namespace ns in the cluster whose identity is
 // clusterID (see kube.ClusterID); dyn reaches that cluster.
 func New(dyn dynamic.Interface, ns, clusterID string) *Store {
-	return &Store{dyn: dyn.Resource(GVR).Namespace(ns), namespace: ns, clusterID: clusterID, rv: map[string]string{}}
+	return &Store{dyn: dyn.Resource(GVR).Namespace(ns), secrets: dyn.Resource(secretGVR).Namespace(ns), namespace: ns, clusterID: clusterID,
+		rv: map[string]string{}, uid: map[string]string{}, written: map[string]string{}}
 }
 
 var _ journal.Store = (*Store)(nil)
@@ -61,10 +70,12 @@ func (s *Store) Save(ctx context.Context, r *journal.Run) error {
 // first write of a run creates its object; every write after it updates the
 // status with the resourceVersion of the one before.
 func (s *Store) SaveJSON(ctx context.Context, id string, data []byte) error {
-	var rec map[string]any
-	if err := json.Unmarshal(data, &rec); err != nil {
+	var raw any
+	if err := json.Unmarshal(data, &raw); err != nil {
 		return fmt.Errorf("decode run %s: %w", id, err)
 	}
+	sl := newSealer()
+	rec, _ := sl.seal(raw).(map[string]any)
 	var head journal.Run
 	if err := json.Unmarshal(data, &head); err != nil {
 		return fmt.Errorf("decode run %s: %w", id, err)
@@ -78,6 +89,11 @@ func (s *Store) SaveJSON(ctx context.Context, id string, data []byte) error {
 			return err
 		}
 		rv = created
+	}
+	// The values first, so that the record never refers to one the
+	// cluster does not hold.
+	if err := s.saveSecret(ctx, id, sl.values); err != nil {
+		return err
 	}
 	obj := &unstructured.Unstructured{}
 	obj.SetAPIVersion(GVR.GroupVersion().String())
@@ -120,6 +136,11 @@ func (s *Store) create(ctx context.Context, r *journal.Run) (string, error) {
 	obj.SetNamespace(s.namespace)
 	obj.SetLabels(map[string]string{LabelApp: labelValue(r.App), LabelScope: string(r.Scope), LabelCluster: s.clusterID})
 	out, err := s.dyn.Create(ctx, obj, metav1.CreateOptions{FieldManager: fieldManager})
+	if err == nil {
+		s.mu.Lock()
+		s.uid[r.ID] = string(out.GetUID())
+		s.mu.Unlock()
+	}
 	if apierrors.IsAlreadyExists(err) {
 		return "", fmt.Errorf("save run %s in namespace %s: %w (it exists, and this process never read it)", r.ID, s.namespace, ErrConflict)
 	}
@@ -139,6 +160,52 @@ func (s *Store) remember(id, rv string) {
 	s.mu.Unlock()
 }
 
+// secretName is the name of the Secret holding a run's sensitive values.
+func secretName(id string) string { return "bluegreen-run-" + id }
+
+// saveSecret writes the run's sensitive values when they differ from
+// those last written: usually once, when the run is created, and once
+// more when a step records a before-state with env values. The Secret is
+// owned by the run's object, so deleting a run deletes its values.
+func (s *Store) saveSecret(ctx context.Context, id string, values map[string]string) error {
+	keys := make([]string, 0, len(values))
+	enc := map[string]any{}
+	for k, v := range values {
+		keys = append(keys, k)
+		enc[k] = base64.StdEncoding.EncodeToString([]byte(v))
+	}
+	slices.Sort(keys)
+	sig := strings.Join(keys, ",")
+	s.mu.Lock()
+	same, uid := s.written[id] == sig, s.uid[id]
+	s.mu.Unlock()
+	if same {
+		return nil
+	}
+	sec := &unstructured.Unstructured{Object: map[string]any{"type": "Opaque", "data": enc}}
+	sec.SetAPIVersion("v1")
+	sec.SetKind("Secret")
+	sec.SetName(secretName(id))
+	sec.SetNamespace(s.namespace)
+	sec.SetLabels(map[string]string{LabelCluster: s.clusterID, "bluegreen.dev/run": id})
+	if uid != "" {
+		sec.SetOwnerReferences([]metav1.OwnerReference{{APIVersion: GVR.GroupVersion().String(), Kind: "BlueGreenRun",
+			Name: objectName(id), UID: types.UID(uid)}})
+	}
+	body, err := sec.MarshalJSON()
+	if err != nil {
+		return fmt.Errorf("encode the values of run %s: %w", id, err)
+	}
+	force := true
+	if _, err := s.secrets.Patch(ctx, secretName(id), types.ApplyPatchType, body, metav1.PatchOptions{FieldManager: fieldManager, Force: &force}); err != nil {
+		return fmt.Errorf("save the sensitive values of run %s in Secret %s/%s: %w", id, s.namespace, secretName(id), err)
+	}
+	s.mu.Lock()
+	s.written[id] = sig
+	s.mu.Unlock()
+	return nil
+}
+
 // Get implements journal.Store.
 func (s *Store) Get(ctx context.Context, id string) (*journal.Run, error) {
 	u, err := s.dyn.Get(ctx, objectName(id), metav1.GetOptions{})
@@ -148,7 +215,7 @@ func (s *Store) Get(ctx context.Context, id string) (*journal.Run, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read run %s in namespace %s: %w", id, s.namespace, err)
 	}
-	r, err := s.decode(u)
+	r, err := s.decode(ctx, u)
 	if err != nil {
 		return nil, err
 	}
@@ -176,7 +243,7 @@ func (s *Store) List(ctx context.Context, f journal.Filter) ([]*journal.Run, err
 	var runs []*journal.Run
 	bad := &journal.BadRecordsError{Path: "namespace " + s.namespace}
 	for i := range list.Items {
-		r, err := s.decode(&list.Items[i])
+		r, err := s.decode(ctx, &list.Items[i])
 		if err != nil {
 			bad.Records = append(bad.Records, journal.BadRecord{ID: list.Items[i].GetName(), Err: err})
 			continue
@@ -197,10 +264,18 @@ func (s *Store) List(ctx context.Context, f journal.Filter) ([]*journal.Run, err
 
 // decode reads the record from an object's status and remembers the
 // object's resourceVersion for the next write.
-func (s *Store) decode(u *unstructured.Unstructured) (*journal.Run, error) {
+func (s *Store) decode(ctx context.Context, u *unstructured.Unstructured) (*journal.Run, error) {
 	rec, ok, err := unstructured.NestedMap(u.Object, "status", "record")
 	if err != nil || !ok {
 		return nil, fmt.Errorf("run %s in namespace %s has no record yet (it was created, then its first write failed)", u.GetName(), s.namespace)
+	}
+	s.mu.Lock()
+	s.uid[u.GetName()] = string(u.GetUID())
+	s.mu.Unlock()
+	if hasRefs(rec) {
+		if err := s.unsealInto(ctx, u.GetName(), rec); err != nil {
+			return nil, err
+		}
 	}
 	data, err := json.Marshal(rec)
 	if err != nil {
@@ -212,6 +287,34 @@ func (s *Store) decode(u *unstructured.Unstructured) (*journal.Run, error) {
 	}
 	s.remember(r.ID, u.GetResourceVersion())
 	return &r, nil
+}
+
+// unsealInto puts a run's sensitive values back into its record, from
+// its Secret.
+func (s *Store) unsealInto(ctx context.Context, id string, rec map[string]any) error {
+	sec, err := s.secrets.Get(ctx, secretName(id), metav1.GetOptions{})
+	if err != nil {
+		return fmt.Errorf("read the sensitive values of run %s (Secret %s/%s): %w", id, s.namespace, secretName(id), err)
+	}
+	enc, _, _ := unstructured.NestedStringMap(sec.Object, "data")
+	data := map[string][]byte{}
+	keys := make([]string, 0, len(enc))
+	for k, v := range enc {
+		b, err := base64.StdEncoding.DecodeString(v)
+		if err != nil {
+			return fmt.Errorf("decode key %s of Secret %s/%s: %w", k, s.namespace, secretName(id), err)
+		}
+		data[k] = b
+		keys = append(keys, k)
+	}
+	if _, err := unseal(rec, data); err != nil {
+		return fmt.Errorf("run %s in namespace %s: %w", id, s.namespace, err)
+	}
+	slices.Sort(keys)
+	s.mu.Lock()
+	s.written[id] = strings.Join(keys, ",")
+	s.mu.Unlock()
+	return nil
 }
 
 // objectName is the run's object name: its ID, which is already a valid

@@ -192,3 +192,62 @@ func ids(runs []*journal.Run) []string {
 	}
 	return out
 }
+
+// A run whose spec and before-states hold secrets: no secret value is in
+// its BlueGreenRun (the whole object, JSON-encoded); they are in a Secret
+// the run owns, and a fresh process reads the run back whole.
+func TestSecretsStayOutOfTheRecord(t *testing.T) {
+	b := newBed(t)
+	r := newRun("20261203-100000.000-dddddd", "shop")
+	r.Spec = json.RawMessage(`{"image":"shop:2","env":{"DB_PASSWORD":"pw-db-4242","DSN":"postgres://u:dsnpass@db/shop"},
+		"previewURL":"https://admin:hunter2@shop-preview/?access_token=pvtok-9",
+		"checks":[{"name":"hook","webhook":{"url":"https://hooks.example.com/whsec-55","headers":{"Authorization":"Bearer bear-777"}}}]}`)
+	r.Steps[0].Before = json.RawMessage(`{"image":"shop:1","env":[{"name":"OLD_TOKEN","value":"old-tok-31"}]}`)
+	r.Steps[0].Error = "rollout failed with DB_PASSWORD=pw-db-4242"
+	if err := b.store().Save(t.Context(), r); err != nil {
+		t.Fatal(err)
+	}
+	// A second write with nothing new keeps the same Secret.
+	r.State = journal.Succeeded
+	if err := b.store().Save(t.Context(), r); !errors.Is(err, runstore.ErrConflict) {
+		t.Fatalf("save from a store that never read it = %v, want ErrConflict", err)
+	}
+	s := b.store()
+	if _, err := s.Get(t.Context(), r.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Save(t.Context(), r); err != nil {
+		t.Fatal(err)
+	}
+
+	u, err := b.dyn.Resource(runstore.GVR).Namespace(b.ns).Get(t.Context(), r.ID, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	obj, _ := json.Marshal(u.Object)
+	for _, secret := range []string{"pw-db-4242", "dsnpass", "hunter2", "pvtok-9", "whsec-55", "bear-777", "old-tok-31"} {
+		if strings.Contains(string(obj), secret) {
+			t.Errorf("the BlueGreenRun holds %q", secret)
+		}
+	}
+	sec, err := b.cluster.Client.CoreV1().Secrets(b.ns).Get(t.Context(), "bluegreen-run-"+r.ID, metav1.GetOptions{})
+	if err != nil {
+		t.Fatalf("the run's Secret: %v", err)
+	}
+	if refs := sec.OwnerReferences; len(refs) != 1 || refs[0].UID != u.GetUID() {
+		t.Fatalf("Secret owners %v, want the run %s", refs, u.GetUID())
+	}
+
+	got, err := b.store().Get(t.Context(), r.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var spec map[string]any
+	_ = json.Unmarshal(got.Spec, &spec)
+	if spec["env"].(map[string]any)["DB_PASSWORD"] != "pw-db-4242" || !strings.Contains(string(got.Steps[0].Before), "old-tok-31") {
+		t.Fatalf("read back without its values: spec %s, before %s", got.Spec, got.Steps[0].Before)
+	}
+	if got.State != journal.Succeeded || strings.Contains(got.Steps[0].Error, "pw-db-4242") {
+		t.Fatalf("state %s, error %q: want succeeded, the password masked", got.State, got.Steps[0].Error)
+	}
+}
