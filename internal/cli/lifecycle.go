@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
 	"k8s.io/client-go/kubernetes"
@@ -12,6 +13,7 @@ import (
 	"github.com/bluegreen/bluegreen/internal/plan"
 	"github.com/bluegreen/bluegreen/internal/run"
 	"github.com/bluegreen/bluegreen/internal/service"
+	"github.com/bluegreen/bluegreen/internal/traffic"
 )
 
 func newPromoteCmd(g *Global) *cobra.Command {
@@ -89,22 +91,69 @@ func (s *session) requireLastRun(ctx context.Context, app string) (*journal.Run,
 }
 
 func newRollbackCmd(g *Global) *cobra.Command {
-	var dryRun bool
+	var dryRun, force bool
+	var rel plan.ServiceRelease
+	var timeout time.Duration
 	cmd := &cobra.Command{
 		Use:   "rollback APP",
 		Short: "Send production back to the previous color, undoing the last release",
 		Long: `rollback walks the undos of the app's last run, newest first: if the old color
 was scaled down it is scaled up and waited on until Ready, then the active
-Service points back at it, then the new color returns to what it was.`,
+Service points back at it, then the new color returns to what it was.
+
+With --force it reads no run record at all, for the day the record is damaged
+or lost: it points the active Service at the color it does not select now,
+after scaling that color up to production's size and waiting until it is
+Ready if it has fewer ready pods. It refuses, changing nothing, when that
+color's Deployment is missing or does not become Ready within --timeout.`,
 		Example: `  bluegreen rollback shop -n prod
-  bluegreen rollback shop -n prod --dry-run`,
+  bluegreen rollback shop -n prod --dry-run
+  bluegreen rollback shop -n prod --force   # no usable run record`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return g.continueRun(cmd.Context(), args[0], run.Rollback, dryRun)
+			if !force {
+				return g.continueRun(cmd.Context(), args[0], run.Rollback, dryRun)
+			}
+			if dryRun {
+				return usageErr("--force and --dry-run do not go together: --force reads no record to print")
+			}
+			rel.App, rel.Namespace = args[0], ""
+			rel.Defaults()
+			return g.forceRollback(cmd.Context(), rel, timeout)
 		},
 	}
-	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the undos a rollback would run, newest first, and run none")
+	fl := cmd.Flags()
+	fl.BoolVar(&dryRun, "dry-run", false, "print the undos a rollback would run, newest first, and run none")
+	fl.BoolVar(&force, "force", false, "switch back to the other color from what the cluster shows, without the run record")
+	fl.DurationVar(&timeout, "timeout", 5*time.Minute, "with --force: how long to wait for the other color to become Ready")
+	fl.StringVar(&rel.ColorLabel, "color-label", "", "with --force: pod label key that holds the color (default track)")
+	fl.StringVar(&rel.ActiveService, "active-service", "", "with --force: active Service (default APP)")
+	fl.StringVar(&rel.PreviewService, "preview-service", "", "with --force: preview Service (default APP-preview)")
 	return cmd
+}
+
+// forceRollback is `rollback --force`: no journal is opened, so a damaged
+// one cannot stop it.
+func (g *Global) forceRollback(ctx context.Context, rel plan.ServiceRelease, timeout time.Duration) error {
+	c, err := g.connect(ctx)
+	if err != nil {
+		return err
+	}
+	rel.Namespace = c.Namespace
+	router, err := traffic.NewService(traffic.Deps{Kube: c.Kube, Clock: g.clock})
+	if err != nil {
+		return err
+	}
+	d := service.Deps{Client: c.Kube, Router: router, Clock: g.clock, Log: g.log}
+	f, err := g.runner(ctx, nil, c.Lease, c.Kube, nil).ForceRollback(ctx, d, rel, c.Context, timeout)
+	if err != nil {
+		return err
+	}
+	if f.ScaledTo > 0 {
+		g.printf("Scaled %s from %d to %d replicas and waited until Ready.\n", plan.DeploymentName(rel.App, f.To), f.ScaledFrom, f.ScaledTo)
+	}
+	g.printf("Production of %s/%s is back on %s (was %s); no run record was read or written.\n", rel.Namespace, rel.App, f.To, f.From)
+	return nil
 }
 
 // printUndos lists what a rollback of r would undo, in the order it would.
