@@ -84,8 +84,9 @@ func (s *session) requireLastRun(ctx context.Context, app string) (*journal.Run,
 		return nil, err
 	}
 	if r == nil {
-		return nil, fmt.Errorf("%w: no run of %s/%s in the journal %s (context %q); check -n/--namespace, --context and --journal",
-			plan.ErrInvalid, s.clients.Namespace, app, s.g.journalPath(), s.clients.Context)
+		return nil, fmt.Errorf("%w: no run of %s/%s in the cluster of context %q (`kubectl get bluegreenruns -n %s`); check -n/--namespace and --context, "+
+			"or send production back without a record with `bluegreen rollback %s --force`",
+			plan.ErrInvalid, s.clients.Namespace, app, s.clients.Context, s.clients.Namespace, app)
 	}
 	return r, nil
 }

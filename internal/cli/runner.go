@@ -18,6 +18,7 @@ import (
 	"github.com/bluegreen/bluegreen/internal/kube"
 	"github.com/bluegreen/bluegreen/internal/plan"
 	"github.com/bluegreen/bluegreen/internal/run"
+	"github.com/bluegreen/bluegreen/internal/runstore"
 	"github.com/bluegreen/bluegreen/internal/service"
 	"github.com/bluegreen/bluegreen/internal/traffic"
 )
@@ -41,11 +42,22 @@ func (g *Global) session(ctx context.Context) (*session, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := g.store()
+	st, err := g.runStore(ctx, c)
 	if err != nil {
 		return nil, err
 	}
 	return &session{g: g, clients: c, store: st, checkDefaults: defaults}, nil
+}
+
+// runStore keeps the service scope's runs in the cluster, in the app's
+// namespace, keyed by the cluster's identity; the CRD is installed when
+// the first run is created, if it is missing and the user may.
+func (g *Global) runStore(ctx context.Context, c *kube.Clients) (*runstore.Store, error) {
+	id, err := kube.ClusterID(ctx, c.Lease)
+	if err != nil {
+		return nil, err
+	}
+	return runstore.New(c.Records, c.Namespace, id).AutoInstall(g.clock, c.Records), nil
 }
 
 // runner is the run package's Runner for this command: the journal, the

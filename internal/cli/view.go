@@ -36,7 +36,9 @@ type runSummary struct {
 	Reason    string           `json:"reason,omitempty"`
 	CreatedAt time.Time        `json:"createdAt"`
 	UpdatedAt time.Time        `json:"updatedAt"`
-	Steps     []stepView       `json:"steps,omitempty"`
+	// History is who asked what of the run, from whichever machine.
+	History []journal.Action `json:"history,omitempty"`
+	Steps   []stepView       `json:"steps,omitempty"`
 }
 
 func runView(r *journal.Run) runSummary {
@@ -64,11 +66,11 @@ func redactMutations(muts []journal.Mutation) []journal.Mutation {
 
 func planView(r *journal.Run) runSummary {
 	v := runView(r)
-	v.ID, v.State, v.CreatedAt, v.UpdatedAt = "", "planned", time.Time{}, time.Time{}
+	v.ID, v.State, v.CreatedAt, v.UpdatedAt, v.History = "", "planned", time.Time{}, time.Time{}, nil
 	return v
 }
 
 func summary(r *journal.Run) runSummary {
 	return runSummary{ID: r.ID, Operation: r.Operation, Context: r.Context, Namespace: r.Namespace, App: r.App,
-		Actor: r.Actor, State: r.State, Reason: redactText(r.Reason), CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
+		Actor: r.Actor, State: r.State, Reason: redactText(r.Reason), CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, History: r.History}
 }

@@ -137,9 +137,21 @@ type Run struct {
 	Reason   string   `json:"reason,omitempty"`
 	Approved bool     `json:"approved,omitempty"`
 	Steps    []Step   `json:"steps"`
+	// History lists who asked what of the run, from whichever machine:
+	// its start, then every promote, resume, rollback and abort.
+	History []Action `json:"history,omitempty"`
 
 	CreatedAt time.Time `json:"createdAt"`
 	UpdatedAt time.Time `json:"updatedAt"`
+}
+
+// Action is one request on a run.
+type Action struct {
+	At    time.Time `json:"at"`
+	Actor string    `json:"actor"`
+	// Verb is the run's operation for its start ("deploy", "migrate"),
+	// then "promote", "resume", "rollback" or "abort".
+	Verb string `json:"verb"`
 }
 
 // Step returns the step with the given name, or nil.

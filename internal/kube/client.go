@@ -35,7 +35,11 @@ type Clients struct {
 	Kube   kubernetes.Interface
 	// Lease talks to the same cluster outside the Fence: the lock must
 	// still be renewed and released while the run's own clients are cut off.
-	Lease     kubernetes.Interface
+	Lease kubernetes.Interface
+	// Records reaches run records (BlueGreenRuns and their Secrets), also
+	// outside the Fence: a run that lost its Lease still records that it
+	// stopped; optimistic concurrency keeps it from overwriting anyone.
+	Records   dynamic.Interface
 	Context   string // resolved context name
 	Namespace string // resolved namespace
 }
@@ -78,6 +82,10 @@ func Connect(o ClientOptions) (*Clients, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kubernetes client for context %q: %w", ctxName, err)
 	}
+	records, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("dynamic client for context %q: %w", ctxName, err)
+	}
 	cs := lease
 	if o.Fence != nil {
 		cfg = rest.CopyConfig(cfg)
@@ -86,7 +94,7 @@ func Connect(o ClientOptions) (*Clients, error) {
 			return nil, fmt.Errorf("kubernetes client for context %q: %w", ctxName, err)
 		}
 	}
-	return &Clients{Config: cfg, Kube: cs, Lease: lease, Context: ctxName, Namespace: ns}, nil
+	return &Clients{Config: cfg, Kube: cs, Lease: lease, Records: records, Context: ctxName, Namespace: ns}, nil
 }
 
 // Ping checks that the API server answers, with a short timeout and an error

@@ -45,6 +45,7 @@ func New(clk clock.Clock, p Planned) (*journal.Run, error) {
 		ID: journal.NewID(now), Scope: p.Key.Scope, Operation: p.Operation, Context: p.Context,
 		Namespace: ns, App: p.Key.App, Actor: audit.Actor(), Spec: spec, State: journal.Running,
 		Approved: p.Approved, Steps: p.Steps, CreatedAt: now, UpdatedAt: now,
+		History: []journal.Action{{At: now, Actor: audit.Actor(), Verb: p.Operation}},
 	}, nil
 }
 

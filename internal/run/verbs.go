@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/bluegreen/bluegreen/internal/audit"
 	"github.com/bluegreen/bluegreen/internal/engine"
 	"github.com/bluegreen/bluegreen/internal/journal"
 	"github.com/bluegreen/bluegreen/internal/kube"
@@ -75,6 +76,7 @@ func Check(v Verb, r *journal.Run, cmd Commands) error {
 // undid everything returns nil; a rollback goes on undoing where an
 // interrupted one stopped.
 func Drive(ctx context.Context, e *engine.Engine, v Verb, r *journal.Run) error {
+	r.History = append(r.History, journal.Action{At: e.Clock.Now().UTC(), Actor: audit.Actor(), Verb: string(v)})
 	switch v {
 	case Rollback:
 		if r.State == journal.RollingBack {

@@ -18,6 +18,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
 
+	"github.com/bluegreen/bluegreen/internal/clock"
 	"github.com/bluegreen/bluegreen/internal/journal"
 )
 
@@ -40,6 +41,10 @@ type Store struct {
 	namespace string
 	clusterID string
 
+	// install, when set, installs the CRD the first time a run is created
+	// in a cluster that lacks it.
+	install func(context.Context) error
+
 	mu      sync.Mutex
 	rv      map[string]string // run ID → resourceVersion last read or written
 	uid     map[string]string // run ID → its object's UID, for the Secret's owner
@@ -56,6 +61,24 @@ func New(dyn dynamic.Interface, ns, clusterID string) *Store {
 }
 
 var _ journal.Store = (*Store)(nil)
+
+// AutoInstall makes the store install the BlueGreenRun CRD (EnsureCRD
+// through dyn) when the first run is created in a cluster without it.
+func (s *Store) AutoInstall(clk clock.Clock, dyn dynamic.Interface) *Store {
+	s.install = func(ctx context.Context) error { return EnsureCRD(ctx, clk, dyn) }
+	return s
+}
+
+// noCRD tells a create refused because the cluster does not serve
+// BlueGreenRuns from one refused because the namespace does not exist.
+func noCRD(err error) bool {
+	var st apierrors.APIStatus
+	if !apierrors.IsNotFound(err) || !errors.As(err, &st) {
+		return false
+	}
+	d := st.Status().Details
+	return d == nil || d.Kind != "namespaces"
+}
 
 // Save implements journal.Store.
 func (s *Store) Save(ctx context.Context, r *journal.Run) error {
@@ -136,6 +159,12 @@ func (s *Store) create(ctx context.Context, r *journal.Run) (string, error) {
 	obj.SetNamespace(s.namespace)
 	obj.SetLabels(map[string]string{LabelApp: labelValue(r.App), LabelScope: string(r.Scope), LabelCluster: s.clusterID})
 	out, err := s.dyn.Create(ctx, obj, metav1.CreateOptions{FieldManager: fieldManager})
+	if noCRD(err) && s.install != nil {
+		if ierr := s.install(ctx); ierr != nil {
+			return "", fmt.Errorf("save run %s: %w", r.ID, ierr)
+		}
+		out, err = s.dyn.Create(ctx, obj, metav1.CreateOptions{FieldManager: fieldManager})
+	}
 	if err == nil {
 		s.mu.Lock()
 		s.uid[r.ID] = string(out.GetUID())
@@ -144,7 +173,7 @@ func (s *Store) create(ctx context.Context, r *journal.Run) (string, error) {
 	if apierrors.IsAlreadyExists(err) {
 		return "", fmt.Errorf("save run %s in namespace %s: %w (it exists, and this process never read it)", r.ID, s.namespace, ErrConflict)
 	}
-	if apierrors.IsNotFound(err) {
+	if noCRD(err) {
 		return "", fmt.Errorf("save run %s in namespace %s: %w (install it with `kubectl apply --server-side -f deploy/crds/`): %w",
 			r.ID, s.namespace, ErrNoCRD, err)
 	}

@@ -80,11 +80,7 @@ func TestScaleDownDelaySurvivesResume(t *testing.T) {
 	resumeStart := time.Now()
 	e.mustCLI("resume", "shop")
 
-	store, err := journal.OpenBolt(e.journal)
-	if err != nil {
-		t.Fatal(err)
-	}
-	runs, err := store.List(context.Background(), journal.Filter{App: "shop", Limit: 1})
+	runs, err := e.runs().List(context.Background(), journal.Filter{App: "shop", Limit: 1})
 	if err != nil || len(runs) != 1 {
 		t.Fatalf("journal: %v %d runs", err, len(runs))
 	}

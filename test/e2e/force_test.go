@@ -2,12 +2,15 @@ package e2e
 
 import (
 	"context"
-	"os"
 	"strings"
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/dynamic"
+
+	"github.com/bluegreen/bluegreen/internal/journal"
+	"github.com/bluegreen/bluegreen/internal/runstore"
 )
 
 // With the run record gone, `rollback --force` still sends production back:
@@ -16,15 +19,12 @@ import (
 func TestForceRollbackWithoutARecord(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	// Given v2 released, blue scaled to zero, and the journal lost
+	// Given v2 released, blue scaled to zero, and the run record lost
 	e.givenReleasedOldColorDown(3)
-	if err := os.Remove(e.journal); err != nil {
-		t.Fatal(err)
+	e.deleteRecords()
+	if r := e.cli(nil, "rollback", "shop"); r.code != 2 || !strings.Contains(r.stderr, "rollback shop --force") {
+		t.Fatalf("a plain rollback with no record should fail pointing at --force, got %s", r)
 	}
-	if r := e.cli(nil, "rollback", "shop"); r.code == 0 {
-		t.Fatalf("a plain rollback with no record should fail, got %s", r)
-	}
-	_ = os.Remove(e.journal) // the failed rollback opened an empty one
 
 	// When it is rolled back by force
 	r := e.mustCLI("rollback", "shop", "--force")
@@ -38,8 +38,8 @@ func TestForceRollbackWithoutARecord(t *testing.T) {
 	if !strings.Contains(r.stdout, "Scaled shop-blue from 0 to 3") || !e.auditHas("force-rollback") {
 		t.Fatalf("want the scale-up said and audited:\n%s", r)
 	}
-	if _, err := os.Stat(e.journal); err == nil {
-		t.Fatal("rollback --force wrote a journal")
+	if runs, err := e.runs().List(context.Background(), journal.Filter{}); err != nil || len(runs) != 0 {
+		t.Fatalf("rollback --force recorded %d runs (%v), want none", len(runs), err)
 	}
 
 	// When the color to go back to is gone, it refuses and changes nothing
@@ -86,4 +86,18 @@ func (e *env) givenReleasedOldColorDown(n int32) {
 	e.givenBlueGreenApp("shop", v1, n)
 	e.mustCLI("deploy", "shop", "--image", v2, "--yes", "--keep-warm", "0")
 	e.waitReady("shop-blue", 0)
+}
+
+// deleteRecords deletes every run record of the env's namespace, as a
+// damaged or lost record would leave it.
+func (e *env) deleteRecords() {
+	e.t.Helper()
+	dyn, err := dynamic.NewForConfig(cluster.Config)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	err = dyn.Resource(runstore.GVR).Namespace(e.ns).DeleteCollection(context.Background(), metav1.DeleteOptions{}, metav1.ListOptions{})
+	if err != nil {
+		e.t.Fatal(err)
+	}
 }

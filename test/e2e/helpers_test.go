@@ -20,9 +20,12 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/utils/ptr"
 
+	"github.com/bluegreen/bluegreen/internal/kube"
+	"github.com/bluegreen/bluegreen/internal/runstore"
 	"github.com/bluegreen/bluegreen/test/servicebed"
 	"github.com/bluegreen/bluegreen/test/testbed"
 )
@@ -272,4 +275,19 @@ func freePort(t *testing.T) int {
 	port := l.Addr().(*net.TCPAddr).Port
 	_ = l.Close()
 	return port
+}
+
+// runs reads the run records of the env's namespace in the cluster, as
+// any machine would.
+func (e *env) runs() *runstore.Store {
+	e.t.Helper()
+	dyn, err := dynamic.NewForConfig(cluster.Config)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	id, err := kube.ClusterID(context.Background(), e.kube)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return runstore.New(dyn, e.ns, id)
 }
