@@ -12,8 +12,9 @@ import (
 )
 
 // TestKilledAtEveryStepBoundaryResumes kills the CLI with SIGKILL at every
-// boundary of every step of a release, then runs `resume`, and expects the
-// same end state as an uninterrupted release.
+// boundary of every step of a release, then runs `resume` from another
+// machine (an empty home folder: the record is in the cluster), and
+// expects the same end state as an uninterrupted release.
 func TestKilledAtEveryStepBoundaryResumes(t *testing.T) {
 	t.Parallel()
 	want := appState{ActiveSelects: "green", PreviewSelects: "blue", BlueImage: v1, GreenImage: v2, BlueReplicas: 0, GreenReplicas: 2}
@@ -37,7 +38,7 @@ func TestKilledAtEveryStepBoundaryResumes(t *testing.T) {
 				if killed.code != -1 {
 					t.Fatalf("want the CLI killed by SIGKILL, got %s", killed)
 				}
-				r := e.cli(nil, "resume", "shop")
+				r := e.machine("ops").cli("resume", "shop")
 				if r.code != 0 {
 					t.Fatalf("resume: %s", r)
 				}
