@@ -15,7 +15,11 @@ import (
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/utils/ptr"
+
+	"github.com/bluegreen/bluegreen/internal/runstore"
 )
 
 // secretPath looks like a Slack webhook's secret part.
@@ -127,8 +131,33 @@ func TestSpecFileHPAAuditEventsAndNotifications(t *testing.T) {
 	evs, _ = e.kube.CoreV1().Events(e.ns).List(ctx, metav1.ListOptions{})
 	evJSON, _ := json.Marshal(evs)
 	status := e.mustCLI("status", "shop", "-o", "json")
-	for name, text := range map[string]string{"deploy output": r.stdout + r.stderr, "rollback output": r2.stdout + r2.stderr,
-		"audit log": string(audit), "events": string(evJSON), "status": status.stdout} {
+	// Nor any object in the cluster but the app's own Deployment (the env
+	// it was asked to set) and the run's Secret: the run records, Leases,
+	// ConfigMaps, Services and autoscalers, JSON-encoded whole.
+	objects := map[string]string{}
+	dyn, err := dynamic.NewForConfig(cluster.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, gvr := range []schema.GroupVersionResource{runstore.GVR, {Group: "coordination.k8s.io", Version: "v1", Resource: "leases"},
+		{Version: "v1", Resource: "configmaps"}, {Version: "v1", Resource: "services"},
+		{Group: "autoscaling", Version: "v2", Resource: "horizontalpodautoscalers"}} {
+		list, err := dyn.Resource(gvr).Namespace(e.ns).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		js, _ := json.Marshal(list)
+		objects[gvr.Resource] = string(js)
+	}
+	if !strings.Contains(objects["bluegreenruns"], "bluegreen.dev/secret:") {
+		t.Fatalf("the run record holds no reference to its Secret:\n%s", objects["bluegreenruns"])
+	}
+	texts := map[string]string{"deploy output": r.stdout + r.stderr, "rollback output": r2.stdout + r2.stderr,
+		"audit log": string(audit), "events": string(evJSON), "status": status.stdout}
+	for k, v := range objects {
+		texts[k] = v
+	}
+	for name, text := range texts {
 		for _, secret := range []string{"Zq8secretWebhookToken42", "Zq8secretEnvValue77"} {
 			if strings.Contains(text, secret) {
 				t.Fatalf("secret %s leaked into the %s", secret, name)
