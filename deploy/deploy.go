@@ -8,3 +8,8 @@ import "embed"
 //
 //go:embed crds/*.yaml
 var CRDs embed.FS
+
+// RBAC holds rbac/*.yaml: least-privilege roles per scope.
+//
+//go:embed rbac/*.yaml
+var RBAC embed.FS

@@ -17,18 +17,19 @@ var journalFilterShop = journal.Filter{App: "shop"}
 // machine is a user on a machine of their own: an empty home folder, no
 // journal, only the kubeconfig.
 type machine struct {
-	e    *env
-	user string
-	home string
+	e          *env
+	user       string
+	home       string
+	kubeconfig string
 }
 
 func (e *env) machine(user string) machine {
-	return machine{e: e, user: user, home: e.t.TempDir()}
+	return machine{e: e, user: user, home: e.t.TempDir(), kubeconfig: cluster.Kubeconfig}
 }
 
 func (m machine) cli(args ...string) result {
 	m.e.t.Helper()
-	full := append([]string{"--kubeconfig", cluster.Kubeconfig, "-n", m.e.ns}, args...)
+	full := append([]string{"--kubeconfig", m.kubeconfig, "-n", m.e.ns}, args...)
 	cmd := exec.Command(cliBin, full...)
 	cmd.Env = append(os.Environ(), "HOME="+m.home, "USER="+m.user, "XDG_STATE_HOME=", "BLUEGREEN_JOURNAL=")
 	cmd.Dir = m.home
