@@ -88,6 +88,9 @@ func (s *session) start(ctx context.Context, r *journal.Run, dryRun bool) error 
 	if err := run.CheckFree(ctx, s.g.clock, s.clients.Kube, run.KeyOf(r)); err != nil {
 		return err
 	}
+	if err := s.carryOutDue(ctx, r.Namespace, r.App); err != nil {
+		return err
+	}
 	if err := run.RefuseUnfinished(ctx, s.store, s.g.log, run.KeyOf(r), r.Context, serviceCommands(r.App, r.Namespace)); err != nil {
 		return err
 	}
@@ -95,6 +98,21 @@ func (s *session) start(ctx context.Context, r *journal.Run, dryRun bool) error 
 	// Lease is held (see run.Runner.Execute).
 	err := s.execute(ctx, r, s.g.ttyApprover(), func(ctx context.Context, e *engine.Engine) error { return e.Run(ctx, r) })
 	return s.finish(r, err)
+}
+
+// carryOutDue finishes the app's last run when it waits for a step that is
+// due (a scale-down delay that has passed), before a new run starts.
+func (s *session) carryOutDue(ctx context.Context, ns, app string) error {
+	last, err := s.lastRun(ctx, ns, app)
+	if err != nil || last == nil || last.State != journal.Waiting || s.g.clock.Now().Before(last.DueAt) {
+		return err
+	}
+	s.g.printf("Run %s is due: %s.\n", last.ID, last.Reason)
+	err = s.execute(ctx, last, nil, func(ctx context.Context, e *engine.Engine) error { return run.Drive(ctx, e, run.Resume, last) })
+	if err != nil {
+		return fmt.Errorf("finish the due steps of run %s first: %w", last.ID, err)
+	}
+	return nil
 }
 
 // lastRun returns the newest run of an app in the current context, or nil.

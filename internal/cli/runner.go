@@ -115,6 +115,10 @@ func (s *session) finish(r *journal.Run, err error) error {
 		err = nil
 	case errors.Is(err, engine.ErrInterrupted):
 		err = fmt.Errorf("%w; the run is journaled: continue with `bluegreen resume %s -n %s`", err, r.App, r.Namespace)
+	case errors.Is(err, engine.ErrWaiting):
+		s.g.printf("Switched. %s: no process waits for it; any bluegreen command on %s after that time does it (`bluegreen resume %s -n %s`), and a rollback meanwhile is instant.\n",
+			r.Reason, r.App, r.App, r.Namespace)
+		err = nil
 	}
 	if s.g.Output == "json" {
 		enc := json.NewEncoder(s.g.out)

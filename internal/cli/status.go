@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/apimachinery/pkg/labels"
 
+	"github.com/bluegreen/bluegreen/internal/journal"
 	"github.com/bluegreen/bluegreen/internal/plan"
 	"github.com/bluegreen/bluegreen/internal/run"
 )
@@ -102,7 +103,11 @@ func (g *Global) printStatus(v statusView) error {
 	if len(v.Runs) > 0 {
 		fmt.Fprintln(g.out, "\nRecent runs:")
 		for _, r := range v.Runs {
-			fmt.Fprintf(g.out, "  %s  %-8s %-13s %s\n", r.ID, r.Operation, r.State, r.Reason)
+			reason := r.Reason
+			if r.State == journal.Waiting && !g.clock.Now().Before(r.DueAt) {
+				reason += fmt.Sprintf(" — due now: `bluegreen resume %s -n %s` (or the next release) does it", v.App, v.Namespace)
+			}
+			fmt.Fprintf(g.out, "  %s  %-8s %-13s %s\n", r.ID, r.Operation, r.State, reason)
 		}
 	}
 	return nil

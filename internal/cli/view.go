@@ -34,8 +34,10 @@ type runSummary struct {
 	Actor     string           `json:"actor,omitempty"`
 	State     journal.RunState `json:"state"`
 	Reason    string           `json:"reason,omitempty"`
-	CreatedAt time.Time        `json:"createdAt"`
-	UpdatedAt time.Time        `json:"updatedAt"`
+	// DueAt is when a waiting run's next step is due.
+	DueAt     time.Time `json:"dueAt,omitzero"`
+	CreatedAt time.Time `json:"createdAt"`
+	UpdatedAt time.Time `json:"updatedAt"`
 	// History is who asked what of the run, from whichever machine.
 	History []journal.Action `json:"history,omitempty"`
 	Steps   []stepView       `json:"steps,omitempty"`
@@ -72,5 +74,5 @@ func planView(r *journal.Run) runSummary {
 
 func summary(r *journal.Run) runSummary {
 	return runSummary{ID: r.ID, Operation: r.Operation, Context: r.Context, Namespace: r.Namespace, App: r.App,
-		Actor: r.Actor, State: r.State, Reason: redactText(r.Reason), CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, History: r.History}
+		Actor: r.Actor, State: r.State, Reason: redactText(r.Reason), DueAt: r.DueAt, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, History: r.History}
 }

@@ -25,6 +25,9 @@ var (
 	ErrInterrupted = errors.New("run interrupted")
 	// ErrAborted means the run was stopped on request and its steps undone.
 	ErrAborted = errors.New("run aborted")
+	// ErrWaiting means a step is due later: the run is journaled waiting,
+	// and no process needs to stay for it (see Deferred).
+	ErrWaiting = errors.New("run waits for a step due later")
 )
 
 // Exec is what an action sees: the run and the step being executed.
@@ -104,6 +107,7 @@ const (
 	StepKept       EventKind = "step-kept" // undone by keeping the change (Keep)
 	RunRunning     EventKind = "run-running"
 	RunPaused      EventKind = "run-paused"
+	RunWaiting     EventKind = "run-waiting"
 	RunFailed      EventKind = "run-failed"
 	RunSucceeded   EventKind = "run-succeeded"
 	RunRollingBack EventKind = "run-rolling-back"
@@ -228,7 +232,7 @@ func (e *Engine) Run(ctx context.Context, r *journal.Run) error {
 		return fmt.Errorf("run %s is %s: nothing to run", r.ID, r.State)
 	}
 	e.forget()
-	if err := e.commit(ctx, r, nil, func() { r.State = journal.Running }); err != nil {
+	if err := e.commit(ctx, r, nil, func() { r.State, r.DueAt = journal.Running, time.Time{} }); err != nil {
 		return err
 	}
 	e.emit(Event{Run: r, Kind: RunRunning})
@@ -237,6 +241,14 @@ func (e *Engine) Run(ctx context.Context, r *journal.Run) error {
 		switch {
 		case err == nil:
 			continue
+		case errors.As(err, new(*Deferred)):
+			var d *Deferred
+			errors.As(err, &d)
+			if serr := e.commit(ctx, r, nil, func() { r.State, r.Reason, r.DueAt = journal.Waiting, d.What, d.At.UTC() }); serr != nil {
+				return serr
+			}
+			e.emit(Event{Run: r, Step: s, Kind: RunWaiting})
+			return fmt.Errorf("%w: %s", ErrWaiting, d.What)
 		case errors.Is(err, ErrPaused):
 			// A bare ErrPaused is an approval gate; a wrapped one says why
 			// the run stopped (e.g. a drift report).
@@ -271,6 +283,17 @@ func (e *Engine) Run(ctx context.Context, r *journal.Run) error {
 	e.emit(Event{Run: r, Kind: RunSucceeded})
 	return nil
 }
+
+// Deferred is what an action returns when its step may act only later:
+// the run is journaled waiting until At, and the process may exit. Any
+// later Run of it does the step again, and the action decides again.
+type Deferred struct {
+	At time.Time
+	// What says what is due, e.g. "shop-blue scales down to 0 at 10:30".
+	What string
+}
+
+func (d *Deferred) Error() string { return d.What }
 
 func (e *Engine) abort(ctx context.Context, r *journal.Run) error {
 	if err := e.Rollback(context.WithoutCancel(ctx), r, "aborted on request"); err != nil {
@@ -399,7 +422,7 @@ func (e *Engine) start(ctx context.Context, a Action, x Exec) error {
 }
 
 func (e *Engine) fail(ctx context.Context, r *journal.Run, s *journal.Step, err error) error {
-	if errors.Is(err, ErrPaused) || ctx.Err() != nil {
+	if errors.Is(err, ErrPaused) || errors.As(err, new(*Deferred)) || ctx.Err() != nil {
 		return err
 	}
 	if serr := e.commit(ctx, r, s, func() {

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/bluegreen/bluegreen/internal/clock"
 	"github.com/bluegreen/bluegreen/internal/journal"
@@ -337,5 +338,35 @@ func TestUndoCanKeepItsChange(t *testing.T) {
 	}
 	if saved.State != journal.RolledBack {
 		t.Fatalf("journal: run %s, want rolled-back", saved.State)
+	}
+}
+
+// A step that is due later leaves the run waiting, journaled with when,
+// its step started and nothing undone; a later Run does it and succeeds.
+func TestDeferredStepLeavesTheRunWaiting(t *testing.T) {
+	due := time.Date(2026, 12, 3, 10, 30, 0, 0, time.UTC)
+	sys := &system{vals: map[string]string{}, fail: map[string]error{
+		"scale-down": &Deferred{At: due, What: "old color scales down at 10:30"}}}
+	e, st := newEngine(t, sys)
+	r := newRun("switch", "scale-down")
+
+	err := e.Run(t.Context(), r)
+
+	if !errors.Is(err, ErrWaiting) {
+		t.Fatalf("Run = %v, want ErrWaiting", err)
+	}
+	got, gerr := st.Get(t.Context(), r.ID)
+	if gerr != nil || got.State != journal.Waiting || !got.DueAt.Equal(due) || got.Reason != "old color scales down at 10:30" {
+		t.Fatalf("journaled %s due %s (%q), %v; want waiting due %s", got.State, got.DueAt, got.Reason, gerr, due)
+	}
+	if s := got.Step("scale-down"); s.State != journal.Started || s.Error != "" || sys.vals["switch"] != "new-switch" {
+		t.Fatalf("step %s (%q), switch %q: want the step started, nothing failed or undone", s.State, s.Error, sys.vals["switch"])
+	}
+
+	if err := e.Run(t.Context(), r); err != nil {
+		t.Fatalf("the later Run: %v", err)
+	}
+	if r.State != journal.Succeeded || !r.DueAt.IsZero() || sys.vals["scale-down"] != "new-scale-down" {
+		t.Fatalf("after the later Run: %s due %s, value %q", r.State, r.DueAt, sys.vals["scale-down"])
 	}
 }

@@ -15,8 +15,11 @@ type RunState string
 // Run states. A run is live while Running, Paused or RollingBack; the others
 // are final.
 const (
-	Running     RunState = "running"
-	Paused      RunState = "paused"
+	Running RunState = "running"
+	Paused  RunState = "paused"
+	// Waiting: a step is due later (a scale-down delay); no process waits
+	// for it. Any later command on the run, or resume, carries it out.
+	Waiting     RunState = "waiting"
 	Succeeded   RunState = "succeeded"
 	RollingBack RunState = "rolling-back"
 	RolledBack  RunState = "rolled-back"
@@ -133,10 +136,12 @@ type Run struct {
 	// Spec is the validated release spec the plan was compiled from.
 	Spec json.RawMessage `json:"spec,omitempty"`
 
-	State    RunState `json:"state"`
-	Reason   string   `json:"reason,omitempty"`
-	Approved bool     `json:"approved,omitempty"`
-	Steps    []Step   `json:"steps"`
+	State  RunState `json:"state"`
+	Reason string   `json:"reason,omitempty"`
+	// DueAt is when a waiting run's next step is due.
+	DueAt    time.Time `json:"dueAt,omitzero"`
+	Approved bool      `json:"approved,omitempty"`
+	Steps    []Step    `json:"steps"`
 	// History lists who asked what of the run, from whichever machine:
 	// its start, then every promote, resume, rollback and abort.
 	History []Action `json:"history,omitempty"`

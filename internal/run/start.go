@@ -59,6 +59,10 @@ func RefuseUnfinished(ctx context.Context, st journal.Store, log *slog.Logger, k
 	if err != nil || last == nil || last.State.Final() {
 		return err
 	}
+	if last.State == journal.Waiting {
+		return fmt.Errorf("%w: %s: run %s waits (%s): release again after that time, when the next command finishes it, or roll it back first with `%s`",
+			plan.ErrInvalid, k, last.ID, last.Reason, cmd(Rollback))
+	}
 	return fmt.Errorf("%w: %s has an unfinished run %s (%s): continue it with `%s` or `%s`, or undo it with `%s` first",
 		plan.ErrInvalid, k, last.ID, last.State, cmd(Resume), cmd(Promote), cmd(Abort))
 }

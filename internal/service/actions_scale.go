@@ -95,9 +95,12 @@ func (d Deps) scaleDown() engine.Action {
 				if err := json.Unmarshal(sw.Output, &out); err != nil {
 					return nil, fmt.Errorf("read switch time: %w", err)
 				}
-				d.Log.Info("waiting to scale down the old color", "color", p.Color, "until", out.SwitchedAt.Add(p.Delay.D()))
-				if err := d.Clock.SleepUntil(ctx, out.SwitchedAt.Add(p.Delay.D())); err != nil {
-					return nil, err
+				// No process waits out the delay: the run is journaled
+				// waiting, and whichever command comes after it is due
+				// (resume, any verb on the app) scales down.
+				if due := out.SwitchedAt.Add(p.Delay.D()); d.Clock.Now().Before(due) {
+					return nil, &engine.Deferred{At: due, What: fmt.Sprintf("%s scales down to %d at %s", p.Deployment, p.KeepWarm,
+						due.UTC().Format(time.RFC3339))}
 				}
 			}
 			if h, err := d.hpaOf(ctx, p.Namespace, p.Deployment); err != nil {

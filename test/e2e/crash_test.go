@@ -65,9 +65,10 @@ func planSteps(t *testing.T, e *env, args []string) []string {
 	return steps
 }
 
-// TestScaleDownDelaySurvivesResume kills the CLI while it waits out the
-// scale-down delay; the resumed run scales down at switch time + delay, not
-// resume time + delay.
+// TestScaleDownDelaySurvivesResume kills the CLI at the scale-down; a
+// resume before the delay is over leaves the run waiting (no process
+// stays), and one after it scales down at once: at switch time + delay,
+// never restarting the delay.
 func TestScaleDownDelaySurvivesResume(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -77,7 +78,16 @@ func TestScaleDownDelaySurvivesResume(t *testing.T) {
 	if killed.code != -1 {
 		t.Fatalf("want SIGKILL, got %s", killed)
 	}
-	time.Sleep(delay / 2)
+	early := e.mustCLI("resume", "shop")
+	if !strings.Contains(early.stdout, "scales down to 0 at") || e.state("shop").BlueReplicas != 2 {
+		t.Fatalf("a resume before the delay is over should leave the run waiting, blue up:\n%s", early)
+	}
+	if s := e.status("shop"); s.Runs[0].State != "waiting" {
+		t.Fatalf("run is %s, want waiting", s.Runs[0].State)
+	}
+	e.eventually("the scale-down is due", func() bool {
+		return strings.Contains(e.mustCLI("status", "shop").stdout, "due now")
+	})
 	resumeStart := time.Now()
 	e.mustCLI("resume", "shop")
 
