@@ -28,9 +28,11 @@ func TestDeployPromotesAndScalesDown(t *testing.T) {
 
 	// When v2 is deployed with a health check on the preview
 	r := e.mustCLI("deploy", "shop", "--image", v2, "--yes", "--preview-url", health.URL, "--health-url", "/healthz",
-		"--interval", "10ms", "--scale-down-delay", "1s")
+		"--interval", "10ms", "--keep-warm", "0")
 
 	// Then production runs v2 on green, blue is scaled down, and the checks ran
+	// (a --scale-down-delay leaves that to a later command: see
+	// TestScaleDownDelayNeedsNoProcess)
 	want := appState{ActiveSelects: "green", PreviewSelects: "blue", BlueImage: v1, GreenImage: v2, BlueReplicas: 0, GreenReplicas: 3}
 	if got := e.state("shop"); got != want {
 		t.Fatalf("after deploy: %+v, want %+v\n%s", got, want, r)
