@@ -9,6 +9,7 @@ import (
 
 	"github.com/bluegreen/bluegreen/internal/engine"
 	"github.com/bluegreen/bluegreen/internal/journal"
+	"github.com/bluegreen/bluegreen/internal/plan"
 	"github.com/bluegreen/bluegreen/internal/run"
 )
 
@@ -71,6 +72,10 @@ func (g *Global) deploy(cmd *cobra.Command, f *releaseFlags, app string, dryRun 
 	}
 	if rel.Approval == "prompt" && g.ttyApprover() == nil && !dryRun {
 		return usageErr("no terminal to ask for approval: pass --yes to switch without asking, or --pause to stop before the switch")
+	}
+	if err := run.CheckGitOps(ctx, s.clients.Kube, g.log, ns, []string{rel.ActiveService, rel.PreviewService},
+		[]string{plan.DeploymentName(rel.App, plan.Blue), plan.DeploymentName(rel.App, plan.Green)}, f.allowGitOps || dryRun); err != nil {
+		return err
 	}
 	r, err := run.PlanDeploy(ctx, g.clock, s.clients.Kube, s.clients.Context, rel)
 	if err != nil {

@@ -12,7 +12,7 @@ import (
 
 func newInitCmd(g *Global) *cobra.Command {
 	var o plan.InitOptions
-	var dryRun bool
+	var dryRun, allowGitOps bool
 	cmd := &cobra.Command{
 		Use:   "init APP",
 		Short: "Turn an existing Deployment and Service into the blue/green layout without dropping a request",
@@ -35,7 +35,7 @@ on an app already in the layout changes nothing.`,
 			if o.PreviewService == "" {
 				o.PreviewService = o.App + "-preview"
 			}
-			return g.init(cmd.Context(), o, dryRun)
+			return g.init(cmd.Context(), o, dryRun, allowGitOps)
 		},
 	}
 	fl := cmd.Flags()
@@ -44,15 +44,19 @@ on an app already in the layout changes nothing.`,
 	fl.StringVar(&o.PreviewService, "preview-service", "", "preview Service to create (default APP-preview)")
 	fl.StringVar(&o.ColorLabel, "color-label", "track", "pod label key that holds the color")
 	fl.BoolVar(&dryRun, "dry-run", false, "print the steps and every change they would make, and make none")
+	fl.BoolVar(&allowGitOps, "allow-gitops-owned", false, "adopt the app even though Argo CD, Flux or Helm manages its Deployment or Service (configure it to leave the selector alone first)")
 	return cmd
 }
 
-func (g *Global) init(ctx context.Context, o plan.InitOptions, dryRun bool) error {
+func (g *Global) init(ctx context.Context, o plan.InitOptions, dryRun, allowGitOps bool) error {
 	s, err := g.session(ctx)
 	if err != nil {
 		return err
 	}
 	ns := s.clients.Namespace
+	if err := run.CheckGitOps(ctx, s.clients.Kube, g.log, ns, []string{o.ActiveService}, []string{o.Deployment}, allowGitOps); err != nil {
+		return err
+	}
 	r, err := run.PlanInit(ctx, g.clock, s.clients.Kube, s.clients.Context, ns, o)
 	if errors.Is(err, plan.ErrAlreadyInitialized) {
 		g.printf("%s/%s already has the blue/green layout; nothing to do.\n", ns, o.App)

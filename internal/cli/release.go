@@ -36,6 +36,7 @@ type releaseFlags struct {
 	rolloutTimeout          time.Duration
 	watchWindow, watchEvery time.Duration
 	scaleDownDelay          time.Duration
+	allowGitOps             bool
 	keepWarm                int32
 	yes, pause              bool
 }
@@ -43,6 +44,7 @@ type releaseFlags struct {
 func (f *releaseFlags) bind(cmd *cobra.Command) {
 	fl := cmd.Flags()
 	fl.StringVarP(&f.file, "filename", "f", "", "release spec file (YAML); flags override its fields")
+	fl.BoolVar(&f.allowGitOps, "allow-gitops-owned", false, "release even though Argo CD, Flux or Helm manages the Services or Deployments (configure it to leave the selector and images alone first)")
 	fl.StringVar(&f.rel.Image, "image", "", "image to release on the idle color, e.g. registry.example.com/shop:1.4.2")
 	fl.StringVar(&f.rel.Container, "container", "", "container to set the image on (default: the first container)")
 	fl.StringArrayVar(&f.env, "env", nil, "environment variable to set on the idle color, KEY=VALUE (repeatable)")

@@ -3,7 +3,6 @@ package service
 import (
 	"context"
 	"fmt"
-	"maps"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -13,6 +12,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/bluegreen/bluegreen/internal/engine"
+	"github.com/bluegreen/bluegreen/internal/gitops"
 	"github.com/bluegreen/bluegreen/internal/plan"
 )
 
@@ -96,7 +96,9 @@ func (d Deps) copyDeployment() engine.Action {
 // colorCopy is the original Deployment with the color label added to its
 // selector and pod labels, and nothing the API server owns.
 func colorCopy(orig *appsv1.Deployment, p plan.CopyParams, replicas int32, run string) *appsv1.Deployment {
-	labels := maps.Clone(orig.Labels)
+	// A GitOps tool's tracking labels stay on the original: on a copy the
+	// tool would take the color for one of its own and prune it.
+	labels := gitops.Untracked(orig.Labels)
 	if labels == nil {
 		labels = map[string]string{}
 	}
@@ -132,7 +134,7 @@ func (d Deps) createPreview() engine.Action {
 				return nil, kubeErr(fmt.Errorf("get service %s/%s: %w", p.Namespace, p.From, err))
 			}
 			preview := &corev1.Service{
-				ObjectMeta: metav1.ObjectMeta{Name: p.Service, Namespace: p.Namespace, Labels: src.Labels,
+				ObjectMeta: metav1.ObjectMeta{Name: p.Service, Namespace: p.Namespace, Labels: gitops.Untracked(src.Labels),
 					Annotations: map[string]string{createdByAnnotation: x.Run.ID}},
 				Spec: corev1.ServiceSpec{Type: corev1.ServiceTypeClusterIP, Ports: previewPorts(src.Spec.Ports), Selector: p.Selector},
 			}

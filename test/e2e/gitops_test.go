@@ -1,0 +1,88 @@
+package e2e
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/bluegreen/bluegreen/internal/gitops"
+	"github.com/bluegreen/bluegreen/test/servicebed"
+)
+
+// An app that Argo CD manages is not adopted without --allow-gitops-owned:
+// the refusal names the tool and the fix and changes nothing. With the
+// flag, init warns, and the colors and the preview it creates carry none of
+// Argo CD's tracking labels (Argo CD would prune them).
+func TestGitOpsOwnedAppIsRefusedThenAdoptedClean(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	if err := servicebed.InstallPlain(ctx, e.kube, e.ns, "web", v1, 2); err != nil {
+		t.Fatal(err)
+	}
+	e.waitReady("web", 2)
+	argo := []byte(`{"metadata":{"labels":{"` + gitops.ArgoInstanceLabel + `":"web-prod"},"annotations":{"` + gitops.ArgoTrackingID + `":"web-prod:apps/Deployment:x/web"}}}`)
+	if _, err := e.kube.AppsV1().Deployments(e.ns).Patch(ctx, "web", types.MergePatchType, argo, metav1.PatchOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.kube.CoreV1().Services(e.ns).Patch(ctx, "web", types.MergePatchType, argo, metav1.PatchOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	before := e.snapshot()
+
+	r := e.cli(nil, "init", "web")
+	if r.code != 2 || !strings.Contains(r.stderr, "managed by Argo CD") || !strings.Contains(r.stderr, "ignoreDifferences") || !strings.Contains(r.stderr, "--allow-gitops-owned") {
+		t.Fatalf("want a refusal naming Argo CD and the fix, got %s", r)
+	}
+	if after := e.snapshot(); len(after) != len(before) {
+		t.Fatalf("the refused init changed the namespace: %v → %v", before, after)
+	}
+
+	r = e.mustCLI("init", "web", "--allow-gitops-owned")
+	if !strings.Contains(r.stderr, "GitOps") {
+		t.Fatalf("want a warning about the GitOps tool:\n%s", r)
+	}
+	for _, name := range []string{"web-blue", "web-green"} {
+		d, err := e.kube.AppsV1().Deployments(e.ns).Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, owned := gitops.OwnerOf(d); owned {
+			t.Errorf("%s carries a GitOps tracking label or annotation: %v %v", name, d.Labels, d.Annotations)
+		}
+	}
+	p, err := e.kube.CoreV1().Services(e.ns).Get(ctx, "web-preview", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, owned := gitops.OwnerOf(p); owned {
+		t.Errorf("the preview Service carries a GitOps tracking label: %v", p.Labels)
+	}
+}
+
+// A release whose active Service a Flux Kustomization applies is refused,
+// naming Flux; the flag lets it through.
+func TestDeployOfAFluxManagedServiceNeedsTheFlag(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	e.givenBlueGreenApp("shop", v1, 2)
+	flux := []byte(`{"metadata":{"labels":{"` + gitops.FluxKustomize + `":"apps","` + gitops.FluxKustomizeNS + `":"flux-system"}}}`)
+	if _, err := e.kube.CoreV1().Services(e.ns).Patch(ctx, "shop", types.MergePatchType, flux, metav1.PatchOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	r := e.cli(nil, "deploy", "shop", "--image", v2, "--yes")
+	if r.code != 2 || !strings.Contains(r.stderr, "service/shop is managed by Flux (Kustomization flux-system/apps)") {
+		t.Fatalf("want a refusal naming Flux, got %s", r)
+	}
+	if s := e.state("shop"); s.GreenImage == v2 {
+		t.Fatalf("the refused release changed green: %+v", s)
+	}
+	e.mustCLI("deploy", "shop", "--image", v2, "--yes", "--allow-gitops-owned")
+	if s := e.state("shop"); s.ActiveSelects != "green" {
+		t.Fatalf("with --allow-gitops-owned: %+v", s)
+	}
+}
