@@ -3,8 +3,13 @@ package cli
 import (
 	"context"
 	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
+	"sigs.k8s.io/yaml"
 
 	"github.com/bluegreen/bluegreen/internal/plan"
 	"github.com/bluegreen/bluegreen/internal/run"
@@ -13,6 +18,7 @@ import (
 func newInitCmd(g *Global) *cobra.Command {
 	var o plan.InitOptions
 	var dryRun, allowGitOps bool
+	var emit string
 	cmd := &cobra.Command{
 		Use:   "init APP",
 		Short: "Turn an existing Deployment and Service into the blue/green layout without dropping a request",
@@ -35,6 +41,9 @@ on an app already in the layout changes nothing.`,
 			if o.PreviewService == "" {
 				o.PreviewService = o.App + "-preview"
 			}
+			if emit != "" {
+				return g.emitInit(cmd.Context(), o, emit)
+			}
 			return g.init(cmd.Context(), o, dryRun, allowGitOps)
 		},
 	}
@@ -44,6 +53,7 @@ on an app already in the layout changes nothing.`,
 	fl.StringVar(&o.PreviewService, "preview-service", "", "preview Service to create (default APP-preview)")
 	fl.StringVar(&o.ColorLabel, "color-label", "track", "pod label key that holds the color")
 	fl.BoolVar(&dryRun, "dry-run", false, "print the steps and every change they would make, and make none")
+	fl.StringVar(&emit, "emit-manifests", "", "write the blue/green layout as YAML files into this folder, to commit to a GitOps repository, and change nothing in the cluster")
 	fl.BoolVar(&allowGitOps, "allow-gitops-owned", false, "adopt the app even though Argo CD, Flux or Helm manages its Deployment or Service (configure it to leave the selector alone first)")
 	return cmd
 }
@@ -66,4 +76,43 @@ func (g *Global) init(ctx context.Context, o plan.InitOptions, dryRun, allowGitO
 		return err
 	}
 	return s.start(ctx, r, dryRun)
+}
+
+// emitInit writes the layout init would create as one YAML file per
+// object, and changes nothing in the cluster.
+func (g *Global) emitInit(ctx context.Context, o plan.InitOptions, dir string) error {
+	s, err := g.session(ctx)
+	if err != nil {
+		return err
+	}
+	ns := s.clients.Namespace
+	r, err := run.PlanInit(ctx, g.clock, s.clients.Kube, s.clients.Context, ns, o)
+	if errors.Is(err, plan.ErrAlreadyInitialized) {
+		g.printf("%s/%s already has the blue/green layout; nothing to write.\n", ns, o.App)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	objs, err := run.InitManifests(ctx, s.clients.Kube, r)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return fmt.Errorf("%w: --emit-manifests %s: %w", plan.ErrInvalid, dir, err)
+	}
+	for _, u := range objs {
+		data, err := yaml.Marshal(u.Object)
+		if err != nil {
+			return fmt.Errorf("encode %s %s: %w", u.GetKind(), u.GetName(), err)
+		}
+		path := filepath.Join(dir, strings.ToLower(u.GetKind())+"-"+u.GetName()+".yaml")
+		if err := os.WriteFile(path, data, 0o644); err != nil { //nolint:gosec // manifests for a repository, not secrets
+			return fmt.Errorf("write %s: %w", path, err)
+		}
+		g.printf("wrote %s\n", path)
+	}
+	g.printf("Apply or commit them; then scale %s/%s to 0 (it keeps running until then), and point your tool at %s.\n",
+		ns, o.Deployment, plan.DeploymentName(o.App, plan.Blue))
+	return nil
 }

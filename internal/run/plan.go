@@ -3,6 +3,7 @@ package run
 import (
 	"context"
 
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/bluegreen/bluegreen/internal/clock"
@@ -63,4 +64,10 @@ func ObserveAndPlanMigration(ctx context.Context, clk clock.Clock, env migrate.E
 		return nil, err
 	}
 	return PlanMigration(clk, kctx, obs, m)
+}
+
+// InitManifests returns the layout a planned init would create, to commit
+// instead of applying (see service.InitManifests).
+func InitManifests(ctx context.Context, c kubernetes.Interface, r *journal.Run) ([]*unstructured.Unstructured, error) {
+	return service.InitManifests(ctx, c, r.Steps)
 }

@@ -133,11 +133,7 @@ func (d Deps) createPreview() engine.Action {
 			if err != nil {
 				return nil, kubeErr(fmt.Errorf("get service %s/%s: %w", p.Namespace, p.From, err))
 			}
-			preview := &corev1.Service{
-				ObjectMeta: metav1.ObjectMeta{Name: p.Service, Namespace: p.Namespace, Labels: gitops.Untracked(src.Labels),
-					Annotations: map[string]string{createdByAnnotation: x.Run.ID}},
-				Spec: corev1.ServiceSpec{Type: corev1.ServiceTypeClusterIP, Ports: previewPorts(src.Spec.Ports), Selector: p.Selector},
-			}
+			preview := previewService(src, p, x.Run.ID)
 			if _, err := svcs.Create(ctx, preview, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
 				return nil, kubeErr(fmt.Errorf("create service %s/%s: %w", p.Namespace, p.Service, err))
 			}
@@ -150,6 +146,17 @@ func (d Deps) createPreview() engine.Action {
 			}
 			return deleteIfCreatedBy(ctx, d.Client.CoreV1().Services(p.Namespace), "service", p.Namespace, p.Service, x.Run.ID)
 		},
+	}
+}
+
+// previewService is the preview Service init creates from the active one:
+// its ports (without node ports) and labels (without GitOps tracking), the
+// planned selector, ClusterIP.
+func previewService(src *corev1.Service, p plan.ServiceParams, run string) *corev1.Service {
+	return &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Name: p.Service, Namespace: p.Namespace, Labels: gitops.Untracked(src.Labels),
+			Annotations: map[string]string{createdByAnnotation: run}},
+		Spec: corev1.ServiceSpec{Type: corev1.ServiceTypeClusterIP, Ports: previewPorts(src.Spec.Ports), Selector: p.Selector},
 	}
 }
 

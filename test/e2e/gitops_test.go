@@ -2,11 +2,18 @@ package e2e
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/yaml"
 
 	"github.com/bluegreen/bluegreen/internal/gitops"
 	"github.com/bluegreen/bluegreen/test/servicebed"
@@ -84,5 +91,58 @@ func TestDeployOfAFluxManagedServiceNeedsTheFlag(t *testing.T) {
 	e.mustCLI("deploy", "shop", "--image", v2, "--yes", "--allow-gitops-owned")
 	if s := e.state("shop"); s.ActiveSelects != "green" {
 		t.Fatalf("with --allow-gitops-owned: %+v", s)
+	}
+}
+
+// `init --emit-manifests` writes the layout instead of applying it; the
+// files apply cleanly (server-side, as `kubectl apply --server-side
+// --force-conflicts` does when a tool takes the fields over) and yield the
+// same layout `init` creates.
+func TestInitEmitsTheLayoutItWouldCreate(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	byInit, byFiles := newEnv(t), newEnv(t)
+	for _, e := range []*env{byInit, byFiles} {
+		if err := servicebed.InstallPlain(ctx, e.kube, e.ns, "web", v1, 2); err != nil {
+			t.Fatal(err)
+		}
+		e.waitReady("web", 2)
+	}
+	byInit.mustCLI("init", "web")
+
+	dir := t.TempDir()
+	before := byFiles.snapshot()
+	out := byFiles.mustCLI("init", "web", "--emit-manifests", dir)
+	if after := byFiles.snapshot(); len(after) != len(before) || byFiles.resourceVersion("service", "web") != before["service/web"] {
+		t.Fatalf("--emit-manifests changed the cluster")
+	}
+	files, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
+	if err != nil || len(files) != 4 {
+		t.Fatalf("want 4 files (two Deployments, two Services), got %v %v\n%s", files, err, out)
+	}
+	dyn, err := dynamic.NewForConfig(cluster.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		u := &unstructured.Unstructured{}
+		if err := yaml.Unmarshal(data, &u.Object); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		gvr := schema.GroupVersionResource{Group: u.GroupVersionKind().Group, Version: u.GroupVersionKind().Version,
+			Resource: strings.ToLower(u.GetKind()) + "s"}
+		js, _ := u.MarshalJSON()
+		if _, err := dyn.Resource(gvr).Namespace(byFiles.ns).Patch(ctx, u.GetName(), types.ApplyPatchType, js,
+			metav1.PatchOptions{FieldManager: "kubectl", Force: ptr.To(true)}); err != nil {
+			t.Fatalf("apply %s: %v", filepath.Base(f), err)
+		}
+	}
+	byFiles.waitReady("web-blue", 2)
+	if got, want := byFiles.state("web"), byInit.state("web"); got != want {
+		t.Fatalf("the applied manifests give %+v, init gives %+v", got, want)
 	}
 }
