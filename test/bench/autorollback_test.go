@@ -36,7 +36,7 @@ func benchAutoRollback(ctx context.Context, b *testing.B, w *world, runs int, re
 		if c.code != 4 {
 			b.Fatalf("deploy against a failing production URL: want exit 4 (rolled back), got %d\n%s", c.code, c)
 		}
-		start, err := switchBackGap(ctx, w.journal)
+		start, err := switchBackGap(ctx, w.runs())
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -55,16 +55,12 @@ func benchAutoRollback(ctx context.Context, b *testing.B, w *world, runs int, re
 	reportSwitch(b, starts)
 }
 
-// errNoRun means the journal has no rolled-back run with a switch back.
-var errNoRun = errors.New("journal: the last run has no failed step and switch back")
+// errNoRun means the app has no rolled-back run with a switch back.
+var errNoRun = errors.New("run records: the last run has no failed step and switch back")
 
 // switchBackGap reads the app's last run and returns the time from its
 // failed step's end to its switch's undo start.
-func switchBackGap(ctx context.Context, path string) (time.Duration, error) {
-	st, err := journal.OpenBolt(path)
-	if err != nil {
-		return 0, err
-	}
+func switchBackGap(ctx context.Context, st journal.Store) (time.Duration, error) {
 	runs, err := st.List(ctx, journal.Filter{App: app, Limit: 1})
 	if err != nil {
 		return 0, err

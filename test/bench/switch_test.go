@@ -276,7 +276,7 @@ func benchCosts(ctx context.Context, b *testing.B, w *world, runs int, rep *repo
 	w.mustCLI(ctx, "deploy", app, "--image", image(0), "--yes", "--keep-warm", strconv.Itoa(replicas))
 	w.settle(ctx, "green")
 
-	var version, status, get, dial, event, save, appendRec sample
+	var version, status, get, dial, event, save, record, appendRec sample
 	for range runs {
 		version = append(version, w.mustCLI(ctx, "version").exit)
 	}
@@ -305,15 +305,26 @@ func benchCosts(ctx context.Context, b *testing.B, w *world, runs int, rep *repo
 		event = append(event, time.Since(t0))
 	}
 
-	// A journal write as the engine makes it: the real run, saved to a
-	// journal in the same folder the CLI's journal is in.
-	src, err := journal.OpenBolt(w.journal)
-	if err != nil {
+	// A record write as the engine makes it: the real run, read back from
+	// the cluster, saved as a run of its own (its first save creates the
+	// object; the timed ones update its status), and to a local bbolt
+	// journal as migrations keep theirs.
+	records := w.runs()
+	last, err := records.List(ctx, journal.Filter{App: app, Limit: 1})
+	if err != nil || len(last) != 1 {
+		b.Fatalf("read the run back from the cluster: %v (%d runs)", err, len(last))
+	}
+	cp := *last[0]
+	cp.ID += "-cost"
+	if err := records.Save(ctx, &cp); err != nil {
 		b.Fatal(err)
 	}
-	last, err := src.List(ctx, journal.Filter{Limit: 1})
-	if err != nil || len(last) != 1 {
-		b.Fatalf("read the run back from the journal: %v (%d runs)", err, len(last))
+	for range runs {
+		t0 := time.Now()
+		if err := records.Save(ctx, &cp); err != nil {
+			b.Fatal(err)
+		}
+		record = append(record, time.Since(t0))
 	}
 	dst, err := journal.OpenBolt(filepath.Join(filepath.Dir(w.journal), "costs.db"))
 	if err != nil {
@@ -356,7 +367,8 @@ func benchCosts(ctx context.Context, b *testing.B, w *world, runs int, rep *repo
 	rep.addCost("one API round trip (GET a Service, client-go)", get)
 	rep.addCost("first API call of a new client (TCP and TLS handshake, GET)", dial)
 	rep.addCost("one Kubernetes Event (create)", event)
-	rep.addCost("one journal write (bbolt open, put, fsync, close)", save)
+	rep.addCost("one run record write in the cluster (BlueGreenRun status update, service scope)", record)
+	rep.addCost("one journal write (bbolt open, put, fsync, close; migrations)", save)
 	rep.addCost("one audit append (lock, write, fsync)", appendRec)
 	reportSwitch(b, version)
 }

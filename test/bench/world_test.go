@@ -17,10 +17,13 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
 
+	"github.com/bluegreen/bluegreen/internal/kube"
+	"github.com/bluegreen/bluegreen/internal/runstore"
 	"github.com/bluegreen/bluegreen/test/servicebed"
 	"github.com/bluegreen/bluegreen/test/testbed"
 )
@@ -294,4 +297,18 @@ func (w *world) mustCLI(ctx context.Context, args ...string) call {
 		w.b.Fatalf("bluegreen %s: %s", strings.Join(args, " "), c)
 	}
 	return c
+}
+
+// runs reads the world's run records in the cluster.
+func (w *world) runs() *runstore.Store {
+	w.b.Helper()
+	dyn, err := dynamic.NewForConfig(w.config)
+	if err != nil {
+		w.b.Fatal(err)
+	}
+	id, err := kube.ClusterID(context.Background(), w.kube)
+	if err != nil {
+		w.b.Fatal(err)
+	}
+	return runstore.New(dyn, w.ns, id)
 }
