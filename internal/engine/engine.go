@@ -365,16 +365,19 @@ func (e *Engine) step(ctx context.Context, r *journal.Run, s *journal.Step) erro
 			return e.fail(ctx, r, s, fmt.Errorf("encode output: %w", err))
 		}
 	}
-	if err := e.commit(ctx, r, s, func() {
+	// "Done" rides along with the next write (the next step's start, a
+	// pause, the run's end): a crash before it leaves the step started,
+	// and a resumed run does a started step again, which is safe since
+	// every action is idempotent. It saves one write per step, which in
+	// the cluster is an API round trip and an etcd commit.
+	e.note(r, s, func() {
 		if raw != nil {
 			s.Output = raw
 		}
 		s.State = journal.Done
 		s.Error = ""
 		s.FinishedAt = e.Clock.Now().UTC()
-	}); err != nil {
-		return err
-	}
+	})
 	elapsed := e.Clock.Now().Sub(start)
 	log.Info("ran step", "elapsed", elapsed)
 	e.emit(Event{Run: r, Step: s, Kind: StepDone, Elapsed: elapsed})
