@@ -11,6 +11,7 @@ import (
 	"github.com/bluegreen/bluegreen/internal/journal"
 	"github.com/bluegreen/bluegreen/internal/plan"
 	"github.com/bluegreen/bluegreen/internal/run"
+	"github.com/bluegreen/bluegreen/internal/runstore"
 )
 
 func newDeployCmd(g *Global) *cobra.Command {
@@ -102,7 +103,22 @@ func (s *session) start(ctx context.Context, r *journal.Run, dryRun bool) error 
 	// Not journaled here: the engine's first write does it, once the
 	// Lease is held (see run.Runner.Execute).
 	err := s.execute(ctx, r, s.g.ttyApprover(), func(ctx context.Context, e *engine.Engine) error { return e.Run(ctx, r) })
+	s.pruneHistory(ctx, r.App)
 	return s.finish(r, err)
+}
+
+// pruneHistory keeps the app's newest --run-history finished runs in the
+// cluster. A failure is logged: it never fails the release.
+func (s *session) pruneHistory(ctx context.Context, app string) {
+	st, ok := s.store.(*runstore.Store)
+	if !ok || s.g.RunHistory <= 0 {
+		return
+	}
+	if n, err := st.Prune(context.WithoutCancel(ctx), app, s.g.RunHistory); err != nil {
+		s.g.log.Warn("prune old runs", "app", app, "error", err)
+	} else if n > 0 {
+		s.g.log.Debug("pruned old runs", "app", app, "deleted", n)
+	}
 }
 
 // carryOutDue finishes the app's last run when it waits for a step that is

@@ -52,6 +52,8 @@ type Global struct {
 	// NotifyTimeout bounds how long a command waits at exit for
 	// notifications still being delivered.
 	NotifyTimeout time.Duration
+	// RunHistory is how many finished runs of an app stay in the cluster.
+	RunHistory int
 	// LeaseDuration is how long a run's Lease stays valid unrenewed.
 	LeaseDuration time.Duration
 
@@ -142,6 +144,7 @@ func newRoot(g *Global, name string) *cobra.Command {
 	f.StringArrayVar(&g.Notify, "notify-webhook", envList("BLUEGREEN_NOTIFY_WEBHOOK"), "Slack-compatible webhook URL notified on start, pause, promote, rollback and failure (repeatable; env BLUEGREEN_NOTIFY_WEBHOOK)")
 	f.StringArrayVar(&g.NotifyTo, "notify", envList("BLUEGREEN_NOTIFY"), "notification target: slack+https://… (Slack text), json+https://… (structured JSON) or sns:arn:aws:sns:<region>:<account>:<topic> (repeatable; env BLUEGREEN_NOTIFY, comma-separated)")
 	f.StringVar(&g.AWSEndpoint, "aws-endpoint", envOr("BLUEGREEN_AWS_ENDPOINT", ""), "send every AWS API call (SNS notifications, migrate) to this URL instead of AWS (a VPC endpoint proxy, a test fake; env BLUEGREEN_AWS_ENDPOINT)")
+	f.IntVar(&g.RunHistory, "run-history", 10, "how many finished runs of an app to keep in the cluster; older ones (and their Secrets) are deleted after each new release")
 	f.DurationVar(&g.NotifyTimeout, "notify-timeout", 10*time.Second, "how long to wait at exit for notifications still being delivered (they never hold up a step)")
 	f.BoolVarP(&g.Verbose, "verbose", "v", false, "log every step to stderr")
 	f.DurationVar(&g.LeaseDuration, "lease-duration", envDuration("BLUEGREEN_LEASE_DURATION", kube.DefaultLeaseDuration),

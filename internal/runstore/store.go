@@ -372,3 +372,31 @@ func currentStep(r *journal.Run) string {
 	}
 	return last
 }
+
+// Prune deletes the oldest finished runs of app in this namespace and
+// cluster beyond the newest keep; a run that has not finished is never
+// deleted. Each run's Secret goes with it (it is owned by the run). It
+// returns how many it deleted.
+func (s *Store) Prune(ctx context.Context, app string, keep int) (int, error) {
+	runs, err := s.List(ctx, journal.Filter{App: app})
+	var bad *journal.BadRecordsError
+	if err != nil && !errors.As(err, &bad) {
+		return 0, err
+	}
+	deleted, finished := 0, 0
+	for _, r := range runs { // newest first
+		if !r.State.Final() {
+			continue
+		}
+		if finished++; finished <= keep {
+			continue
+		}
+		policy := metav1.DeletePropagationBackground
+		err := s.dyn.Delete(ctx, objectName(r.ID), metav1.DeleteOptions{PropagationPolicy: &policy})
+		if err != nil && !apierrors.IsNotFound(err) {
+			return deleted, fmt.Errorf("delete run %s in namespace %s: %w", r.ID, s.namespace, err)
+		}
+		deleted++
+	}
+	return deleted, nil
+}

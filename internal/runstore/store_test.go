@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -249,5 +250,34 @@ func TestSecretsStayOutOfTheRecord(t *testing.T) {
 	}
 	if got.State != journal.Succeeded || strings.Contains(got.Steps[0].Error, "pw-db-4242") {
 		t.Fatalf("state %s, error %q: want succeeded, the password masked", got.State, got.Steps[0].Error)
+	}
+}
+
+// Pruning keeps the newest finished runs of an app and every unfinished
+// one, whatever its age, and leaves other apps alone.
+func TestPruneKeepsTheNewestAndTheUnfinished(t *testing.T) {
+	b := newBed(t)
+	s := b.store()
+	for i, st := range []journal.RunState{journal.Succeeded, journal.Paused, journal.RolledBack, journal.Succeeded, journal.Failed} {
+		r := newRun(fmt.Sprintf("20261203-10000%d.000-aaaaaa", i), "shop")
+		r.State = st
+		if err := s.Save(t.Context(), r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Save(t.Context(), newRun("20261203-090000.000-bbbbbb", "cart")); err != nil {
+		t.Fatal(err)
+	}
+	n, err := b.store().Prune(t.Context(), "shop", 2)
+	if err != nil || n != 2 {
+		t.Fatalf("Prune = %d, %v; want 2 deleted", n, err)
+	}
+	left, err := b.store().List(t.Context(), journal.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "20261203-100004.000-aaaaaa 20261203-100003.000-aaaaaa 20261203-100001.000-aaaaaa 20261203-090000.000-bbbbbb"
+	if got := strings.Join(ids(left), " "); got != want {
+		t.Fatalf("left %s, want %s", got, want)
 	}
 }

@@ -22,6 +22,7 @@ import (
 
 	"github.com/bluegreen/bluegreen/deploy"
 	"github.com/bluegreen/bluegreen/internal/clock"
+	"github.com/bluegreen/bluegreen/internal/journal"
 	"github.com/bluegreen/bluegreen/internal/runstore"
 	"github.com/bluegreen/bluegreen/test/servicebed"
 )
@@ -118,7 +119,10 @@ func TestEveryVerbUnderTheShippedRole(t *testing.T) {
 	ci.must("resume", "shop")
 	ci.must("abort", "shop")
 	ci.must("unlock", "shop")
-	ci.must("deploy", "shop", "--image", v3, "--yes")
+	ci.must("deploy", "shop", "--image", v3, "--yes", "--run-history", "1")
+	if runs, err := e.runs().List(context.Background(), journal.Filter{App: "shop"}); err != nil || len(runs) != 1 || runs[0].State != journal.Succeeded {
+		t.Fatalf("--run-history 1 should leave the newest finished run alone: %v, %d runs", err, len(runs))
+	}
 	ci.must("rollback", "shop", "--force")
 	if s := e.state("shop"); s.ActiveSelects != "blue" {
 		t.Fatalf("after the releaser's verbs: %+v", s)
