@@ -53,11 +53,11 @@ func (g *Global) session(ctx context.Context) (*session, error) {
 // namespace, keyed by the cluster's identity; the CRD is installed when
 // the first run is created, if it is missing and the user may.
 func (g *Global) runStore(ctx context.Context, c *kube.Clients) (*runstore.Store, error) {
-	id, err := kube.ClusterID(ctx, c.Lease)
+	st, err := runstore.Open(ctx, c.Lease, c.Records, c.Namespace)
 	if err != nil {
 		return nil, err
 	}
-	return runstore.New(c.Records, c.Namespace, id).AutoInstall(g.clock, c.Records), nil
+	return st.AutoInstall(g.clock, c.Records), nil
 }
 
 // runner is the run package's Runner for this command: the journal, the

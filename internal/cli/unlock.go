@@ -17,7 +17,7 @@ func newUnlockCmd(g *Global) *cobra.Command {
 		Long: `unlock clears the holder of the app's Lease so that the next run can start at
 once. A run that still holds it alive notices at its next renewal (a sixth of
 --lease-duration), stops, and makes no further change; it is journaled as
-failed on its machine. A Lease that looks alive is broken only with --yes.`,
+failed in its run record. A Lease that looks alive is broken only with --yes.`,
 		Example: `  bluegreen unlock shop -n prod
   bluegreen unlock shop -n prod --yes   # the holder looks alive but is known to be stuck`,
 		Args: cobra.ExactArgs(1),

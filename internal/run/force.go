@@ -21,19 +21,11 @@ import (
 func (x *Runner) ForceRollback(ctx context.Context, d service.Deps, rel plan.ServiceRelease, kctx string, timeout time.Duration) (service.Forced, error) {
 	k := ServiceKey(rel.Namespace, rel.App)
 	id := journal.NewID(x.Clock.Now())
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	lease, err := kube.Acquire(ctx, x.Lease, kube.LeaseOptions{Namespace: k.Namespace, Name: k.LeaseName(), Holder: kube.Self(id),
-		Duration: x.LeaseDuration, Log: x.Log, Clock: x.Clock,
-		OnLost: func(cause error) { cancel(cause); x.Fence.Trip(cause) }})
+	ctx, _, release, err := x.hold(ctx, k, id)
 	if err != nil {
 		return service.Forced{}, err
 	}
-	defer func() {
-		if err := lease.Release(context.WithoutCancel(ctx)); err != nil {
-			x.Log.Warn("release lease", "error", err)
-		}
-	}()
+	defer release()
 	f, err := service.ForceBack(ctx, d, rel, timeout)
 	rec := audit.Record{Run: id, Scope: string(journal.ScopeService), App: rel.App, Namespace: rel.Namespace, Context: kctx,
 		Action: "force-rollback", Object: "service/" + rel.ActiveService, Result: "ok",

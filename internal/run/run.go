@@ -110,31 +110,15 @@ type Runner struct {
 // Lease cannot be taken leaves nothing behind to resume.
 func (x *Runner) Execute(ctx context.Context, r *journal.Run, actions map[string]engine.Action, parallelism int,
 	fn func(context.Context, *engine.Engine) error) error {
-	k := KeyOf(r)
-	o := kube.LeaseOptions{Namespace: k.Namespace, Name: k.LeaseName(), Holder: kube.Self(r.ID),
-		Duration: x.LeaseDuration, Log: x.Log, Clock: x.Clock}
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	o.OnLost = func(cause error) {
-		// Cancel first: an action that sees the fence's error then also
-		// sees its context done, and the engine stops instead of rolling
-		// back.
-		cancel(cause)
-		x.Fence.Trip(cause)
-	}
-	lease, err := kube.Acquire(ctx, x.Lease, o)
+	ctx, lease, release, err := x.hold(ctx, KeyOf(r), r.ID)
 	if err != nil {
 		return err
 	}
-	defer func() {
-		if err := lease.Release(context.WithoutCancel(ctx)); err != nil {
-			x.Log.Warn("release lease", "error", err)
-		}
-	}()
+	defer release()
 	go func() {
 		select {
 		case <-lease.AbortRequested():
-			cancel(engine.ErrAbortRequested)
+			lease.cancel(engine.ErrAbortRequested)
 		case <-ctx.Done():
 		}
 	}()
@@ -147,6 +131,41 @@ func (x *Runner) Execute(ctx context.Context, r *journal.Run, actions map[string
 		return x.superseded(context.WithoutCancel(ctx), r, cause, err)
 	}
 	return err
+}
+
+// held is a Lease this process holds, with the cancel of the context it
+// guards.
+type held struct {
+	*kube.Lease
+	cancel context.CancelCauseFunc
+}
+
+// hold takes k's Lease for run id. The returned context is cancelled with
+// the loss when the Lease is lost, and the fence is tripped then, so that
+// nothing the holder still does reaches a cluster or AWS. release gives
+// the Lease back and cancels the context.
+func (x *Runner) hold(ctx context.Context, k Key, id string) (context.Context, held, func(), error) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	o := kube.LeaseOptions{Namespace: k.Namespace, Name: k.LeaseName(), Holder: kube.Self(id),
+		Duration: x.LeaseDuration, Log: x.Log, Clock: x.Clock,
+		OnLost: func(cause error) {
+			// Cancel first: an action that sees the fence's error then
+			// also sees its context done, and the engine stops instead of
+			// rolling back.
+			cancel(cause)
+			x.Fence.Trip(cause)
+		}}
+	lease, err := kube.Acquire(ctx, x.Lease, o)
+	if err != nil {
+		cancel(nil)
+		return ctx, held{}, nil, err
+	}
+	return ctx, held{lease, cancel}, func() {
+		if err := lease.Release(context.WithoutCancel(ctx)); err != nil {
+			x.Log.Warn("release lease", "error", err)
+		}
+		cancel(nil)
+	}, nil
 }
 
 // superseded journals a run that lost its Lease as failed (final: resume

@@ -17,9 +17,11 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
 
 	"github.com/bluegreen/bluegreen/internal/clock"
 	"github.com/bluegreen/bluegreen/internal/journal"
+	"github.com/bluegreen/bluegreen/internal/kube"
 )
 
 // Labels on every BlueGreenRun, for listing.
@@ -399,4 +401,14 @@ func (s *Store) Prune(ctx context.Context, app string, keep int) (int, error) {
 		deleted++
 	}
 	return deleted, nil
+}
+
+// Open is the store of namespace ns in the cluster c and dyn reach: it
+// reads the cluster's identity (one API call).
+func Open(ctx context.Context, c kubernetes.Interface, dyn dynamic.Interface, ns string) (*Store, error) {
+	id, err := kube.ClusterID(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	return New(dyn, ns, id), nil
 }

@@ -22,7 +22,6 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
 
-	"github.com/bluegreen/bluegreen/internal/kube"
 	"github.com/bluegreen/bluegreen/internal/runstore"
 	"github.com/bluegreen/bluegreen/test/servicebed"
 	"github.com/bluegreen/bluegreen/test/testbed"
@@ -306,9 +305,9 @@ func (w *world) runs() *runstore.Store {
 	if err != nil {
 		w.b.Fatal(err)
 	}
-	id, err := kube.ClusterID(context.Background(), w.kube)
+	st, err := runstore.Open(context.Background(), w.kube, dyn, w.ns)
 	if err != nil {
 		w.b.Fatal(err)
 	}
-	return runstore.New(dyn, w.ns, id)
+	return st
 }

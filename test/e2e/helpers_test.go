@@ -24,7 +24,6 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/utils/ptr"
 
-	"github.com/bluegreen/bluegreen/internal/kube"
 	"github.com/bluegreen/bluegreen/internal/runstore"
 	"github.com/bluegreen/bluegreen/test/servicebed"
 	"github.com/bluegreen/bluegreen/test/testbed"
@@ -285,9 +284,9 @@ func (e *env) runs() *runstore.Store {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	id, err := kube.ClusterID(context.Background(), e.kube)
+	st, err := runstore.Open(context.Background(), e.kube, dyn, e.ns)
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	return runstore.New(dyn, e.ns, id)
+	return st
 }
