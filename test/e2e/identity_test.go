@@ -56,6 +56,13 @@ func TestRunsBelongToTheClusterNotTheContextName(t *testing.T) {
 		if err := servicebed.InstallBlueGreen(ctx, c.Client, servicebed.App{Namespace: "shop", Name: "shop", Image: v1, Blue: 1}); err != nil {
 			t.Fatal(err)
 		}
+		// Production must be up before a release: wait for blue's pod.
+		if err := testbed.WaitFor(ctx, func(ctx context.Context) (bool, error) {
+			d, err := c.Client.AppsV1().Deployments("shop").Get(ctx, "shop-blue", metav1.GetOptions{})
+			return err == nil && d.Status.ReadyReplicas == 1, nil
+		}); err != nil {
+			t.Fatalf("shop-blue never became ready in %s: %v", c.Name, err)
+		}
 	}
 
 	// Given a paused release in the old cluster, reached as context "prod"
