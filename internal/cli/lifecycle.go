@@ -46,7 +46,11 @@ half-way goes on undoing. A paused run stays paused at the approval gate.`,
 // continueRun loads the app's last run, checks that it can take verb v,
 // and drives it on; a dry run prints the undos a rollback would run.
 func (g *Global) continueRun(ctx context.Context, app string, v run.Verb, dryRun bool) error {
-	s, err := g.session(ctx)
+	open := g.sessionReadingRuns
+	if v == run.Abort {
+		open = g.session // its first call is the Lease's
+	}
+	s, err := open(ctx)
 	if err != nil {
 		return err
 	}

@@ -39,6 +39,8 @@ func (g *Global) liveView(ev engine.Event) {
 		g.printf("  ↶ %-*s undone %s\n", w, ev.Step.Name, round(ev.Elapsed))
 	case engine.StepKept:
 		g.printf("  ↶ %-*s kept: %s\n", w, ev.Step.Name, redactText(ev.Step.Kept))
+	case engine.StepSkipped:
+		g.printf("  · %-*s nothing to change: %s\n", w, ev.Step.Name, redactText(ev.Step.Note))
 	}
 }
 

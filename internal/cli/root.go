@@ -186,7 +186,7 @@ func envList(key string) []string {
 
 // connect builds clients and checks the cluster answers.
 func (g *Global) connect(ctx context.Context) (*kube.Clients, error) {
-	c, err := kube.Connect(kube.ClientOptions{Kubeconfig: g.Kubeconfig, Context: g.Context, Namespace: g.Namespace, Fence: g.fence})
+	c, err := kube.Connect(g.clientOptions())
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", plan.ErrInvalid, err)
 	}
@@ -194,6 +194,10 @@ func (g *Global) connect(ctx context.Context) (*kube.Clients, error) {
 		return nil, err
 	}
 	return c, nil
+}
+
+func (g *Global) clientOptions() kube.ClientOptions {
+	return kube.ClientOptions{Kubeconfig: g.Kubeconfig, Context: g.Context, Namespace: g.Namespace, Fence: g.fence}
 }
 
 // store opens the journal.

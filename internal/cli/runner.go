@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync"
 
 	"golang.org/x/term"
 	"k8s.io/client-go/kubernetes"
@@ -29,35 +30,44 @@ type session struct {
 	clients       *kube.Clients
 	store         journal.Store
 	checkDefaults check.Defaults
+	// identity is the cluster's identity, read once.
+	identity func() (string, error)
 }
 
 func (g *Global) session(ctx context.Context) (*session, error) {
+	s, err := g.sessionReadingRuns(ctx)
+	if err != nil {
+		return nil, err
+	}
+	// Fail here, naming the cluster, when it cannot be reached.
+	if _, err := s.identity(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// sessionReadingRuns is session for a command whose first call reads the
+// app's runs: the cluster's identity is read at the same time, and an
+// unreachable cluster is reported by that read.
+func (g *Global) sessionReadingRuns(ctx context.Context) (*session, error) {
 	// Read before anything else, so a bad HEALTH_CHECK_* value fails
 	// before the first write.
 	defaults, err := check.DefaultsFromEnv(os.LookupEnv)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", plan.ErrInvalid, err)
 	}
-	c, err := g.connect(ctx)
+	c, err := kube.Connect(g.clientOptions())
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w: %w", plan.ErrInvalid, err)
 	}
-	st, err := g.runStore(ctx, c)
-	if err != nil {
-		return nil, err
-	}
-	return &session{g: g, clients: c, store: st, checkDefaults: defaults}, nil
-}
-
-// runStore keeps the service scope's runs in the cluster, in the app's
-// namespace, keyed by the cluster's identity; the CRD is installed when
-// the first run is created, if it is missing and the user may.
-func (g *Global) runStore(ctx context.Context, c *kube.Clients) (*runstore.Store, error) {
-	st, err := runstore.Open(ctx, c.Lease, c.Records, c.Namespace)
-	if err != nil {
-		return nil, err
-	}
-	return st.AutoInstall(g.clock, c.Records), nil
+	// Runs live in the app's namespace, keyed by the cluster's identity;
+	// the CRD is installed with the first run if it is missing and the
+	// user may. The identity is read while the command reads its run: it
+	// is the first call, and stands in for a ping.
+	id := sync.OnceValues(func() (string, error) { return c.Identify(ctx) })
+	go func() { _, _ = id() }()
+	st := runstore.Identifying(c.Records, c.Namespace, id).AutoInstall(g.clock, c.Records)
+	return &session{g: g, clients: c, store: st, checkDefaults: defaults, identity: id}, nil
 }
 
 // runner is the run package's Runner for this command: the journal, the

@@ -51,6 +51,12 @@ type Action struct {
 	Verify func(ctx context.Context, x Exec) error
 	// Undo restores the before-state.
 	Undo func(ctx context.Context, x Exec) error
+	// Settled, when set, is asked before the step starts whether the
+	// system already is as the step would leave it (a scale to the size
+	// the Deployment has). When it says so, with a note on why, the step is
+	// marked skipped: nothing is captured or done, nothing needs undoing,
+	// and the mark rides along with the next write. It must only read.
+	Settled func(ctx context.Context, x Exec) (note string, settled bool, err error)
 }
 
 // Engine runs journaled steps.
@@ -81,6 +87,8 @@ type Engine struct {
 	// on disk.
 	wmu     sync.Mutex
 	written uint64
+	// rollingBack is the change that entered rolling-back (0: none yet).
+	rollingBack uint64
 }
 
 // Phase names a step boundary.
@@ -104,7 +112,8 @@ const (
 	StepFailed     EventKind = "step-failed"
 	StepUndoing    EventKind = "step-undoing"
 	StepUndone     EventKind = "step-undone"
-	StepKept       EventKind = "step-kept" // undone by keeping the change (Keep)
+	StepKept       EventKind = "step-kept"    // undone by keeping the change (Keep)
+	StepSkipped    EventKind = "step-skipped" // nothing to change (Action.Settled)
 	RunRunning     EventKind = "run-running"
 	RunPaused      EventKind = "run-paused"
 	RunWaiting     EventKind = "run-waiting"
@@ -232,9 +241,10 @@ func (e *Engine) Run(ctx context.Context, r *journal.Run) error {
 		return fmt.Errorf("run %s is %s: nothing to run", r.ID, r.State)
 	}
 	e.forget()
-	if err := e.commit(ctx, r, nil, func() { r.State, r.DueAt = journal.Running, time.Time{} }); err != nil {
-		return err
-	}
+	// Running rides along with the first step's start: nothing acts
+	// before a write but a step that had started already, and redoing
+	// that is what a resume does anyway.
+	e.note(r, nil, func() { r.State, r.DueAt = journal.Running, time.Time{} })
 	e.emit(Event{Run: r, Kind: RunRunning})
 	for _, b := range blocks(r.Steps) {
 		s, err := e.runBlock(ctx, r, b)
@@ -342,6 +352,27 @@ func (e *Engine) step(ctx context.Context, r *journal.Run, s *journal.Step) erro
 			return err
 		}
 	default:
+		if a.Settled != nil {
+			note, settled, err := a.Settled(ctx, x)
+			if err != nil {
+				return e.fail(ctx, r, s, fmt.Errorf("read the current state: %w", err))
+			}
+			if settled {
+				e.note(r, s, func() {
+					s.State = journal.Skipped
+					s.Note = note
+					s.FinishedAt = e.Clock.Now().UTC()
+				})
+				log.Info("skipped step: nothing to change", "why", note)
+				e.emit(Event{Run: r, Step: s, Kind: StepSkipped})
+				// It passes its three boundaries at once: nothing happens
+				// between them.
+				for _, p := range []Phase{PhaseStarted, PhaseActed, PhaseDone} {
+					e.crash(s.Name, p)
+				}
+				return nil
+			}
+		}
 		if err := e.start(ctx, a, x); err != nil {
 			return e.fail(ctx, r, s, err)
 		}
@@ -428,16 +459,18 @@ func (e *Engine) fail(ctx context.Context, r *journal.Run, s *journal.Step, err 
 	if errors.Is(err, ErrPaused) || errors.As(err, new(*Deferred)) || ctx.Err() != nil {
 		return err
 	}
-	if serr := e.commit(ctx, r, s, func() {
+	// The failure rides along with the rollback's first write, which comes
+	// before its first undo acts: a failed check's switch back waits for
+	// no write of its own. A crash before it leaves the step started, and
+	// a resume does it again.
+	e.note(r, s, func() {
 		// A pending step stays pending: nothing reached the system, nothing to undo.
 		if s.State != journal.Pending {
 			s.State = journal.Errored
 		}
 		s.Error = err.Error()
 		s.FinishedAt = e.Clock.Now().UTC()
-	}); serr != nil {
-		return errors.Join(err, serr)
-	}
+	})
 	e.Log.Error("step failed", "run", r.ID, "step", s.Name, "error", err)
 	e.emit(Event{Run: r, Step: s, Kind: StepFailed, Err: err})
 	return err

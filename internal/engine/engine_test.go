@@ -240,13 +240,15 @@ func (c *savedStates) Save(ctx context.Context, r *journal.Run) error {
 	for _, s := range r.Steps {
 		w[s.Name] = s.State
 	}
+	w["(run)"] = journal.StepState(r.State)
 	c.writes = append(c.writes, w)
 	return c.Store.Save(ctx, r)
 }
 
 // After a failed check the very next journal write is the switch back
-// starting: no write for entering rolling-back or for undoing steps that
-// have nothing to undo stands between the failure and the undo.
+// starting, and it carries the failure and the rolling-back state: no
+// write for the failure, for entering rolling-back or for undoing steps
+// that have nothing to undo stands between the check and the undo.
 func TestSwitchBackIsTheWriteAfterTheFailure(t *testing.T) {
 	ctx := context.Background()
 	sys := &system{vals: map[string]string{"switch": "blue"}, fail: map[string]error{"check": errors.New("503 from /healthz")}}
@@ -267,18 +269,19 @@ func TestSwitchBackIsTheWriteAfterTheFailure(t *testing.T) {
 	if sys.vals["switch"] != "blue" {
 		t.Fatalf("switch not undone: %v", sys.vals)
 	}
-	failed := -1
+	checked := -1
 	for i, w := range store.writes {
-		if w["check"] == journal.Errored {
-			failed = i
+		if w["check"] == journal.Started {
+			checked = i
 			break
 		}
 	}
-	if failed < 0 || failed+1 >= len(store.writes) {
-		t.Fatalf("no write after the failure: %v", store.writes)
+	if checked < 0 || checked+1 >= len(store.writes) {
+		t.Fatalf("no write after the check started: %v", store.writes)
 	}
-	if next := store.writes[failed+1]; next["switch"] != journal.Undoing {
-		t.Fatalf("write after the failure has switch %s, want undoing (writes %v)", next["switch"], store.writes)
+	if next := store.writes[checked+1]; next["switch"] != journal.Undoing || next["(run)"] != journal.StepState(journal.RollingBack) {
+		t.Fatalf("write after the check started has switch %s and run %s, want undoing and rolling-back (writes %v)",
+			next["switch"], next["(run)"], store.writes)
 	}
 	saved, err := store.Get(ctx, r.ID)
 	if err != nil {
@@ -368,5 +371,92 @@ func TestDeferredStepLeavesTheRunWaiting(t *testing.T) {
 	}
 	if r.State != journal.Succeeded || !r.DueAt.IsZero() || sys.vals["scale-down"] != "new-scale-down" {
 		t.Fatalf("after the later Run: %s due %s, value %q", r.State, r.DueAt, sys.vals["scale-down"])
+	}
+}
+
+// A step whose Settled says the system already is as it would leave it is
+// skipped: nothing is done, it has no write of its own, and a rollback
+// undoes nothing of it.
+func TestSettledStepIsSkipped(t *testing.T) {
+	ctx := context.Background()
+	sys := &system{vals: map[string]string{"a": "old-a", "b": "new-b"}, fail: map[string]error{}}
+	e, _ := newEngine(t, sys)
+	store := &savedStates{Store: e.Store}
+	e.Store = store
+	set := sys.setAction()
+	set.Settled = func(_ context.Context, x Exec) (string, bool, error) {
+		var p struct{ Value string }
+		if err := x.Step.DecodeParams(&p); err != nil {
+			return "", false, err
+		}
+		return x.Step.Name + " is " + p.Value + " already", sys.vals[x.Step.Name] == p.Value, nil
+	}
+	e.Actions["set"] = set
+	r := newRun("a", "b", "c")
+	sys.fail["c"] = errors.New("c refused")
+	if err := e.Run(ctx, r); !errors.Is(err, ErrRolledBack) {
+		t.Fatalf("run = %v, want it rolled back by c's failure", err)
+	}
+	if want := []string{"do a", "undo c", "undo a"}; !reflect.DeepEqual(sys.trace, want) {
+		t.Fatalf("actions = %v, want %v: b was settled, so neither done nor undone (c failed half-way, so it is undone)", sys.trace, want)
+	}
+	if r.Steps[1].State != journal.Skipped {
+		t.Fatalf("b is %s, want skipped", r.Steps[1].State)
+	}
+	for i, w := range store.writes {
+		if w["b"] != journal.Pending && w["c"] == journal.Pending {
+			t.Fatalf("write %d records b (%s) on its own; it should ride along with c's start: %v", i, w["b"], store.writes)
+		}
+	}
+}
+
+// Once the rollback's first write is on disk, the undos after it write
+// nothing of their own: a rollback of three steps writes twice (the first
+// undo's start, the end), and a rollback killed in between redoes the
+// undos not yet recorded.
+func TestRollbackWritesTwice(t *testing.T) {
+	ctx := context.Background()
+	sys := &system{vals: map[string]string{}, fail: map[string]error{}}
+	e, _ := newEngine(t, sys)
+	r := newRun("a", "b", "c")
+	if err := e.Run(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	store := &savedStates{Store: e.Store}
+	e.Store = store
+	if err := e.Rollback(ctx, r, "requested"); err != nil {
+		t.Fatal(err)
+	}
+	if len(store.writes) != 2 {
+		t.Fatalf("rollback of 3 steps wrote %d times, want 2: %v", len(store.writes), store.writes)
+	}
+	if first := store.writes[0]; first["c"] != journal.Undoing || first["(run)"] != journal.StepState(journal.RollingBack) {
+		t.Fatalf("first write %v, want c undoing and the run rolling-back", first)
+	}
+	for _, n := range []string{"a", "b", "c"} {
+		if sys.vals[n] != "" {
+			t.Fatalf("%s = %q after the rollback, want it back to empty", n, sys.vals[n])
+		}
+	}
+
+	// Killed after the first write: the journal says c is undoing; a new
+	// engine redoes c's undo and goes on.
+	sys2 := &system{vals: map[string]string{"a": "new-a", "b": "new-b", "c": "old-c"}, fail: map[string]error{}}
+	e2, _ := newEngine(t, sys2)
+	e2.Store = e.Store
+	r2 := newRun("a", "b", "c")
+	r2.ID = "r2"
+	for i := range r2.Steps {
+		r2.Steps[i].State, r2.Steps[i].Before = journal.Done, []byte(`""`)
+	}
+	r2.Steps[2].State, r2.State = journal.Undoing, journal.RollingBack
+	if err := e2.Run(ctx, r2); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"undo c", "undo b", "undo a"}; !reflect.DeepEqual(sys2.trace, want) {
+		t.Fatalf("resumed rollback did %v, want %v", sys2.trace, want)
+	}
+	if r2.State != journal.RolledBack {
+		t.Fatalf("resumed rollback ended %s", r2.State)
 	}
 }

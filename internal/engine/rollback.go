@@ -25,6 +25,9 @@ func (e *Engine) Rollback(ctx context.Context, r *journal.Run, reason string) er
 			r.Reason = reason
 		}
 	})
+	e.mu.Lock()
+	e.rollingBack = e.seq
+	e.mu.Unlock()
 	e.emit(Event{Run: r, Kind: RunRollingBack})
 	bs := blocks(r.Steps)
 	for i := len(bs) - 1; i >= 0; i-- {
@@ -55,12 +58,20 @@ func (e *Engine) undo(ctx context.Context, r *journal.Run, s *journal.Step) erro
 		return nil
 	}
 	start := e.Clock.Now()
-	if err := e.commit(ctx, r, s, func() {
+	mark := func() {
 		s.State = journal.Undoing
 		if s.UndoStartedAt.IsZero() {
 			s.UndoStartedAt = e.Clock.Now().UTC()
 		}
-	}); err != nil {
+	}
+	// The first undo to act writes the run's rolling-back state (and the
+	// failure that caused it) before it acts: a resume must continue the
+	// rollback, never the release, once anything was undone. From then
+	// on the marks ride along: a resumed rollback redoes every undo not
+	// yet recorded undone, and undos are idempotent.
+	if e.durable(r) {
+		e.note(r, s, mark)
+	} else if err := e.commit(ctx, r, s, mark); err != nil {
 		return err
 	}
 	e.emit(Event{Run: r, Step: s, Kind: StepUndoing})
@@ -76,9 +87,7 @@ func (e *Engine) undo(ctx context.Context, r *journal.Run, s *journal.Step) erro
 		}
 		why = k.why
 	}
-	if err := e.commit(ctx, r, s, func() { s.State = journal.Undone; s.Kept = why }); err != nil {
-		return err
-	}
+	e.note(r, s, func() { s.State = journal.Undone; s.Kept = why })
 	elapsed := e.Clock.Now().Sub(start)
 	if why != "" {
 		e.Log.Info("kept step on rollback", "run", r.ID, "step", s.Name, "why", why)
@@ -89,6 +98,15 @@ func (e *Engine) undo(ctx context.Context, r *journal.Run, s *journal.Step) erro
 	}
 	e.crash(s.Name, "undone")
 	return nil
+}
+
+// durable reports whether the run's rolling-back state is written.
+func (e *Engine) durable(r *journal.Run) bool {
+	e.wmu.Lock()
+	defer e.wmu.Unlock()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return r.State == journal.RollingBack && e.rollingBack != 0 && e.written >= e.rollingBack
 }
 
 // kept is an undo's answer that it left the step's change in place on

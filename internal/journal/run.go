@@ -84,6 +84,9 @@ type Step struct {
 	// Kept says why a rollback left the step's change in place on purpose
 	// (its undo returned engine.Keep), e.g. a new image kept for re-testing.
 	Kept string `json:"kept,omitempty"`
+	// Note says why a skipped step had nothing to change, e.g. "shop-green
+	// has 3 replicas already".
+	Note string `json:"note,omitempty"`
 }
 
 // DecodeParams unmarshals the step's parameters into v.

@@ -103,6 +103,21 @@ func (c *Clients) Ping(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	_, err := c.Kube.Discovery().RESTClient().Get().AbsPath("/version").Do(ctx).Raw()
+	return c.reachErr(ctx, err)
+}
+
+// Identify reads the cluster's identity (see ClusterID). It is the
+// command's first call, so it stands in for Ping, with the same errors.
+func (c *Clients) Identify(ctx context.Context) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	id, err := ClusterID(ctx, c.Kube)
+	return id, c.reachErr(ctx, err)
+}
+
+// reachErr says which server a first call failed to reach, or what it
+// answered.
+func (c *Clients) reachErr(ctx context.Context, err error) error {
 	if err == nil {
 		return nil
 	}

@@ -2,6 +2,7 @@ package kube
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -11,6 +12,7 @@ import (
 	coordv1 "k8s.io/api/coordination/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/utils/ptr"
 
@@ -88,6 +90,12 @@ type Lease struct {
 	lostMu  sync.Once
 	lost    chan struct{}
 	cause   error
+
+	// mine is the lease as this holder last wrote it: Release writes over
+	// it without reading first, and a conflict means someone else wrote
+	// since (a new holder, an abort request), so it reads then.
+	mineMu sync.Mutex
+	mine   *coordv1.Lease
 }
 
 // Acquire takes the lease, or returns an error wrapping ErrLocked that
@@ -103,19 +111,22 @@ type Lease struct {
 // that looks fresh is refused at once.
 func Acquire(ctx context.Context, client kubernetes.Interface, o LeaseOptions) (*Lease, error) {
 	o = o.withDefaults()
+	if mine, err := takeReleased(ctx, client, o); err == nil {
+		return start(client, o, mine), nil
+	}
 	leases := client.CoordinationV1().Leases(o.Namespace)
 	var watched *observation
 	for {
 		cur, err := leases.Get(ctx, o.Name, metav1.GetOptions{})
 		if apierrors.IsNotFound(err) {
-			err = createLease(ctx, client, o)
+			mine, err := createLease(ctx, client, o)
 			if apierrors.IsAlreadyExists(err) {
 				continue
 			}
 			if err != nil {
 				return nil, err
 			}
-			return start(client, o), nil
+			return start(client, o, mine), nil
 		}
 		if err != nil {
 			return nil, fmt.Errorf("get lease %s/%s: %w", o.Namespace, o.Name, err)
@@ -125,7 +136,7 @@ func Acquire(ctx context.Context, client kubernetes.Interface, o LeaseOptions) (
 			return nil, fmt.Errorf("lease %s/%s: %w", o.Namespace, o.Name, err)
 		}
 		if free {
-			err := takeOver(ctx, client, cur, o)
+			mine, err := takeOver(ctx, client, cur, o)
 			if apierrors.IsConflict(err) {
 				watched = nil // someone else wrote it: judge again
 				continue
@@ -133,7 +144,7 @@ func Acquire(ctx context.Context, client kubernetes.Interface, o LeaseOptions) (
 			if err != nil {
 				return nil, err
 			}
-			return start(client, o), nil
+			return start(client, o, mine), nil
 		}
 		if err := o.Clock.SleepUntil(ctx, o.Clock.Now().Add(min(time.Second, leaseDuration(cur)/6))); err != nil {
 			return nil, err
@@ -207,34 +218,60 @@ func spec(o LeaseOptions) coordv1.LeaseSpec {
 	}
 }
 
-func createLease(ctx context.Context, client kubernetes.Interface, o LeaseOptions) error {
+// takeReleased takes a lease its last holder released, in one call: a
+// JSON patch whose first operation tests that the holder is empty, which
+// the API server applies atomically. Any other lease fails the test (no
+// lease, a holder, a lease broken by unlock or released by an older
+// bluegreen, which leave no holder field at all), and Acquire reads it and
+// judges it.
+func takeReleased(ctx context.Context, client kubernetes.Interface, o LeaseOptions) (*coordv1.Lease, error) {
+	sp := spec(o)
+	type op struct {
+		Op    string `json:"op"`
+		Path  string `json:"path"`
+		Value any    `json:"value"`
+	}
+	patch, err := json.Marshal([]op{
+		{"test", "/spec/holderIdentity", ""},
+		{"add", "/spec/holderIdentity", *sp.HolderIdentity},
+		{"add", "/spec/leaseDurationSeconds", *sp.LeaseDurationSeconds},
+		{"add", "/spec/acquireTime", sp.AcquireTime},
+		{"add", "/spec/renewTime", sp.RenewTime},
+	})
+	if err != nil {
+		return nil, err
+	}
+	return client.CoordinationV1().Leases(o.Namespace).Patch(ctx, o.Name, types.JSONPatchType, patch, metav1.PatchOptions{})
+}
+
+func createLease(ctx context.Context, client kubernetes.Interface, o LeaseOptions) (*coordv1.Lease, error) {
 	l := &coordv1.Lease{ObjectMeta: metav1.ObjectMeta{Name: o.Name, Namespace: o.Namespace,
 		Labels: map[string]string{"app.kubernetes.io/managed-by": "bluegreen"}}, Spec: spec(o)}
-	_, err := client.CoordinationV1().Leases(o.Namespace).Create(ctx, l, metav1.CreateOptions{})
+	out, err := client.CoordinationV1().Leases(o.Namespace).Create(ctx, l, metav1.CreateOptions{})
 	if err != nil && !apierrors.IsAlreadyExists(err) {
-		return fmt.Errorf("create lease %s/%s: %w", o.Namespace, o.Name, err)
+		return nil, fmt.Errorf("create lease %s/%s: %w", o.Namespace, o.Name, err)
 	}
-	return err
+	return out, err
 }
 
 // takeOver writes o's holder over cur; the resourceVersion makes it fail
 // with a conflict if anyone wrote the lease since cur was read.
-func takeOver(ctx context.Context, client kubernetes.Interface, cur *coordv1.Lease, o LeaseOptions) error {
+func takeOver(ctx context.Context, client kubernetes.Interface, cur *coordv1.Lease, o LeaseOptions) (*coordv1.Lease, error) {
 	cur = cur.DeepCopy()
 	cur.Spec = spec(o)
 	delete(cur.Annotations, AbortAnnotation)
 	delete(cur.Annotations, UnlockedAnnotation)
-	_, err := client.CoordinationV1().Leases(o.Namespace).Update(ctx, cur, metav1.UpdateOptions{})
+	out, err := client.CoordinationV1().Leases(o.Namespace).Update(ctx, cur, metav1.UpdateOptions{})
 	if err != nil && !apierrors.IsConflict(err) {
-		return fmt.Errorf("take over lease %s/%s: %w", o.Namespace, o.Name, err)
+		return nil, fmt.Errorf("take over lease %s/%s: %w", o.Namespace, o.Name, err)
 	}
-	return err
+	return out, err
 }
 
-func start(client kubernetes.Interface, o LeaseOptions) *Lease {
+func start(client kubernetes.Interface, o LeaseOptions, mine *coordv1.Lease) *Lease {
 	ctx, cancel := context.WithCancel(context.Background())
 	l := &Lease{client: client, opts: o, cancel: cancel, done: make(chan struct{}),
-		abort: make(chan struct{}), lost: make(chan struct{})}
+		abort: make(chan struct{}), lost: make(chan struct{}), mine: mine}
 	go l.renew(ctx)
 	return l
 }

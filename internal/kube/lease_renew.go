@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	coordv1 "k8s.io/api/coordination/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
@@ -78,7 +79,10 @@ func (l *Lease) renewOnce(ctx context.Context) error {
 		}
 		now := metav1.NewMicroTime(l.opts.Clock.Now())
 		cur.Spec.RenewTime = &now
-		_, err = leases.Update(ctx, cur, metav1.UpdateOptions{})
+		out, err := leases.Update(ctx, cur, metav1.UpdateOptions{})
+		if err == nil {
+			l.remember(out)
+		}
 		if !apierrors.IsConflict(err) {
 			return err
 		}
@@ -95,18 +99,41 @@ func (l *Lease) Release(ctx context.Context) error {
 		return nil
 	}
 	leases := l.client.CoordinationV1().Leases(l.opts.Namespace)
-	cur, err := leases.Get(ctx, l.opts.Name, metav1.GetOptions{})
-	if err != nil {
-		return fmt.Errorf("release lease %s/%s: %w", l.opts.Namespace, l.opts.Name, err)
+	l.mineMu.Lock()
+	cur := l.mine
+	l.mineMu.Unlock()
+	for range 3 {
+		if cur == nil {
+			var err error
+			if cur, err = leases.Get(ctx, l.opts.Name, metav1.GetOptions{}); err != nil {
+				return fmt.Errorf("release lease %s/%s: %w", l.opts.Namespace, l.opts.Name, err)
+			}
+		}
+		if ptr.Deref(cur.Spec.HolderIdentity, "") != l.opts.Holder.String() {
+			return nil
+		}
+		free := cur.DeepCopy()
+		// An empty holder, not none: the next run takes the lease in one
+		// call (see takeReleased).
+		free.Spec.HolderIdentity = ptr.To("")
+		free.Spec.RenewTime = nil
+		delete(free.Annotations, AbortAnnotation)
+		// Written over the lease as this holder last wrote it: one call,
+		// and a conflict if anyone wrote it since; then read and judge again.
+		_, err := leases.Update(ctx, free, metav1.UpdateOptions{})
+		if err == nil {
+			return nil
+		}
+		if !apierrors.IsConflict(err) {
+			return fmt.Errorf("release lease %s/%s: %w", l.opts.Namespace, l.opts.Name, err)
+		}
+		cur = nil
 	}
-	if ptr.Deref(cur.Spec.HolderIdentity, "") != l.opts.Holder.String() {
-		return nil
-	}
-	cur.Spec.HolderIdentity = nil
-	cur.Spec.RenewTime = nil
-	delete(cur.Annotations, AbortAnnotation)
-	if _, err := leases.Update(ctx, cur, metav1.UpdateOptions{}); err != nil {
-		return fmt.Errorf("release lease %s/%s: %w", l.opts.Namespace, l.opts.Name, err)
-	}
-	return nil
+	return fmt.Errorf("release lease %s/%s: conflicting writes", l.opts.Namespace, l.opts.Name)
+}
+
+func (l *Lease) remember(mine *coordv1.Lease) {
+	l.mineMu.Lock()
+	l.mine = mine
+	l.mineMu.Unlock()
 }

@@ -125,6 +125,85 @@ func TestLease(t *testing.T) {
 		}
 	})
 
+	// Release frees the lease in one write when no one else wrote it since,
+	// and reads it again when someone did: an abort request is cleared, and
+	// a lease unlocked and taken by another run is left to that run.
+	t.Run("release", func(t *testing.T) {
+		var calls atomic.Int32
+		cfg := rest.CopyConfig(c.Config)
+		cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper {
+			return roundTripFunc(func(r *http.Request) (*http.Response, error) {
+				calls.Add(1)
+				return rt.RoundTrip(r)
+			})
+		})
+		client := kubernetes.NewForConfigOrDie(cfg)
+		leases := c.Client.CoordinationV1().Leases("default")
+		acquire := func(name, run string) *kube.Lease {
+			t.Helper()
+			l, err := kube.Acquire(ctx, client, kube.LeaseOptions{Namespace: "default", Name: name, Holder: holder(run), Duration: time.Minute})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return l
+		}
+		holderOf := func(name string) (string, map[string]string) {
+			t.Helper()
+			cur, err := leases.Get(ctx, name, metav1.GetOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return ptr.Deref(cur.Spec.HolderIdentity, ""), cur.Annotations
+		}
+
+		l := acquire("released", "r5")
+		calls.Store(0)
+		if err := l.Release(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if n := calls.Load(); n != 1 {
+			t.Errorf("release of an unchanged lease made %d API calls, want 1 (the write)", n)
+		}
+		if h, _ := holderOf("released"); h != "" {
+			t.Errorf("released lease still held by %q", h)
+		}
+
+		calls.Store(0)
+		l = acquire("released", "r6")
+		if n := calls.Load(); n != 1 {
+			t.Errorf("acquiring a released lease made %d API calls, want 1 (the patch that tests it is free)", n)
+		}
+		if h, _ := holderOf("released"); h != holder("r6").String() {
+			t.Errorf("lease held by %q after Acquire, want %q", h, holder("r6"))
+		}
+		// Held: another run is refused, though the fast path was tried.
+		if _, err := kube.Acquire(ctx, client, kube.LeaseOptions{Namespace: "default", Name: "released", Holder: kube.Holder{User: "x", Host: "elsewhere", PID: 1, Run: "r9"}, Duration: time.Minute}); !errors.Is(err, kube.ErrLocked) {
+			t.Errorf("Acquire of a held lease: %v, want ErrLocked", err)
+		}
+		if _, err := kube.RequestAbort(ctx, clock.Real{}, c.Client, "default", "released"); err != nil {
+			t.Fatal(err)
+		}
+		if err := l.Release(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if h, ann := holderOf("released"); h != "" || ann[kube.AbortAnnotation] != "" {
+			t.Errorf("after release: holder %q, abort annotation %q; want neither", h, ann[kube.AbortAnnotation])
+		}
+
+		l = acquire("released", "r7")
+		if _, err := kube.Unlock(ctx, clock.Real{}, c.Client, "default", "released", "tester"); err != nil {
+			t.Fatal(err)
+		}
+		other := acquire("released", "r8")
+		if err := l.Release(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if h, _ := holderOf("released"); h != holder("r8").String() {
+			t.Errorf("the unlocked run's release changed the new holder to %q, want %q", h, holder("r8"))
+		}
+		_ = other.Release(ctx)
+	})
+
 	// A dead holder's stale lease is taken once it has not changed for its
 	// duration as seen here.
 	t.Run("dead holder", func(t *testing.T) {

@@ -89,6 +89,10 @@ func TestTopicRegion(t *testing.T) {
 		{arn: "arn:aws:sns::123456789012:releases", wantErr: "has no region"},
 		{arn: "arn:aws:sns:us-east-1:1234:releases", wantErr: "is not 12 digits"},
 		{arn: "arn:aws:sns:us-east-1:123456789012:rel eases", wantErr: "is not a topic name"},
+		{arn: "arn:aws:sns:us-east-1:123456789012:" + strings.Repeat("a", 256) + ".fifo", want: "us-east-1"},
+		{arn: "arn:aws:sns:us-east-1:123456789012:" + strings.Repeat("a", 257), wantErr: "is not a topic name"},
+		{arn: "arn:aws:sns:us-east-1:123456789012:.fifo", wantErr: "is not a topic name"},
+		{arn: "arn:aws:sns:us-east-1:12345678901x:releases", wantErr: "is not 12 digits"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.arn, func(t *testing.T) {

@@ -80,6 +80,11 @@ type ScaleParams struct {
 	// its pods (KeepWarm nil) or is scaled to KeepWarm.
 	KeepAfterSwitch bool   `json:"keepAfterSwitch,omitempty"`
 	KeepWarm        *int32 `json:"keepWarm,omitempty"`
+	// Again marks a scale that repeats an earlier one of the same
+	// Deployment in the run (rescale-idle after scale-idle): the earlier
+	// step's undo covers both, so this one is skipped when the count is
+	// right already.
+	Again bool `json:"again,omitempty"`
 }
 
 // WaitRolloutParams waits until a Deployment's rollout completes.

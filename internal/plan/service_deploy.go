@@ -82,7 +82,7 @@ func ServiceDeploy(obs ServiceObserved, rel ServiceRelease) ([]journal.Step, err
 		step("approve", KindApprove, approvalDesc(rel.Approval), nil),
 		step("rescale-idle", KindScale,
 			fmt.Sprintf("Scale %s to the active color's replica count again (%d now), in case it shrank while waiting", idl.Name, act.Replicas),
-			ScaleParams{Target: idleT, FromActive: act.Name, KeepAfterSwitch: true, KeepWarm: rollbackKeep},
+			ScaleParams{Target: idleT, FromActive: act.Name, KeepAfterSwitch: true, KeepWarm: rollbackKeep, Again: true},
 			mut(idleObj, "spec.replicas → %d (the active color's count when the step runs)", act.Replicas)),
 		step("switch", KindSwitch,
 			fmt.Sprintf("Once %s has as many ready pods as %s, switch production to %s: Service %s selects %s=%s, preview %s selects %s=%s",

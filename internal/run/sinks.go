@@ -162,8 +162,11 @@ func auditSink(ctx context.Context, path string, secrets *redact.Secrets, log *s
 				rec.After = after
 			}
 			rec.Before = MaskEnvValues(ev.Step.Before)
-			if ev.Kind == engine.StepKept {
+			switch ev.Kind {
+			case engine.StepKept:
 				rec.Note = redact.Text(ev.Step.Kept)
+			case engine.StepSkipped:
+				rec.Note = redact.Text(ev.Step.Note)
 			}
 		} else if ev.Run.Reason != "" {
 			rec.Error = ev.Run.Reason

@@ -41,12 +41,13 @@ type Store struct {
 	dyn       dynamic.ResourceInterface
 	secrets   dynamic.ResourceInterface
 	namespace string
-	clusterID string
+	// clusterID returns the cluster's identity; it may still be on its way
+	// from the API server when the store is made (see Identifying).
+	clusterID func() (string, error)
 
 	// install, when set, installs the CRD the first time a run is created
 	// in a cluster that lacks it.
 	install func(context.Context) error
-
 	mu      sync.Mutex
 	rv      map[string]string // run ID → resourceVersion last read or written
 	uid     map[string]string // run ID → its object's UID, for the Secret's owner
@@ -58,6 +59,14 @@ var secretGVR = schema.GroupVersionResource{Version: "v1", Resource: "secrets"}
 // New returns the store of namespace ns in the cluster whose identity is
 // clusterID (see kube.ClusterID); dyn reaches that cluster.
 func New(dyn dynamic.Interface, ns, clusterID string) *Store {
+	return Identifying(dyn, ns, func() (string, error) { return clusterID, nil })
+}
+
+// Identifying is New with the cluster's identity still being read:
+// clusterID is called, from any goroutine, whenever the store needs it,
+// and must return the same answer every time (sync.OnceValues). A command
+// reads the identity and its runs at the same time this way.
+func Identifying(dyn dynamic.Interface, ns string, clusterID func() (string, error)) *Store {
 	return &Store{dyn: dyn.Resource(GVR).Namespace(ns), secrets: dyn.Resource(secretGVR).Namespace(ns), namespace: ns, clusterID: clusterID,
 		rv: map[string]string{}, uid: map[string]string{}, written: map[string]string{}}
 }
@@ -149,17 +158,21 @@ func (s *Store) SaveJSON(ctx context.Context, id string, data []byte) error {
 // exists (a first save after a restart that read nothing), fails: a
 // process must read a run before it writes it.
 func (s *Store) create(ctx context.Context, r *journal.Run) (string, error) {
+	cluster, err := s.clusterID()
+	if err != nil {
+		return "", err
+	}
 	obj := &unstructured.Unstructured{Object: map[string]any{
 		"spec": map[string]any{
 			"runID": r.ID, "scope": string(r.Scope), "operation": r.Operation, "app": r.App,
-			"clusterID": s.clusterID, "actor": r.Actor,
+			"clusterID": cluster, "actor": r.Actor,
 		},
 	}}
 	obj.SetAPIVersion(GVR.GroupVersion().String())
 	obj.SetKind("BlueGreenRun")
 	obj.SetName(objectName(r.ID))
 	obj.SetNamespace(s.namespace)
-	obj.SetLabels(map[string]string{LabelApp: labelValue(r.App), LabelScope: string(r.Scope), LabelCluster: s.clusterID})
+	obj.SetLabels(map[string]string{LabelApp: labelValue(r.App), LabelScope: string(r.Scope), LabelCluster: cluster})
 	out, err := s.dyn.Create(ctx, obj, metav1.CreateOptions{FieldManager: fieldManager})
 	if noCRD(err) && s.install != nil {
 		if ierr := s.install(ctx); ierr != nil {
@@ -218,7 +231,11 @@ func (s *Store) saveSecret(ctx context.Context, id string, values map[string]str
 	sec.SetKind("Secret")
 	sec.SetName(secretName(id))
 	sec.SetNamespace(s.namespace)
-	sec.SetLabels(map[string]string{LabelCluster: s.clusterID, "bluegreen.dev/run": id})
+	cluster, err := s.clusterID()
+	if err != nil {
+		return err
+	}
+	sec.SetLabels(map[string]string{LabelCluster: cluster, "bluegreen.dev/run": id})
 	if uid != "" {
 		sec.SetOwnerReferences([]metav1.OwnerReference{{APIVersion: GVR.GroupVersion().String(), Kind: "BlueGreenRun",
 			Name: objectName(id), UID: types.UID(uid)}})
@@ -257,7 +274,9 @@ func (s *Store) Get(ctx context.Context, id string) (*journal.Run, error) {
 // that f matches, newest first. Records that do not decode are reported in
 // a *journal.BadRecordsError along with the others.
 func (s *Store) List(ctx context.Context, f journal.Filter) ([]*journal.Run, error) {
-	sel := labels.Set{LabelCluster: s.clusterID}
+	// Selected by app and scope on the server, by cluster here: the list
+	// goes out while the cluster's identity may still be on its way.
+	sel := labels.Set{}
 	if f.App != "" {
 		sel[LabelApp] = labelValue(f.App)
 	}
@@ -265,28 +284,38 @@ func (s *Store) List(ctx context.Context, f journal.Filter) ([]*journal.Run, err
 		sel[LabelScope] = string(f.Scope)
 	}
 	list, err := s.dyn.List(ctx, metav1.ListOptions{LabelSelector: sel.String()})
+	cluster, ierr := s.clusterID()
+	if ierr != nil {
+		return nil, ierr
+	}
 	if apierrors.IsNotFound(err) {
 		return nil, nil // no CRD: no runs
 	}
 	if err != nil {
 		return nil, fmt.Errorf("list runs in namespace %s: %w", s.namespace, err)
 	}
+	list.Items = slices.DeleteFunc(list.Items, func(u unstructured.Unstructured) bool { return u.GetLabels()[LabelCluster] != cluster })
+	// Newest first (a run's name is its ID, which sorts by time), and
+	// decoded only as far as the limit asks: the newest run is usually
+	// all a command reads.
+	items := list.Items
+	slices.SortFunc(items, func(a, b unstructured.Unstructured) int { return strings.Compare(b.GetName(), a.GetName()) })
 	var runs []*journal.Run
 	bad := &journal.BadRecordsError{Path: "namespace " + s.namespace}
-	for i := range list.Items {
-		r, err := s.decode(ctx, &list.Items[i])
+	for i := range items {
+		if f.Limit > 0 && len(runs) == f.Limit {
+			break
+		}
+		r, err := s.decode(ctx, &items[i])
 		if err != nil {
-			bad.Records = append(bad.Records, journal.BadRecord{ID: list.Items[i].GetName(), Err: err})
+			bad.Records = append(bad.Records, journal.BadRecord{ID: items[i].GetName(), Err: err})
 			continue
 		}
 		if (f.Namespace == "" || f.Namespace == r.Namespace) && (f.App == "" || f.App == r.App) && (f.Scope == "" || f.Scope == r.Scope) {
 			runs = append(runs, r)
 		}
 	}
-	slices.SortFunc(runs, func(a, b *journal.Run) int { return strings.Compare(b.ID, a.ID) })
-	if f.Limit > 0 && len(runs) > f.Limit {
-		runs = runs[:f.Limit]
-	}
+	slices.SortStableFunc(runs, func(a, b *journal.Run) int { return strings.Compare(b.ID, a.ID) })
 	if len(bad.Records) > 0 {
 		return runs, bad
 	}
@@ -296,8 +325,10 @@ func (s *Store) List(ctx context.Context, f journal.Filter) ([]*journal.Run, err
 // decode reads the record from an object's status and remembers the
 // object's resourceVersion for the next write.
 func (s *Store) decode(ctx context.Context, u *unstructured.Unstructured) (*journal.Run, error) {
-	rec, ok, err := unstructured.NestedMap(u.Object, "status", "record")
-	if err != nil || !ok {
+	// No copy: the object is this store's own, just read.
+	raw, ok, err := unstructured.NestedFieldNoCopy(u.Object, "status", "record")
+	rec, isMap := raw.(map[string]any)
+	if err != nil || !ok || !isMap {
 		return nil, fmt.Errorf("run %s in namespace %s has no record yet (it was created, then its first write failed)", u.GetName(), s.namespace)
 	}
 	s.mu.Lock()

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"time"
 
+	"golang.org/x/sync/errgroup"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -223,6 +224,34 @@ type replicaState struct {
 
 func (d Deps) scale() engine.Action {
 	return engine.Action{
+		// A scale to the count the Deployment has changes nothing, unless
+		// its undo has work of its own after a switch (scale the new color
+		// to --keep-warm) that no earlier step covers.
+		Settled: func(ctx context.Context, x engine.Exec) (string, bool, error) {
+			p, err := params[plan.ScaleParams](x)
+			if err != nil {
+				return "", false, err
+			}
+			if p.KeepAfterSwitch && p.KeepWarm != nil && !p.Again {
+				return "", false, nil
+			}
+			want, have := p.Replicas, int32(0)
+			g, gctx := errgroup.WithContext(ctx)
+			if p.FromActive != "" {
+				g.Go(func() (err error) {
+					want, err = d.replicas(gctx, p.Namespace, p.FromActive)
+					return err
+				})
+			}
+			g.Go(func() (err error) {
+				have, err = d.replicas(gctx, p.Namespace, p.Deployment)
+				return err
+			})
+			if err := g.Wait(); err != nil {
+				return "", false, err
+			}
+			return fmt.Sprintf("%s has %d replicas already", p.Deployment, have), have == want, nil
+		},
 		Capture: func(ctx context.Context, x engine.Exec) (any, error) {
 			p, err := params[plan.ScaleParams](x)
 			if err != nil {

@@ -9,8 +9,10 @@ import (
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 
 	"github.com/bluegreen/bluegreen/internal/engine"
+	"github.com/bluegreen/bluegreen/internal/kube"
 	"github.com/bluegreen/bluegreen/internal/plan"
 )
 
@@ -124,7 +126,17 @@ func (d Deps) scaleDown() engine.Action {
 			}
 			// Scale the old color back up and wait until it is Ready before the
 			// switch back: traffic never goes to a color with no ready pod.
-			if err := d.scaleTo(ctx, p.Namespace, p.Deployment, before.Replicas); err != nil {
+			// A color kept warm at full size needs neither: one read says so.
+			dep, err := d.Client.AppsV1().Deployments(p.Namespace).Get(ctx, p.Deployment, metav1.GetOptions{})
+			if err != nil {
+				return kubeErr(fmt.Errorf("get deployment %s/%s: %w", p.Namespace, p.Deployment, err))
+			}
+			ready := false
+			if ptr.Deref(dep.Spec.Replicas, 1) != before.Replicas {
+				if err := d.scaleTo(ctx, p.Namespace, p.Deployment, before.Replicas); err != nil {
+					return err
+				}
+			} else if ready, _, err = kube.RolloutComplete(dep); err != nil {
 				return err
 			}
 			if before.HPA != nil {
@@ -132,6 +144,9 @@ func (d Deps) scaleDown() engine.Action {
 				if err != nil && !apierrors.IsAlreadyExists(err) {
 					return kubeErr(fmt.Errorf("recreate autoscaler %s/%s: %w", p.Namespace, before.HPA.Name, err))
 				}
+			}
+			if ready {
+				return nil
 			}
 			return WaitRollout(ctx, d.Clock, d.Client, p.Namespace, p.Deployment, 5*time.Minute)
 		},

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"time"
 
+	"golang.org/x/sync/errgroup"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -132,17 +133,32 @@ func targets(p plan.SwitchParams) (active, preview traffic.Target, err error) {
 // its pods are Ready, and refuses when fewer than need (or none) are: a
 // Deployment's status can lag behind its pods right after a scale-up, so
 // the pods themselves are read.
-func (d Deps) shift(ctx context.Context, p plan.SwitchParams, to plan.Color, need int32, timeout time.Duration) error {
-	svc, err := d.Client.CoreV1().Services(p.Namespace).Get(ctx, p.ActiveService, metav1.GetOptions{})
-	if err != nil {
-		return kubeErr(fmt.Errorf("get service %s/%s: %w", p.Namespace, p.ActiveService, err))
+//
+// need is read at the same time as the Service: both are on the path to
+// the switch.
+func (d Deps) shift(ctx context.Context, p plan.SwitchParams, to plan.Color, need func(context.Context) (int32, error), timeout time.Duration) error {
+	var svc *corev1.Service
+	var n int32
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) {
+		n, err = need(gctx)
+		return err
+	})
+	g.Go(func() (err error) {
+		if svc, err = d.Client.CoreV1().Services(p.Namespace).Get(gctx, p.ActiveService, metav1.GetOptions{}); err != nil {
+			return kubeErr(fmt.Errorf("get service %s/%s: %w", p.Namespace, p.ActiveService, err))
+		}
+		return nil
+	})
+	if err := g.Wait(); err != nil {
+		return err
 	}
 	sel := maps.Clone(svc.Spec.Selector)
 	if sel == nil {
 		sel = map[string]string{}
 	}
 	sel[p.ColorLabel] = string(to)
-	if err := d.waitPodsReady(ctx, p.Namespace, sel, int(max(need, 1)), timeout); err != nil {
+	if err := d.waitPodsReady(ctx, p.Namespace, sel, int(max(n, 1)), timeout); err != nil {
 		return fmt.Errorf("refusing to point Service %s at %s: %w", p.ActiveService, to, err)
 	}
 	active, preview, err := targets(p)
@@ -191,6 +207,11 @@ func (d Deps) waitPodsReady(ctx context.Context, ns string, sel map[string]strin
 	return fmt.Errorf("%d ready pods match %v after %s (%d pods), need %d", ready, sel, timeout, total, need)
 }
 
+// atLeast is a shift's need when it is known beforehand.
+func atLeast(n int32) func(context.Context) (int32, error) {
+	return func(context.Context) (int32, error) { return n, nil }
+}
+
 // activeReady is how many ready pods the Deployment serving production has:
 // the new color must match it before it takes the traffic.
 func (d Deps) activeReady(ctx context.Context, ns, name string) (int32, error) {
@@ -220,15 +241,16 @@ func (d Deps) switchTraffic() engine.Action {
 			if err != nil {
 				return nil, err
 			}
-			need, err := d.activeReady(ctx, p.Namespace, p.MinReadyFrom)
-			if err != nil {
-				return nil, err
+			var need int32
+			activeReady := func(ctx context.Context) (n int32, err error) {
+				need, err = d.activeReady(ctx, p.Namespace, p.MinReadyFrom)
+				return need, err
 			}
 			timeout := p.ReadyTimeout.D()
 			if timeout == 0 {
 				timeout = d.EndpointTimeout
 			}
-			if err := d.shift(ctx, p, p.To, need, timeout); err != nil {
+			if err := d.shift(ctx, p, p.To, activeReady, timeout); err != nil {
 				if need > 1 {
 					err = fmt.Errorf("%w (%s serves production with %d ready pods; the new color must match it: check its autoscaler and quota, or raise --rollout-timeout)", err, p.MinReadyFrom, need)
 				}
@@ -243,7 +265,7 @@ func (d Deps) switchTraffic() engine.Action {
 			}
 			// Back to the old color as soon as one of its pods is Ready:
 			// production is failing on the new one.
-			return d.shift(ctx, p, p.From, 1, d.EndpointTimeout)
+			return d.shift(ctx, p, p.From, atLeast(1), d.EndpointTimeout)
 		},
 	}
 }

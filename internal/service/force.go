@@ -76,5 +76,5 @@ func ForceBack(ctx context.Context, d Deps, rel plan.ServiceRelease, timeout tim
 	}
 	p := plan.SwitchParams{Namespace: ns, ActiveService: rel.ActiveService, PreviewService: rel.PreviewService,
 		ColorLabel: rel.ColorLabel, From: from, To: f.To, App: rel.App}
-	return f, d.shift(ctx, p, f.To, need, timeout)
+	return f, d.shift(ctx, p, f.To, atLeast(need), timeout)
 }

@@ -47,7 +47,7 @@ func (s sample) summary() summary {
 
 // phases are the moments of one CLI scenario's runs, counted from the call.
 type phases struct {
-	started   sample // the run is journaled and running: its first line printed
+	started   sample // the run is read and running: its first line printed
 	switching sample // the switch step (or its undo) starts
 	moved     sample // the EndpointSlices list only the target color
 	switched  sample // the CLI saw it: the switch step (or its undo) is done
@@ -103,11 +103,11 @@ func (p *phases) slowest() int {
 }
 
 var intervalNames = []string{
-	"call → run journaled and running (process start, kubeconfig, ping, journal open and read, lease, first journal write)",
-	"→ switch step starts (journal and audit writes of the steps before; rollback: undo of scale-down-old, one Event)",
-	"→ EndpointSlices list only the target color (Service read, pods list, selector patch, endpoint controller)",
+	"call → run read and running (process start, kubeconfig, the cluster's identity and the run's record read side by side, lease)",
+	"→ switch step starts (the steps before and the record write before the switch; rollback: undo of scale-down-old)",
+	"→ EndpointSlices list only the target color (Deployment and Service read side by side, pods list, selector patch, endpoint controller)",
 	"→ the CLI sees it (preview patch, Service read, its 50 ms endpoint poll)",
-	"→ process exit (journal and audit writes, Events, the steps after, lease release)",
+	"→ process exit (record writes, Events, the steps after, lease release)",
 }
 
 type row struct {

@@ -95,6 +95,8 @@ func TestBadInputChangesNothing(t *testing.T) {
 		{"invalid image", []string{"deploy", "shop", "--image", "Registry/Shop:2!", "--yes"}, "not a valid image reference", nil},
 		{"spec with unknown field", []string{"deploy", "-f", spec, "--yes"}, `unknown field "imagePullPolicy"`, nil},
 		{"unreachable cluster", []string{"deploy", "shop", "--image", v2, "--yes", "--kubeconfig", unreachable}, "is unreachable", nil},
+		{"unreachable cluster on rollback", []string{"rollback", "shop", "--kubeconfig", unreachable}, "is unreachable", nil},
+		{"unreachable cluster on abort", []string{"abort", "shop", "--kubeconfig", unreachable}, "is unreachable", nil},
 		{"no approval mode without a terminal", []string{"deploy", "shop", "--image", v2}, "pass --yes", nil},
 		{name: "non-numeric HEALTH_CHECK_RETRIES", args: []string{"deploy", "shop", "--image", v2, "--yes"}, want: "HEALTH_CHECK_RETRIES", env: []string{"HEALTH_CHECK_RETRIES=many"}},
 		{"unknown kubeconfig context", []string{"deploy", "shop", "--image", v2, "--yes", "--context", "nosuch"}, `kubeconfig has no context "nosuch"`, nil},
