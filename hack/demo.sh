@@ -27,7 +27,7 @@ show() { printf '$ %s\n' "$*"; "$@"; }
 step "Start a local Kubernetes cluster (real control plane, 3 simulated nodes)"
 export KUBECONFIG
 KUBECONFIG="$("$work/testbed" up --name "$name" --nodes 3 2>"$work/testbed.log" | tail -n 1)"
-export BLUEGREEN_JOURNAL="$work/journal.db" BLUEGREEN_AUDIT_LOG="$work/audit.jsonl"
+export BLUEGREEN_AUDIT_LOG="$work/audit.jsonl"
 echo "cluster $name is up"
 
 step "Install the sample app: Deployment shop (v1.0.0) behind Service shop"

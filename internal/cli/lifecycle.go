@@ -31,10 +31,10 @@ func newPromoteCmd(g *Global) *cobra.Command {
 func newResumeCmd(g *Global) *cobra.Command {
 	return &cobra.Command{
 		Use:   "resume APP",
-		Short: "Continue an interrupted run (or its rollback) from the journal",
-		Long: `resume continues the app's last run from its journal: a run killed half-way
-goes on from the step it was in (every step is idempotent), a rollback killed
-half-way goes on undoing. A paused run stays paused at the approval gate.`,
+		Short: "Continue an interrupted run (or its rollback) from its record in the cluster",
+		Long: `resume continues the app's last run from its record in the cluster, from any
+machine: a run killed half-way goes on from the step it was in (every step is
+idempotent), a rollback killed half-way goes on undoing. A paused run stays paused at the approval gate.`,
 		Example: `  bluegreen resume shop -n prod`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -175,7 +175,7 @@ func (g *Global) printUndos(r *journal.Run) error {
 	rb := *r
 	rb.Operation, rb.Steps = "rollback of run "+r.ID, undo
 	if g.Output == "text" {
-		fmt.Fprintln(g.out, "Each change below is reverted to the before-state recorded in the journal.")
+		fmt.Fprintln(g.out, "Each change below is reverted to the before-state recorded in the run's record.")
 	}
 	return g.printPlan(&rb)
 }
@@ -204,12 +204,4 @@ func (g *Global) requestAbort(ctx context.Context, c kubernetes.Interface, k run
 	}
 	g.printf("Asked the running %s (%s) to abort; it undoes its steps and exits.\n", what, holder)
 	return true, nil
-}
-
-func (g *Global) journalPath() string {
-	if g.Journal != "" {
-		return g.Journal
-	}
-	p, _ := journal.DefaultPath()
-	return p
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/bluegreen/bluegreen/internal/migrate"
 	"github.com/bluegreen/bluegreen/internal/plan"
 	"github.com/bluegreen/bluegreen/internal/run"
+	"github.com/bluegreen/bluegreen/internal/runstore"
 	"github.com/bluegreen/bluegreen/internal/standby"
 )
 
@@ -130,11 +131,11 @@ func (g *Global) migrateSession(ctx context.Context, f *migrateFlags) (*migrateS
 	if err != nil {
 		return nil, err
 	}
-	src, err := g.connectCluster(ctx, "source", m.Source, m.Handoff.Parallelism)
+	src, srcID, err := g.connectCluster(ctx, "source", m.Source, m.Handoff.Parallelism)
 	if err != nil {
 		return nil, err
 	}
-	dst, err := g.connectCluster(ctx, "target", m.Target, m.Handoff.Parallelism)
+	dst, _, err := g.connectCluster(ctx, "target", m.Target, m.Handoff.Parallelism)
 	if err != nil {
 		return nil, err
 	}
@@ -146,10 +147,13 @@ func (g *Global) migrateSession(ctx context.Context, f *migrateFlags) (*migrateS
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", plan.ErrInvalid, err)
 	}
-	st, err := g.store()
-	if err != nil {
-		return nil, err
-	}
+	// The migration's runs live in cluster A, next to its Lease, keyed by
+	// A's identity; every write is copied to B, where they stay readable
+	// if A is gone.
+	ns := run.MigrationKey(m.Name).Namespace
+	st := runstore.NewMirrored(
+		runstore.New(src.Records, ns, srcID).AutoInstall(g.clock, src.Records),
+		runstore.New(dst.Records, ns, srcID).AutoInstall(g.clock, dst.Records), g.log)
 	s := &migrateSession{session: &session{g: g, clients: src, store: st, checkDefaults: defaults}, m: m, src: src, dst: dst, aws: ac}
 	if s.env, err = s.buildEnv(); err != nil {
 		return nil, err
@@ -157,7 +161,9 @@ func (g *Global) migrateSession(ctx context.Context, f *migrateFlags) (*migrateS
 	return s, nil
 }
 
-func (g *Global) connectCluster(ctx context.Context, role string, ref plan.ClusterRef, parallelism int) (*kube.Clients, error) {
+// connectCluster connects to one cluster of a migration and reads its
+// identity.
+func (g *Global) connectCluster(ctx context.Context, role string, ref plan.ClusterRef, parallelism int) (*kube.Clients, string, error) {
 	kc := ref.Kubeconfig
 	if kc == "" {
 		kc = g.Kubeconfig
@@ -165,12 +171,13 @@ func (g *Global) connectCluster(ctx context.Context, role string, ref plan.Clust
 	qps := migrate.ClientQPS(parallelism)
 	c, err := kube.Connect(kube.ClientOptions{Kubeconfig: kc, Context: ref.Context, Namespace: "default", QPS: qps, Burst: 2 * int(qps), Fence: g.fence})
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s cluster: %w (fix %s.context in the spec)", plan.ErrInvalid, role, err, role)
+		return nil, "", fmt.Errorf("%w: %s cluster: %w (fix %s.context in the spec)", plan.ErrInvalid, role, err, role)
 	}
-	if err := c.Ping(ctx); err != nil {
-		return nil, fmt.Errorf("%s cluster %s: %w", role, ref.Context, err)
+	id, err := c.Identify(ctx)
+	if err != nil {
+		return nil, "", fmt.Errorf("%s cluster %s: %w", role, ref.Context, err)
 	}
-	return c, nil
+	return c, id, nil
 }
 
 func (s *migrateSession) buildEnv() (migrate.Env, error) {
@@ -207,7 +214,8 @@ func (s *migrateSession) lastMigration(ctx context.Context) (*journal.Run, error
 		return nil, err
 	}
 	if last == nil {
-		return nil, fmt.Errorf("%w: no migration %s from %s in the journal %s; check the spec's name and --journal", plan.ErrInvalid, s.m.Name, s.src.Context, s.g.journalPath())
+		return nil, fmt.Errorf("%w: no run of migration %s in cluster A (context %s, namespace %s); check the spec's name and source.context",
+			plan.ErrInvalid, s.m.Name, s.src.Context, run.MigrationKey(s.m.Name).Namespace)
 	}
 	return last, nil
 }

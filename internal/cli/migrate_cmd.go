@@ -22,8 +22,8 @@ func newMigrateCmd(g *Global) *cobra.Command {
 worksheet), a scan for APIs removed in B's Kubernetes version, a warm standby of
 the stateless workloads in B, the hand-off of each StatefulSet's EBS volumes
 from A to B, and weighted DNS stepping from A to B with checks between steps.
-Every step is journaled: a killed run resumes, and rollback returns everything
-to A.`,
+Every step is recorded in cluster A (with a copy in B) before it acts: a killed
+run resumes from any machine, and rollback returns everything to A.`,
 	}
 	cmd.AddCommand(newMigratePreflightCmd(g), newMigratePlanCmd(g), newMigrateApplyCmd(g),
 		newMigrateResumeCmd(g), newMigratePromoteCmd(g), newMigrateAbortCmd(g), newMigrateRollbackCmd(g),
@@ -132,7 +132,7 @@ func newMigrateResumeCmd(g *Global) *cobra.Command {
 	var f migrateFlags
 	cmd := &cobra.Command{
 		Use:     "resume -f SPEC",
-		Short:   "Continue an interrupted or paused migration (or its rollback) from the journal",
+		Short:   "Continue an interrupted or paused migration (or its rollback) from its record in cluster A",
 		Example: `  bluegreen migrate resume -f migration.yaml`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {

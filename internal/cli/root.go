@@ -17,7 +17,6 @@ import (
 
 	"github.com/bluegreen/bluegreen/internal/clock"
 	"github.com/bluegreen/bluegreen/internal/engine"
-	"github.com/bluegreen/bluegreen/internal/journal"
 	"github.com/bluegreen/bluegreen/internal/kube"
 	"github.com/bluegreen/bluegreen/internal/plan"
 	"github.com/bluegreen/bluegreen/internal/redact"
@@ -139,8 +138,9 @@ func newRoot(g *Global, name string) *cobra.Command {
 	f.StringVar(&g.Context, "context", "", "kubeconfig context to use (default: the current context)")
 	f.StringVarP(&g.Namespace, "namespace", "n", envOr("NAMESPACE", ""), "namespace of the app (default $NAMESPACE, then the context's namespace)")
 	f.StringVarP(&g.Output, "output", "o", "text", "output format: text or json")
-	f.StringVar(&g.Journal, "journal", envOr("BLUEGREEN_JOURNAL", ""), "journal database file (default $XDG_STATE_HOME/bluegreen/journal.db; env BLUEGREEN_JOURNAL)")
-	f.StringVar(&g.Audit, "audit-log", envOr("BLUEGREEN_AUDIT_LOG", ""), "JSON-lines audit log (default beside the journal: audit.jsonl; env BLUEGREEN_AUDIT_LOG)")
+	f.StringVar(&g.Journal, "journal", "", "ignored: runs are recorded in the cluster they act on")
+	_ = f.MarkDeprecated("journal", "runs are recorded in the cluster they act on (BlueGreenRun objects); the flag is ignored")
+	f.StringVar(&g.Audit, "audit-log", envOr("BLUEGREEN_AUDIT_LOG", ""), "JSON-lines audit log kept on this machine (default $XDG_STATE_HOME/bluegreen/audit.jsonl; env BLUEGREEN_AUDIT_LOG)")
 	f.StringArrayVar(&g.Notify, "notify-webhook", envList("BLUEGREEN_NOTIFY_WEBHOOK"), "Slack-compatible webhook URL notified on start, pause, promote, rollback and failure (repeatable; env BLUEGREEN_NOTIFY_WEBHOOK)")
 	f.StringArrayVar(&g.NotifyTo, "notify", envList("BLUEGREEN_NOTIFY"), "notification target: slack+https://… (Slack text), json+https://… (structured JSON) or sns:arn:aws:sns:<region>:<account>:<topic> (repeatable; env BLUEGREEN_NOTIFY, comma-separated)")
 	f.StringVar(&g.AWSEndpoint, "aws-endpoint", envOr("BLUEGREEN_AWS_ENDPOINT", ""), "send every AWS API call (SNS notifications, migrate) to this URL instead of AWS (a VPC endpoint proxy, a test fake; env BLUEGREEN_AWS_ENDPOINT)")
@@ -198,18 +198,6 @@ func (g *Global) connect(ctx context.Context) (*kube.Clients, error) {
 
 func (g *Global) clientOptions() kube.ClientOptions {
 	return kube.ClientOptions{Kubeconfig: g.Kubeconfig, Context: g.Context, Namespace: g.Namespace, Fence: g.fence}
-}
-
-// store opens the journal.
-func (g *Global) store() (*journal.Bolt, error) {
-	path := g.Journal
-	if path == "" {
-		var err error
-		if path, err = journal.DefaultPath(); err != nil {
-			return nil, err
-		}
-	}
-	return journal.OpenBolt(path)
 }
 
 // Version is set at build time with -ldflags "-X .../internal/cli.Version=…".

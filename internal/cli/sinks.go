@@ -3,6 +3,7 @@ package cli
 import (
 	"path/filepath"
 
+	"github.com/bluegreen/bluegreen/internal/journal"
 	"github.com/bluegreen/bluegreen/internal/redact"
 )
 
@@ -14,5 +15,9 @@ func (g *Global) auditPath() string {
 	if g.Audit != "" {
 		return g.Audit
 	}
-	return filepath.Join(filepath.Dir(g.journalPath()), "audit.jsonl")
+	p, err := journal.DefaultPath()
+	if err != nil {
+		return "" // no home folder: no local audit log; the record in the cluster remains
+	}
+	return filepath.Join(filepath.Dir(p), "audit.jsonl")
 }

@@ -48,7 +48,7 @@ func newMigrateUnlockCmd(g *Global) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			src, err := g.connectCluster(ctx, "source", m.Source, m.Handoff.Parallelism)
+			src, _, err := g.connectCluster(ctx, "source", m.Source, m.Handoff.Parallelism)
 			if err != nil {
 				return err
 			}

@@ -48,6 +48,10 @@ type Store struct {
 	// install, when set, installs the CRD the first time a run is created
 	// in a cluster that lacks it.
 	install func(context.Context) error
+	// copy makes the store overwrite what it finds (see Mirrored): a copy
+	// follows its primary, it never competes with it.
+	copy bool
+
 	mu      sync.Mutex
 	rv      map[string]string // run ID → resourceVersion last read or written
 	uid     map[string]string // run ID → its object's UID, for the Secret's owner
@@ -93,11 +97,16 @@ func noCRD(err error) bool {
 
 // Save implements journal.Store.
 func (s *Store) Save(ctx context.Context, r *journal.Run) error {
+	return saveEncoded(ctx, r, s.SaveJSON)
+}
+
+// saveEncoded encodes r and writes it with saveJSON.
+func saveEncoded(ctx context.Context, r *journal.Run, saveJSON func(context.Context, string, []byte) error) error {
 	data, err := json.Marshal(r)
 	if err != nil {
 		return fmt.Errorf("encode run %s: %w", r.ID, err)
 	}
-	return s.SaveJSON(ctx, r.ID, data)
+	return saveJSON(ctx, r.ID, data)
 }
 
 // SaveJSON writes a run already encoded: the engine's group commit. The
@@ -143,6 +152,12 @@ func (s *Store) SaveJSON(ctx context.Context, id string, data []byte) error {
 		"record":    rec,
 	}
 	out, err := s.dyn.UpdateStatus(ctx, obj, metav1.UpdateOptions{FieldManager: fieldManager})
+	if apierrors.IsConflict(err) && s.copy {
+		if cur, gerr := s.dyn.Get(ctx, objectName(id), metav1.GetOptions{}); gerr == nil {
+			obj.SetResourceVersion(cur.GetResourceVersion())
+			out, err = s.dyn.UpdateStatus(ctx, obj, metav1.UpdateOptions{FieldManager: fieldManager})
+		}
+	}
 	if apierrors.IsConflict(err) {
 		return fmt.Errorf("save run %s in namespace %s: %w since it read it; stop and see where it stands with `bluegreen status`: %w",
 			id, s.namespace, ErrConflict, err)
@@ -184,6 +199,16 @@ func (s *Store) create(ctx context.Context, r *journal.Run) (string, error) {
 		s.mu.Lock()
 		s.uid[r.ID] = string(out.GetUID())
 		s.mu.Unlock()
+	}
+	if apierrors.IsAlreadyExists(err) && s.copy {
+		cur, gerr := s.dyn.Get(ctx, objectName(r.ID), metav1.GetOptions{})
+		if gerr != nil {
+			return "", fmt.Errorf("read the copy of run %s in namespace %s: %w", r.ID, s.namespace, gerr)
+		}
+		s.mu.Lock()
+		s.uid[r.ID] = string(cur.GetUID())
+		s.mu.Unlock()
+		return cur.GetResourceVersion(), nil
 	}
 	if apierrors.IsAlreadyExists(err) {
 		return "", fmt.Errorf("save run %s in namespace %s: %w (it exists, and this process never read it)", r.ID, s.namespace, ErrConflict)

@@ -7,7 +7,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
+	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -15,6 +18,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/rest"
 
 	"github.com/bluegreen/bluegreen/internal/clock"
 	"github.com/bluegreen/bluegreen/internal/journal"
@@ -281,3 +285,88 @@ func TestPruneKeepsTheNewestAndTheUnfinished(t *testing.T) {
 		t.Fatalf("left %s, want %s", got, want)
 	}
 }
+
+// A mirrored store writes the record, then a copy that follows it: a copy
+// an earlier process left behind is overwritten, not a conflict, and a
+// copy that cannot be written never fails the write nor is tried again.
+func TestMirrorFollowsAndNeverStopsARun(t *testing.T) {
+	b := newBed(t)
+	other := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "copies-"}}
+	other, err := b.cluster.Client.CoreV1().Namespaces().Create(t.Context(), other, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mirrored := func() *runstore.Mirrored {
+		return runstore.NewMirrored(b.store(), runstore.New(b.dyn, other.Name, b.clusterID), slog.New(slog.DiscardHandler))
+	}
+	copyOf := func(id string) *journal.Run {
+		t.Helper()
+		got, err := runstore.New(b.dyn, other.Name, b.clusterID).Get(t.Context(), id)
+		if err != nil {
+			t.Fatalf("the copy: %v", err)
+		}
+		return got
+	}
+
+	// A stale copy exists (an earlier process wrote it, then died).
+	r := newRun("20261203-100000.000-mmmmmm", "shop")
+	stale := *r
+	stale.State = journal.Paused
+	if err := runstore.New(b.dyn, other.Name, b.clusterID).Save(t.Context(), &stale); err != nil {
+		t.Fatal(err)
+	}
+	if err := mirrored().Save(t.Context(), r); err != nil {
+		t.Fatalf("Save: %v", err)
+	}
+	if got := copyOf(r.ID); got.State != journal.Running {
+		t.Fatalf("the copy is %s, want it to follow the record (running)", got.State)
+	}
+	// Another process reads the run, writes it on; the copy follows.
+	m := mirrored()
+	theirs, err := m.Get(t.Context(), r.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	theirs.State = journal.Succeeded
+	if err := m.Save(t.Context(), theirs); err != nil {
+		t.Fatalf("Save by a second process: %v", err)
+	}
+	if got := copyOf(r.ID); got.State != journal.Succeeded {
+		t.Fatalf("the copy is %s after the second process, want succeeded", got.State)
+	}
+
+	// The other cluster is unreachable: the record is saved, the copy is
+	// tried once and then left behind.
+	var calls atomic.Int32
+	dead := &rest.Config{Host: "https://127.0.0.1:1", TLSClientConfig: rest.TLSClientConfig{Insecure: true}}
+	dead.Wrap(func(rt http.RoundTripper) http.RoundTripper {
+		return roundTripFunc(func(req *http.Request) (*http.Response, error) {
+			calls.Add(1)
+			return rt.RoundTrip(req)
+		})
+	})
+	deadDyn, err := dynamic.NewForConfig(dead)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m = runstore.NewMirrored(b.store(), runstore.New(deadDyn, "default", b.clusterID), slog.New(slog.DiscardHandler))
+	r2 := newRun("20261203-100000.000-nnnnnn", "shop")
+	if err := m.Save(t.Context(), r2); err != nil {
+		t.Fatalf("Save with the copy's cluster unreachable: %v", err)
+	}
+	tried := calls.Load()
+	r2.State = journal.Succeeded
+	if err := m.Save(t.Context(), r2); err != nil {
+		t.Fatal(err)
+	}
+	if tried == 0 || calls.Load() != tried {
+		t.Fatalf("calls to the unreachable cluster: %d on the first write, %d after the second; want some, then none", tried, calls.Load())
+	}
+	if got, err := b.store().Get(t.Context(), r2.ID); err != nil || got.State != journal.Succeeded {
+		t.Fatalf("the record itself: %v, %v", got, err)
+	}
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }

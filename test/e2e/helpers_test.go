@@ -31,19 +31,17 @@ import (
 
 // env is one scenario's world: a namespace, a journal, an audit log.
 type env struct {
-	t       *testing.T
-	ns      string
-	kube    kubernetes.Interface
-	dir     string
-	journal string
-	audit   string
+	t     *testing.T
+	ns    string
+	kube  kubernetes.Interface
+	dir   string
+	audit string
 }
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	ns := fmt.Sprintf("e2e-%d", time.Now().UnixNano()%1_000_000_000)
 	e := &env{t: t, ns: ns, kube: cluster.Client, dir: t.TempDir()}
-	e.journal = filepath.Join(e.dir, "journal.db")
 	e.audit = filepath.Join(e.dir, "audit.jsonl")
 	ctx := context.Background()
 	if _, err := e.kube.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
@@ -68,7 +66,7 @@ func (r result) String() string {
 // cli runs the bluegreen binary against the scenario's namespace.
 func (e *env) cli(extraEnv []string, args ...string) result {
 	e.t.Helper()
-	full := append([]string{"--kubeconfig", cluster.Kubeconfig, "-n", e.ns, "--journal", e.journal, "--audit-log", e.audit}, args...)
+	full := append([]string{"--kubeconfig", cluster.Kubeconfig, "-n", e.ns, "--audit-log", e.audit}, args...)
 	cmd := exec.Command(cliBin, full...)
 	cmd.Env = append(os.Environ(), extraEnv...)
 	var out, errb bytes.Buffer

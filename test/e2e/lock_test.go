@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"maps"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -48,9 +47,9 @@ func TestLostLeaseStopsTheRun(t *testing.T) {
 	})
 	before := e.appWrites()
 	// When a teammate on machine 2 breaks the lock
-	other := filepath.Join(t.TempDir(), "journal.db")
+	other := e.machine("teammate")
 	broken := time.Now()
-	if r := e.cli(nil, "unlock", "shop", "--yes", "--journal", other); r.code != 0 || !strings.Contains(r.stdout, "was held by") {
+	if r := other.cli("unlock", "shop", "--yes"); r.code != 0 || !strings.Contains(r.stdout, "was held by") {
 		t.Fatalf("unlock: %s", r)
 	}
 	// Then the first run stops with the loss, having changed nothing since
@@ -67,7 +66,7 @@ func TestLostLeaseStopsTheRun(t *testing.T) {
 		t.Fatalf("the first run wrote after losing its lease:\nbefore %v\nafter  %v", before, after)
 	}
 	// (how long it took, on this machine's clock, is logged for the record)
-	stopped := e.lastRunUpdate(e.journal).Sub(broken)
+	stopped := e.lastRunUpdate().Sub(broken)
 	t.Logf("the first run stopped %s after the lock was broken (renew interval %s)", stopped, renewEvery)
 	// And it is journaled as failed: resume refuses to replay it
 	if s := e.status("shop"); s.Runs[0].State != "failed" || !strings.Contains(s.Runs[0].Reason, "lost the lease") {
@@ -77,7 +76,7 @@ func TestLostLeaseStopsTheRun(t *testing.T) {
 		t.Fatalf("resume of the overtaken run: want exit 2, got %s", r)
 	}
 	// And the second run, from machine 2, releases v3 undisturbed
-	if r := e.cli(nil, "deploy", "shop", "--image", v3, "--yes", "--journal", other); r.code != 0 {
+	if r := other.cli("deploy", "shop", "--image", v3, "--yes"); r.code != 0 {
 		t.Fatalf("second deploy: %s", r)
 	}
 	if s := e.state("shop"); s.GreenImage != v3 || s.ActiveSelects != "green" {
@@ -131,11 +130,11 @@ func (e *env) auditHas(prefix string) bool {
 	return false
 }
 
-// lastRunUpdate is when the newest run in the journal at path was last
-// written, from `status -o json`.
-func (e *env) lastRunUpdate(path string) time.Time {
+// lastRunUpdate is when the newest run of shop was last written, from
+// `status -o json`.
+func (e *env) lastRunUpdate() time.Time {
 	e.t.Helper()
-	r := e.mustCLI("status", "shop", "-o", "json", "--journal", path)
+	r := e.mustCLI("status", "shop", "-o", "json")
 	var s struct {
 		Runs []struct {
 			UpdatedAt time.Time `json:"updatedAt"`

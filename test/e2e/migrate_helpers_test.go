@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -18,22 +19,26 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/dynamic"
 
 	"github.com/bluegreen/bluegreen/internal/plan"
+	"github.com/bluegreen/bluegreen/internal/runstore"
 	"github.com/bluegreen/bluegreen/test/migrationbed"
 	"github.com/bluegreen/bluegreen/test/testbed"
 )
 
 // migration is one cluster-scope scenario: its own two clusters, AWS fake,
-// EBS CSI simulators, sample shop, spec file, journal and audit log.
+// EBS CSI simulators, sample shop, spec file and audit log. Every CLI
+// call runs as on a machine of its own (an empty home folder): the run's
+// record is in cluster A, with a copy in B.
 type migration struct {
-	t       *testing.T
-	w       *migrationbed.World
-	shop    migrationbed.Shop
-	spec    string
-	m       plan.Migration
-	journal string
-	audit   string
+	t     *testing.T
+	w     *migrationbed.World
+	shop  migrationbed.Shop
+	spec  string
+	m     plan.Migration
+	audit string
 }
 
 // givenMigration starts the world with n StatefulSets in A and writes the
@@ -63,8 +68,7 @@ func givenMigration(t *testing.T, n int, world migrationbed.Options, o migration
 	if err != nil {
 		t.Fatalf("install shop: %v", err)
 	}
-	mg := &migration{t: t, w: w, shop: shop, spec: filepath.Join(dir, "migration.yaml"),
-		journal: filepath.Join(dir, "journal.db"), audit: filepath.Join(dir, "audit.jsonl")}
+	mg := &migration{t: t, w: w, shop: shop, spec: filepath.Join(dir, "migration.yaml"), audit: filepath.Join(dir, "audit.jsonl")}
 	mg.writeSpec(o)
 	return mg
 }
@@ -80,9 +84,10 @@ func (mg *migration) writeSpec(o migrationbed.SpecOptions) {
 // cli runs `bluegreen migrate VERB -f spec ARGS…`.
 func (mg *migration) cli(extraEnv []string, verb string, args ...string) result {
 	mg.t.Helper()
-	full := append([]string{"migrate", verb, "-f", mg.spec, "--journal", mg.journal, "--audit-log", mg.audit}, args...)
+	full := append([]string{"migrate", verb, "-f", mg.spec, "--audit-log", mg.audit}, args...)
 	cmd := exec.Command(cliBin, full...)
 	cmd.Env = append(append(os.Environ(), mg.w.CLIEnv()...), extraEnv...)
+	cmd.Env = append(cmd.Env, mg.elsewhere()...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
@@ -97,6 +102,30 @@ func (mg *migration) cli(extraEnv []string, verb string, args ...string) result 
 		mg.t.Fatalf("run bluegreen: %v", err)
 	}
 	return result{out.String(), errb.String(), code}
+}
+
+// elsewhere is the environment of a machine of its own: an empty home
+// folder and no state folder.
+func (mg *migration) elsewhere() []string {
+	return []string{"HOME=" + mg.t.TempDir(), "XDG_STATE_HOME=", "BLUEGREEN_JOURNAL="}
+}
+
+// records are the migration's run records in cluster c (A holds them, B a
+// copy), newest first.
+func (mg *migration) records(c *testbed.Cluster) []unstructured.Unstructured {
+	mg.t.Helper()
+	dyn, err := dynamic.NewForConfig(c.Config)
+	if err != nil {
+		mg.t.Fatal(err)
+	}
+	list, err := dyn.Resource(runstore.GVR).Namespace("default").List(context.Background(),
+		metav1.ListOptions{LabelSelector: runstore.LabelScope + "=cluster"})
+	if err != nil {
+		mg.t.Fatalf("list the run records in %s: %v", c.Name, err)
+	}
+	items := list.Items
+	slices.SortFunc(items, func(a, b unstructured.Unstructured) int { return strings.Compare(b.GetName(), a.GetName()) })
+	return items
 }
 
 func (mg *migration) mustCLI(verb string, args ...string) result {

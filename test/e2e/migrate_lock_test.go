@@ -37,7 +37,7 @@ func (l *lockedBuffer) String() string {
 func TestMigrateOneRunAtATime(t *testing.T) {
 	// Given a migration running with a long pause after its only shift
 	mg := givenMigration(t, 1, migrationbed.Options{}, migrationbed.SpecOptions{NoStandby: true, Steps: []int{100}, Pause: 20 * time.Second})
-	first := exec.Command(cliBin, "migrate", "apply", "-f", mg.spec, "--journal", mg.journal, "--audit-log", mg.audit)
+	first := exec.Command(cliBin, "migrate", "apply", "-f", mg.spec, "--audit-log", mg.audit)
 	first.Env = append(os.Environ(), mg.w.CLIEnv()...)
 	out := &lockedBuffer{}
 	first.Stdout, first.Stderr = out, out

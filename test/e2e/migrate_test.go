@@ -2,14 +2,17 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"reflect"
 	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/bluegreen/bluegreen/internal/check"
 
@@ -69,6 +72,9 @@ func TestMigrateFullAndRollback(t *testing.T) {
 	if strings.Contains(string(auditLog)+r.stdout+r.stderr, token) {
 		t.Fatal("the check's bearer token reached the audit log or the output")
 	}
+	// And the run is recorded in A, with a copy in B, neither holding the
+	// check's token in clear (every CLI call here ran from an empty home)
+	mg.thenRecorded("succeeded", token)
 	events, err := mg.w.A.Client.CoreV1().Events("shop").List(context.Background(), metav1.ListOptions{FieldSelector: "involvedObject.kind=StatefulSet,involvedObject.name=db"})
 	if err != nil || len(events.Items) < 5 {
 		t.Fatalf("events on statefulset shop/db in A: %d, %v; want one per hand-off step", len(events.Items), err)
@@ -86,4 +92,32 @@ func TestMigrateFullAndRollback(t *testing.T) {
 	}
 	mg.thenRunsIn("A")
 	mg.thenNoVolumeDeleted()
+	mg.thenRecorded("rolled-back", token)
+}
+
+// thenRecorded checks that the migration's newest run is recorded in A in
+// state want, that B holds an identical copy, and that neither names any of
+// secrets.
+func (mg *migration) thenRecorded(want string, secrets ...string) {
+	mg.t.Helper()
+	inA, inB := mg.records(mg.w.A), mg.records(mg.w.B)
+	if len(inA) == 0 || len(inB) == 0 || inA[0].GetName() != inB[0].GetName() {
+		mg.t.Fatalf("run records: %d in A, %d in B; want the run in A and its copy in B", len(inA), len(inB))
+	}
+	recA, _, _ := unstructured.NestedMap(inA[0].Object, "status", "record")
+	recB, _, _ := unstructured.NestedMap(inB[0].Object, "status", "record")
+	if state, _ := recA["state"].(string); state != want || !reflect.DeepEqual(recA, recB) {
+		mg.t.Fatalf("run %s is %q in A, want %q, and the copy in B must equal it:\nA: %v\nB: %v", inA[0].GetName(), recA["state"], want, recA, recB)
+	}
+	for _, rec := range []unstructured.Unstructured{inA[0], inB[0]} {
+		js, err := json.Marshal(rec.Object)
+		if err != nil {
+			mg.t.Fatal(err)
+		}
+		for _, secret := range secrets {
+			if strings.Contains(string(js), secret) {
+				mg.t.Fatalf("the run record %s holds a secret in clear", rec.GetName())
+			}
+		}
+	}
 }

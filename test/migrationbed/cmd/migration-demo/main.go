@@ -71,7 +71,7 @@ func run(ctx context.Context, bin, work string) error {
 		return err
 	}
 	env := append(os.Environ(), w.CLIEnv()...)
-	env = append(env, "BLUEGREEN_JOURNAL="+filepath.Join(work, "journal.db"), "BLUEGREEN_AUDIT_LOG="+filepath.Join(work, "audit.jsonl"))
+	env = append(env, "BLUEGREEN_AUDIT_LOG="+filepath.Join(work, "audit.jsonl"))
 	bg := func(args ...string) error {
 		fmt.Printf("$ bluegreen %s\n", strings.Join(args, " "))
 		cmd := exec.CommandContext(ctx, bin, args...)
