@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -66,6 +67,11 @@ func (e Env) standbyCopy() engine.Action {
 			if err := x.Step.DecodeParams(&p); err != nil {
 				return nil, err
 			}
+			for _, ns := range p.Workloads.Namespaces {
+				if err := e.waitNotTerminating(ctx, ns); err != nil {
+					return nil, err
+				}
+			}
 			res, err := standby.Copy(ctx, e.SourceObjects, e.TargetObjects, selection(p.Workloads), standby.Options{Logger: e.Log, Mutate: e.greenDNS()})
 			if err != nil {
 				return nil, fmt.Errorf("copy workloads to %s: %w", e.TargetName, err)
@@ -88,6 +94,35 @@ func (e Env) standbyCopy() engine.Action {
 			}
 			return nil
 		},
+	}
+}
+
+// terminatingWait bounds how long the copy waits for a namespace of B
+// that is being deleted.
+const terminatingWait = 2 * time.Minute
+
+// waitNotTerminating waits until namespace ns of B is not being deleted:
+// a rollback deletes the namespaces its copy created, and a new run right
+// after it would find them terminating, where nothing can be created.
+func (e Env) waitNotTerminating(ctx context.Context, ns string) error {
+	gvr := corev1.SchemeGroupVersion.WithResource("namespaces")
+	deadline := e.Clock.Now().Add(terminatingWait)
+	for {
+		obj, err := e.TargetObjects.Dynamic.Resource(gvr).Get(ctx, ns, metav1.GetOptions{})
+		switch {
+		case apierrors.IsNotFound(err):
+			return nil
+		case err != nil:
+			return fmt.Errorf("get namespace %s in %s: %w", ns, e.TargetName, err)
+		case obj.GetDeletionTimestamp() == nil:
+			return nil
+		case !e.Clock.Now().Before(deadline):
+			return fmt.Errorf("namespace %s in %s is being deleted and still was after %s (a finalizer holds it?): "+
+				"wait until `kubectl --context %s get namespace %s` finds nothing, then resume", ns, e.TargetName, terminatingWait, e.TargetName, ns)
+		}
+		if err := e.Clock.SleepUntil(ctx, e.Clock.Now().Add(250*time.Millisecond)); err != nil {
+			return err
+		}
 	}
 }
 

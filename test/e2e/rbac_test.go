@@ -25,34 +25,42 @@ import (
 	"github.com/bluegreen/bluegreen/internal/journal"
 	"github.com/bluegreen/bluegreen/internal/runstore"
 	"github.com/bluegreen/bluegreen/test/servicebed"
+	"github.com/bluegreen/bluegreen/test/testbed"
 )
 
 // applyShippedRBAC applies deploy/rbac/service-scope.yaml as the cluster
 // admin, and the CRD, which a cluster admin installs once.
 func (e *env) applyShippedRBAC() {
 	e.t.Helper()
+	applyRBAC(e.t, cluster, "rbac/service-scope.yaml")
+}
+
+// applyRBAC applies the CRD and the shipped roles in file (under deploy/)
+// to c, as its admin.
+func applyRBAC(t *testing.T, c *testbed.Cluster, file string) {
+	t.Helper()
 	ctx := context.Background()
-	dyn, err := dynamic.NewForConfig(cluster.Config)
+	dyn, err := dynamic.NewForConfig(c.Config)
 	if err != nil {
-		e.t.Fatal(err)
+		t.Fatal(err)
 	}
 	if err := runstore.EnsureCRD(ctx, clock.Real{}, dyn); err != nil {
-		e.t.Fatal(err)
+		t.Fatal(err)
 	}
-	data, err := fs.ReadFile(deploy.RBAC, "rbac/service-scope.yaml")
+	data, err := fs.ReadFile(deploy.RBAC, file)
 	if err != nil {
-		e.t.Fatal(err)
+		t.Fatal(err)
 	}
 	gvr := schema.GroupVersionResource{Group: "rbac.authorization.k8s.io", Version: "v1", Resource: "clusterroles"}
 	for _, doc := range strings.Split(string(data), "\n---\n") {
 		u := &unstructured.Unstructured{}
 		if err := yaml.Unmarshal([]byte(doc), &u.Object); err != nil {
-			e.t.Fatal(err)
+			t.Fatal(err)
 		}
 		js, _ := u.MarshalJSON()
 		force := true
 		if _, err := dyn.Resource(gvr).Patch(ctx, u.GetName(), types.ApplyPatchType, js, metav1.PatchOptions{FieldManager: "e2e", Force: &force}); err != nil {
-			e.t.Fatalf("apply %s: %v", u.GetName(), err)
+			t.Fatalf("apply %s: %v", u.GetName(), err)
 		}
 	}
 }
@@ -79,22 +87,39 @@ func (e *env) serviceAccount(name, role string) machine {
 	e.t.Cleanup(func() {
 		_ = e.kube.RbacV1().ClusterRoleBindings().Delete(context.Background(), crb, metav1.DeleteOptions{})
 	})
-	tok, err := e.kube.CoreV1().ServiceAccounts(e.ns).CreateToken(ctx, name, &authv1.TokenRequest{}, metav1.CreateOptions{})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	cfg := clientcmdapi.NewConfig()
-	cfg.Clusters["testbed"] = &clientcmdapi.Cluster{Server: cluster.Config.Host, CertificateAuthorityData: cluster.Config.CAData,
-		CertificateAuthority: cluster.Config.CAFile}
-	cfg.AuthInfos[name] = &clientcmdapi.AuthInfo{Token: tok.Status.Token}
-	cfg.Contexts[name] = &clientcmdapi.Context{Cluster: "testbed", AuthInfo: name, Namespace: e.ns}
-	cfg.CurrentContext = name
 	m := e.machine(name)
 	m.kubeconfig = filepath.Join(m.home, "kubeconfig")
-	if err := clientcmd.WriteToFile(*cfg, m.kubeconfig); err != nil {
-		e.t.Fatal(err)
-	}
+	writeTokenKubeconfig(e.t, m.kubeconfig, map[string]*testbed.Cluster{name: cluster}, map[string]string{name: token(e.t, cluster, e.ns, name)}, e.ns)
 	return m
+}
+
+// token is a token of ServiceAccount ns/name of c.
+func token(t *testing.T, c *testbed.Cluster, ns, name string) string {
+	t.Helper()
+	tok, err := c.Client.CoreV1().ServiceAccounts(ns).CreateToken(context.Background(), name, &authv1.TokenRequest{}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok.Status.Token
+}
+
+// writeTokenKubeconfig writes a kubeconfig with one context per entry of
+// clusters (the first in name order is current), each authenticating with
+// the token of the same name.
+func writeTokenKubeconfig(t *testing.T, path string, clusters map[string]*testbed.Cluster, tokens map[string]string, ns string) {
+	t.Helper()
+	cfg := clientcmdapi.NewConfig()
+	for name, c := range clusters {
+		cfg.Clusters[name] = &clientcmdapi.Cluster{Server: c.Config.Host, CertificateAuthorityData: c.Config.CAData, CertificateAuthority: c.Config.CAFile}
+		cfg.AuthInfos[name] = &clientcmdapi.AuthInfo{Token: tokens[name]}
+		cfg.Contexts[name] = &clientcmdapi.Context{Cluster: name, AuthInfo: name, Namespace: ns}
+		if cfg.CurrentContext == "" || name < cfg.CurrentContext {
+			cfg.CurrentContext = name
+		}
+	}
+	if err := clientcmd.WriteToFile(*cfg, path); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // Every verb of the service scope works as a ServiceAccount bound to
