@@ -11,7 +11,6 @@ import (
 	"github.com/bluegreen/bluegreen/internal/journal"
 	"github.com/bluegreen/bluegreen/internal/plan"
 	"github.com/bluegreen/bluegreen/internal/run"
-	"github.com/bluegreen/bluegreen/internal/runstore"
 )
 
 func newDeployCmd(g *Global) *cobra.Command {
@@ -107,10 +106,13 @@ func (s *session) start(ctx context.Context, r *journal.Run, dryRun bool) error 
 	return s.finish(r, err)
 }
 
-// pruneHistory keeps the app's newest --run-history finished runs in the
-// cluster. A failure is logged: it never fails the release.
+// pruneHistory keeps the app's (or the migration's) newest --run-history
+// finished runs in the cluster. A failure is logged: it never fails the
+// release.
 func (s *session) pruneHistory(ctx context.Context, app string) {
-	st, ok := s.store.(*runstore.Store)
+	st, ok := s.store.(interface {
+		Prune(ctx context.Context, app string, keep int) (int, error)
+	})
 	if !ok || s.g.RunHistory <= 0 {
 		return
 	}

@@ -117,8 +117,9 @@ func newMigrateApplyCmd(g *Global) *cobra.Command {
 			if err := g.printMigrationPlan(r); err != nil {
 				return err
 			}
-			// Journaled by the engine's first write, once the Lease is held.
+			// Recorded by the engine's first write, once the Lease is held.
 			err = s.executeMigration(ctx, r, func(ctx context.Context, e *engine.Engine) error { return e.Run(ctx, r) })
+			s.pruneHistory(ctx, s.m.Name)
 			return s.finishMigration(r, f.file, err)
 		},
 	}

@@ -144,7 +144,7 @@ func newRoot(g *Global, name string) *cobra.Command {
 	f.StringArrayVar(&g.Notify, "notify-webhook", envList("BLUEGREEN_NOTIFY_WEBHOOK"), "Slack-compatible webhook URL notified on start, pause, promote, rollback and failure (repeatable; env BLUEGREEN_NOTIFY_WEBHOOK)")
 	f.StringArrayVar(&g.NotifyTo, "notify", envList("BLUEGREEN_NOTIFY"), "notification target: slack+https://… (Slack text), json+https://… (structured JSON) or sns:arn:aws:sns:<region>:<account>:<topic> (repeatable; env BLUEGREEN_NOTIFY, comma-separated)")
 	f.StringVar(&g.AWSEndpoint, "aws-endpoint", envOr("BLUEGREEN_AWS_ENDPOINT", ""), "send every AWS API call (SNS notifications, migrate) to this URL instead of AWS (a VPC endpoint proxy, a test fake; env BLUEGREEN_AWS_ENDPOINT)")
-	f.IntVar(&g.RunHistory, "run-history", 10, "how many finished runs of an app to keep in the cluster; older ones (and their Secrets) are deleted after each new release")
+	f.IntVar(&g.RunHistory, "run-history", 10, "how many finished runs of an app (or a migration) to keep in the cluster; older ones (and their Secrets) are deleted after each new release")
 	f.DurationVar(&g.NotifyTimeout, "notify-timeout", 10*time.Second, "how long to wait at exit for notifications still being delivered (they never hold up a step)")
 	f.BoolVarP(&g.Verbose, "verbose", "v", false, "log every step to stderr")
 	f.DurationVar(&g.LeaseDuration, "lease-duration", envDuration("BLUEGREEN_LEASE_DURATION", kube.DefaultLeaseDuration),

@@ -69,3 +69,16 @@ func (m *Mirrored) Get(ctx context.Context, id string) (*journal.Run, error) {
 func (m *Mirrored) List(ctx context.Context, f journal.Filter) ([]*journal.Run, error) {
 	return m.Primary.List(ctx, f)
 }
+
+// Prune deletes the oldest finished runs of app beyond the newest keep in
+// the primary, then in the copy (best effort, as every copy).
+func (m *Mirrored) Prune(ctx context.Context, app string, keep int) (int, error) {
+	n, err := m.Primary.Prune(ctx, app, keep)
+	if err != nil {
+		return n, err
+	}
+	if _, err := m.Mirror.Prune(ctx, app, keep); err != nil {
+		m.Log.Warn("prune the copies of old runs in the other cluster", "app", app, "namespace", m.Mirror.namespace, "error", err)
+	}
+	return n, nil
+}

@@ -46,6 +46,14 @@ func TestMigrateUnderTheShippedRoles(t *testing.T) {
 	mg.thenRecorded("aborted")
 	mg.mustCLI("unlock")
 	mg.thenNoVolumeDeleted()
+
+	// And a third apply keeps only the newest finished run, in A and in B
+	mg.mustCLI("apply", "--run-history", "1")
+	mg.thenRunsIn("B")
+	if inA, inB := mg.records(mg.w.A), mg.records(mg.w.B); len(inA) != 1 || len(inB) != 1 {
+		t.Fatalf("after apply --run-history 1: %d records in A, %d in B; want the newest alone in each", len(inA), len(inB))
+	}
+	mg.thenRecorded("succeeded")
 }
 
 // thenWeights checks the live weights of blue (A) and green (B).
