@@ -106,7 +106,8 @@ const terminatingWait = 2 * time.Minute
 // after it would find them terminating, where nothing can be created.
 func (e Env) waitNotTerminating(ctx context.Context, ns string) error {
 	gvr := corev1.SchemeGroupVersion.WithResource("namespaces")
-	deadline := e.Clock.Now().Add(terminatingWait)
+	clk := e.clk()
+	deadline := clk.Now().Add(terminatingWait)
 	for {
 		obj, err := e.TargetObjects.Dynamic.Resource(gvr).Get(ctx, ns, metav1.GetOptions{})
 		switch {
@@ -116,11 +117,11 @@ func (e Env) waitNotTerminating(ctx context.Context, ns string) error {
 			return fmt.Errorf("get namespace %s in %s: %w", ns, e.TargetName, err)
 		case obj.GetDeletionTimestamp() == nil:
 			return nil
-		case !e.Clock.Now().Before(deadline):
+		case !clk.Now().Before(deadline):
 			return fmt.Errorf("namespace %s in %s is being deleted and still was after %s (a finalizer holds it?): "+
 				"wait until `kubectl --context %s get namespace %s` finds nothing, then resume", ns, e.TargetName, terminatingWait, e.TargetName, ns)
 		}
-		if err := e.Clock.SleepUntil(ctx, e.Clock.Now().Add(250*time.Millisecond)); err != nil {
+		if err := clk.SleepUntil(ctx, clk.Now().Add(250*time.Millisecond)); err != nil {
 			return err
 		}
 	}
