@@ -4,7 +4,7 @@ SHELL := /bin/bash
 GO ?= go
 BIN := bin/bluegreen
 
-.PHONY: all build test unit e2e bench lint verify demo demo-cluster testbed clean
+.PHONY: all build test unit e2e bench lint verify demo demo-cluster testbed gateway-deps clean
 
 all: build
 
@@ -14,6 +14,12 @@ build:
 # Builds (once, then cached in .cache/testbed) the control plane the tests run on.
 testbed:
 	@bash hack/testbed.sh >/dev/null
+
+# The gateways' real parts: nginx and OpenSSH's server, from the machine's
+# Debian packages, installed when missing (as root; tests start and stop
+# their own processes and never touch the system's services).
+gateway-deps:
+	@bash hack/gateway-deps.sh
 
 # golangci-lint, pinned by go.mod's tool directive (built from source, no
 # downloaded binary): gofmt, vet, errcheck, staticcheck, unused, ineffassign,
@@ -27,7 +33,7 @@ verify: lint
 	$(GO) test -count=1 -run Golden ./internal/cli/
 
 # Every test: unit tests and the end-to-end tests on local clusters.
-test: lint testbed
+test: lint testbed gateway-deps
 	BLUEGREEN_TESTBED_BIN=$$(bash hack/testbed.sh) $(GO) test -tags testbed -count=1 -timeout 40m ./...
 
 # Tests that need no cluster: only Go. Tests of internal packages that run
@@ -35,7 +41,7 @@ test: lint testbed
 unit:
 	$(GO) test -count=1 ./internal/...
 
-e2e: testbed
+e2e: testbed gateway-deps
 	BLUEGREEN_TESTBED_BIN=$$(bash hack/testbed.sh) $(GO) test -tags testbed -count=1 -timeout 40m -v ./test/...
 
 # BENCH picks the benchmarks (a regexp, e.g. Switch); BENCH_BASELINE=<git ref>
