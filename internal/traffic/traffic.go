@@ -116,6 +116,15 @@ type ServiceSwitch struct {
 	ColorLabel string
 }
 
+// NamespaceSwitch is a namespace-scope product: the same services in two
+// namespaces, one per color, behind gateways that send the production host
+// to one of them and the preprod host to the other.
+type NamespaceSwitch struct {
+	Product string
+	// Namespaces holds each color's namespace.
+	Namespaces map[string]string
+}
+
 // Deps carries the clients a router may need. A router's constructor
 // fails, naming the field, when one it needs is missing.
 type Deps struct {
@@ -145,6 +154,12 @@ type Plugin struct {
 	// Service maps a service-scope release onto its two targets; nil when
 	// the router does not serve the service scope.
 	Service func(s ServiceSwitch) (active, preview Target)
+	// Namespace parses a namespace-scope "gateway" section (JSON, the
+	// whole section including its "router" field) into the one target
+	// that moves a product's production host between its two namespaces,
+	// defaulting and validating every field; nil when the router does not
+	// serve the namespace scope. Errors name the field and the fix.
+	Namespace func(n NamespaceSwitch, section []byte) (Target, error)
 	// ServiceDefault makes this the router of service-scope releases;
 	// ClusterDefault the router of a "dns" section that names none.
 	ServiceDefault, ClusterDefault bool
@@ -215,6 +230,19 @@ func Records(name string, section []byte) ([]Target, error) {
 		return nil, fmt.Errorf("dns.router %q: want %s", name, want)
 	}
 	return p.Records(section)
+}
+
+// Namespace parses a namespace-scope "gateway" section with the router it
+// names (required: the namespace scope has no default router).
+func Namespace(name string, n NamespaceSwitch, section []byte) (Target, error) {
+	mu.RLock()
+	p, ok := plugins[name]
+	want := names(func(p Plugin) bool { return p.Namespace != nil })
+	mu.RUnlock()
+	if !ok || p.Namespace == nil {
+		return Target{}, fmt.Errorf("gateway.router %q: want %s", name, want)
+	}
+	return p.Namespace(n, section)
 }
 
 // Service returns the name and the targets of the service-scope router.

@@ -4,8 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/bluegreen/bluegreen/internal/clock"
+	"github.com/bluegreen/bluegreen/internal/spec"
 	"github.com/bluegreen/bluegreen/internal/traffic"
 )
 
@@ -21,7 +24,53 @@ const (
 func init() {
 	traffic.Register(traffic.Plugin{Name: Name, New: func(d traffic.Deps) (traffic.Router, error) {
 		return &Router{clock: d.Clock}, nil
-	}})
+	}, Namespace: parseSection})
+}
+
+// Section is the namespace scope's "gateway" section for this router.
+type Section struct {
+	Router      string              `json:"router"`
+	ProdHost    string              `json:"prodHost"`
+	PreprodHost string              `json:"preprodHost"`
+	Listen      string              `json:"listen,omitempty"`
+	VerifyPath  string              `json:"verifyPath,omitempty"`
+	Upstreams   map[string]Upstream `json:"upstreams"`
+	Gateways    []Gateway           `json:"gateways"`
+}
+
+// parseSection reads a "gateway" section strictly: an unknown field is an
+// error, every upstream is one of the product's colors, and every field is
+// validated, naming it.
+func parseSection(n traffic.NamespaceSwitch, section []byte) (traffic.Target, error) {
+	var sec Section
+	if err := spec.DecodeStrict("gateway", section, &sec); err != nil {
+		return traffic.Target{}, err
+	}
+	for c := range sec.Upstreams {
+		if _, ok := n.Namespaces[c]; !ok {
+			return traffic.Target{}, fmt.Errorf("gateway.upstreams.%s: not a color of the product (want %s)", c, colorList(n.Namespaces))
+		}
+	}
+	for c := range n.Namespaces {
+		if _, ok := sec.Upstreams[c]; !ok {
+			return traffic.Target{}, fmt.Errorf("gateway.upstreams.%s: missing: give the entry point (ingress or load balancer, host:port) of namespace %s", c, n.Namespaces[c])
+		}
+	}
+	site := Site{Product: n.Product, Listen: sec.Listen, ProdHost: sec.ProdHost, PreprodHost: sec.PreprodHost, Upstreams: sec.Upstreams, VerifyPath: sec.VerifyPath}
+	t, err := Target(site, sec.Gateways)
+	if err != nil {
+		return traffic.Target{}, fmt.Errorf("gateway: %w", err)
+	}
+	return t, nil
+}
+
+func colorList(m map[string]string) string {
+	out := make([]string, 0, len(m))
+	for c := range m {
+		out = append(out, c)
+	}
+	slices.Sort(out)
+	return strings.Join(out, " and ")
 }
 
 // Router moves a site's production host between two colors on every
