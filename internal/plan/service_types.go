@@ -100,27 +100,37 @@ func (r *ServiceRelease) Defaults() {
 	if r.PreviewService == "" {
 		r.PreviewService = r.App + "-preview"
 	}
-	if r.RolloutTimeout == 0 {
-		r.RolloutTimeout = Duration(5 * time.Minute)
-	}
-	if r.WatchInterval == 0 {
-		r.WatchInterval = Duration(10 * time.Second)
-	}
-	if r.Approval == "" {
-		r.Approval = "prompt"
-	}
+	releaseDefaults(&r.RolloutTimeout, &r.WatchInterval, &r.Approval)
 }
 
 // ScalesDown reports whether the release scales the old color down after
 // the switch, and to how many replicas.
-func (r ServiceRelease) ScalesDown() (bool, int32) {
-	if r.KeepWarm == nil && r.ScaleDownDelay == 0 {
+func (r ServiceRelease) ScalesDown() (bool, int32) { return scalesDown(r.KeepWarm, r.ScaleDownDelay) }
+
+// scalesDown is a release's scale-down of the old color: none when neither
+// keepWarm nor delay is set, else to keepWarm (default 0).
+func scalesDown(keepWarm *int32, delay Duration) (bool, int32) {
+	if keepWarm == nil && delay == 0 {
 		return false, 0
 	}
-	if r.KeepWarm == nil {
+	if keepWarm == nil {
 		return true, 0
 	}
-	return true, *r.KeepWarm
+	return true, *keepWarm
+}
+
+// releaseDefaults fills a release's rollout timeout, watch interval and
+// approval mode when they are empty.
+func releaseDefaults(rollout, interval *Duration, approval *string) {
+	if *rollout == 0 {
+		*rollout = Duration(5 * time.Minute)
+	}
+	if *interval == 0 {
+		*interval = Duration(10 * time.Second)
+	}
+	if *approval == "" {
+		*approval = "prompt"
+	}
 }
 
 // DeploymentName is the Deployment of one color of app.
