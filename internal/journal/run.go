@@ -121,6 +121,9 @@ const (
 	ScopeService Scope = "service"
 	// ScopeCluster is a migration from cluster A to cluster B.
 	ScopeCluster Scope = "cluster"
+	// ScopeNamespace is a release of a product's services between two
+	// namespaces behind gateways.
+	ScopeNamespace Scope = "namespace"
 )
 
 // Run is one execution of a plan against one environment.

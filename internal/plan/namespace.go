@@ -194,7 +194,7 @@ func NamespaceDeploy(obs NamespaceObserved, rel NamespaceRelease, router string,
 			rollout = append(rollout, st)
 		}
 		sc := step("scale-idle/"+s.Name, KindScale, fmt.Sprintf("Scale %s in %s to its count in %s (%d now)", s.Name, idleNS, actNS, act.Replicas),
-			ScaleParams{Target: idleT, FromActive: s.Name, KeepAfterSwitch: true},
+			ScaleParams{Target: idleT, FromActive: s.Name, FromNamespace: actNS, KeepAfterSwitch: true},
 			mut(obj, "spec.replicas %d → %d", idl.Replicas, act.Replicas))
 		sc.Lane = lane
 		wr := step("wait-rollout/"+s.Name, KindWaitRollout, fmt.Sprintf("Wait until %s has rolled out in %s (timeout %s)", s.Name, idleNS, rel.RolloutTimeout),
@@ -202,7 +202,7 @@ func NamespaceDeploy(obs NamespaceObserved, rel NamespaceRelease, router string,
 		wr.Lane = lane
 		rollout = append(rollout, sc, wr)
 		rs := step("rescale-idle/"+s.Name, KindScale, fmt.Sprintf("Scale %s in %s to its count in %s again, in case it shrank while waiting", s.Name, idleNS, actNS),
-			ScaleParams{Target: idleT, FromActive: s.Name, KeepAfterSwitch: true, Again: true})
+			ScaleParams{Target: idleT, FromActive: s.Name, FromNamespace: actNS, KeepAfterSwitch: true, Again: true})
 		rs.Lane = lane
 		rescale = append(rescale, rs)
 		if scaleDown, keep := scalesDown(rel.KeepWarm, rel.ScaleDownDelay); scaleDown {

@@ -104,6 +104,10 @@ func TestNamespaceDeploy(t *testing.T) {
 	if sw.From != Blue || sw.To != Green || sw.Router != "nginx" || sw.Target.Name != "payments" {
 		t.Fatalf("switch params = %+v", sw)
 	}
+	var sc ScaleParams
+	if err := steps[1].DecodeParams(&sc); err != nil || sc.Namespace != "payments-green" || sc.FromNS() != "payments-blue" || sc.FromActive != "payment" {
+		t.Fatalf("scale-idle params = %+v, %v; want the idle namespace scaled to the active namespace's count", sc, err)
+	}
 	var si SetImageParams
 	if err := steps[0].DecodeParams(&si); err != nil || si.Namespace != "payments-green" || si.Image != "registry.example.com/payment:2.0.0" {
 		t.Fatalf("set-image params = %+v, %v; want the new image in the idle namespace", si, err)

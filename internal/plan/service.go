@@ -75,6 +75,9 @@ type ScaleParams struct {
 	Target
 	Replicas   int32  `json:"replicas"`
 	FromActive string `json:"fromActive,omitempty"`
+	// FromNamespace is FromActive's namespace (default: the target's); the
+	// namespace scope's active color is in the other namespace.
+	FromNamespace string `json:"fromNamespace,omitempty"`
 	// KeepAfterSwitch: when a run that switched production is rolled
 	// back, the new color is not scaled back to its old count but keeps
 	// its pods (KeepWarm nil) or is scaled to KeepWarm.
@@ -85,6 +88,14 @@ type ScaleParams struct {
 	// step's undo covers both, so this one is skipped when the count is
 	// right already.
 	Again bool `json:"again,omitempty"`
+}
+
+// FromNS is the namespace of FromActive.
+func (p ScaleParams) FromNS() string {
+	if p.FromNamespace != "" {
+		return p.FromNamespace
+	}
+	return p.Namespace
 }
 
 // WaitRolloutParams waits until a Deployment's rollout completes.

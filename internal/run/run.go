@@ -46,15 +46,25 @@ func ServiceKey(ns, app string) Key {
 	return Key{Scope: journal.ScopeService, Namespace: ns, App: app}
 }
 
+// ProductKey is the key of a namespace-scope product whose Lease and runs
+// are in namespace ns (the blue namespace).
+func ProductKey(ns, product string) Key {
+	return Key{Scope: journal.ScopeNamespace, Namespace: ns, App: product}
+}
+
 // MigrationKey is the key of a cluster-scope migration.
 func MigrationKey(name string) Key {
 	return Key{Scope: journal.ScopeCluster, Namespace: "default", App: name}
 }
 
-// String names the release: "prod/shop", or "migration shop-133".
+// String names the release: "prod/shop", "product payments", or
+// "migration shop-133".
 func (k Key) String() string {
-	if k.Scope == journal.ScopeCluster {
+	switch k.Scope {
+	case journal.ScopeCluster:
 		return "migration " + k.App
+	case journal.ScopeNamespace:
+		return "product " + k.App
 	}
 	return k.Namespace + "/" + k.App
 }
@@ -70,8 +80,13 @@ func (k Key) Filter(kctx string) journal.Filter {
 
 // LeaseName is the name of the key's Lease.
 func (k Key) LeaseName() string {
-	if k.Scope == journal.ScopeCluster {
+	switch k.Scope {
+	case journal.ScopeCluster:
 		return "bluegreen-migrate-" + k.App
+	case journal.ScopeNamespace:
+		// Not bluegreen-<app>: a service-scope app of the product's name
+		// may live in the same namespace.
+		return "bluegreen-product-" + k.App
 	}
 	return "bluegreen-" + k.App
 }

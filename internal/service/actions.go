@@ -239,7 +239,7 @@ func (d Deps) scale() engine.Action {
 			g, gctx := errgroup.WithContext(ctx)
 			if p.FromActive != "" {
 				g.Go(func() (err error) {
-					want, err = d.replicas(gctx, p.Namespace, p.FromActive)
+					want, err = d.replicas(gctx, p.FromNS(), p.FromActive)
 					return err
 				})
 			}
@@ -267,7 +267,7 @@ func (d Deps) scale() engine.Action {
 			}
 			n := p.Replicas
 			if p.FromActive != "" {
-				if n, err = d.replicas(ctx, p.Namespace, p.FromActive); err != nil {
+				if n, err = d.replicas(ctx, p.FromNS(), p.FromActive); err != nil {
 					return nil, err
 				}
 			}

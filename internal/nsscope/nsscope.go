@@ -1,0 +1,134 @@
+// Package nsscope runs the namespace scope: a product's services, the same
+// Deployments in two namespaces (one per color), behind gateways that send
+// the production host to one namespace and the preprod host to the other.
+// A release rolls the idle namespace out with the service scope's actions
+// and switches every gateway in one step, through a traffic router.
+package nsscope
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/utils/ptr"
+
+	"github.com/bluegreen/bluegreen/internal/clock"
+	"github.com/bluegreen/bluegreen/internal/engine"
+	"github.com/bluegreen/bluegreen/internal/plan"
+	"github.com/bluegreen/bluegreen/internal/service"
+	"github.com/bluegreen/bluegreen/internal/traffic"
+)
+
+// Deps is what the namespace scope's actions use.
+type Deps struct {
+	// Service runs the steps the namespace scope shares with the service
+	// scope (set image, scale, wait, checks, approval, watch, scale-down)
+	// on each service of the idle namespace.
+	Service service.Deps
+	// Router moves the product's hosts between the namespaces.
+	Router traffic.Router
+	Clock  clock.Clock
+}
+
+// Actions are the namespace scope's actions, by step kind.
+func Actions(d Deps) map[string]engine.Action {
+	acts := service.Actions(d.Service)
+	delete(acts, plan.KindSwitch) // the gateways switch, not a Service
+	acts[plan.KindGatewaySwitch] = d.gatewaySwitch()
+	return acts
+}
+
+func (d Deps) clock() clock.Clock {
+	if d.Clock == nil {
+		return clock.Real{}
+	}
+	return d.Clock
+}
+
+// switchOutput is what the switch records; the scale-down's delay counts
+// from it (the service scope's output has the same shape).
+type switchOutput struct {
+	SwitchedAt time.Time `json:"switchedAt"`
+}
+
+// gatewaySwitch sends production to To and the preprod host to From on
+// every gateway, or on none (the router's contract); the undo sends them
+// back the same way.
+func (d Deps) gatewaySwitch() engine.Action {
+	return engine.Action{
+		Capture: func(ctx context.Context, x engine.Exec) (any, error) {
+			var p plan.GatewaySwitchParams
+			if err := x.Step.DecodeParams(&p); err != nil {
+				return nil, err
+			}
+			split, err := d.Router.Observe(ctx, p.Target)
+			if err != nil {
+				return nil, fmt.Errorf("read where the gateways send %s: %w", p.Product, err)
+			}
+			return split, nil
+		},
+		Do: func(ctx context.Context, x engine.Exec) (any, error) {
+			var p plan.GatewaySwitchParams
+			if err := x.Step.DecodeParams(&p); err != nil {
+				return nil, err
+			}
+			if err := d.Router.Shift(ctx, p.Target, traffic.All(string(p.To), string(p.From))); err != nil {
+				return nil, err
+			}
+			return switchOutput{SwitchedAt: d.clock().Now().UTC()}, nil
+		},
+		Undo: func(ctx context.Context, x engine.Exec) error {
+			var p plan.GatewaySwitchParams
+			if err := x.Step.DecodeParams(&p); err != nil {
+				return err
+			}
+			return d.Router.Shift(ctx, p.Target, traffic.All(string(p.From), string(p.To)))
+		},
+	}
+}
+
+// Observe reads what a release is planned from: the color the gateways
+// send production to, and each service's Deployment in both namespaces.
+func Observe(ctx context.Context, kube kubernetes.Interface, rel plan.NamespaceRelease, router traffic.Router, target traffic.Target) (plan.NamespaceObserved, error) {
+	obs := plan.NamespaceObserved{Deployments: map[plan.Color]map[string]*plan.DeploymentInfo{}}
+	split, err := router.Observe(ctx, target)
+	if err != nil {
+		return obs, fmt.Errorf("read where the gateways send %s: %w", rel.Product, err)
+	}
+	for c, w := range split {
+		if w == 100 {
+			obs.Active = plan.Color(c)
+		}
+	}
+	for _, c := range []plan.Color{plan.Blue, plan.Green} {
+		ns := rel.Namespaces[c]
+		if _, err := kube.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{}); err != nil {
+			if apierrors.IsNotFound(err) {
+				return obs, fmt.Errorf("%w: namespace %s (%s) does not exist: create it with the product's services, or fix namespaces.%s", plan.ErrInvalid, ns, c, c)
+			}
+			return obs, fmt.Errorf("get namespace %s: %w", ns, err)
+		}
+		obs.Deployments[c] = map[string]*plan.DeploymentInfo{}
+		for _, s := range rel.Services {
+			dep, err := kube.AppsV1().Deployments(ns).Get(ctx, s.Name, metav1.GetOptions{})
+			if apierrors.IsNotFound(err) {
+				continue
+			}
+			if err != nil {
+				return obs, fmt.Errorf("get deployment %s/%s: %w", ns, s.Name, err)
+			}
+			info := &plan.DeploymentInfo{Name: dep.Name, Replicas: ptr.Deref(dep.Spec.Replicas, 1), ReadyReplicas: dep.Status.ReadyReplicas}
+			for _, ct := range dep.Spec.Template.Spec.Containers {
+				info.Containers = append(info.Containers, plan.ContainerInfo{Name: ct.Name, Image: ct.Image})
+			}
+			obs.Deployments[c][s.Name] = info
+		}
+	}
+	if !obs.Active.Valid() {
+		return obs, fmt.Errorf("%w: the gateways send %s's production to %s, not to one color: finish or roll back the run that split it", plan.ErrInvalid, rel.Product, split)
+	}
+	return obs, nil
+}
