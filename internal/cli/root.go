@@ -151,7 +151,7 @@ func newRoot(g *Global, name string) *cobra.Command {
 		"how long a run's Lease stays valid unrenewed; renewed every sixth of it, the run stops acting after failing to renew for half of it (env BLUEGREEN_LEASE_DURATION)")
 	root.AddCommand(
 		newStatusCmd(g), newInitCmd(g), newDeployCmd(g), newPlanCmd(g), newPromoteCmd(g),
-		newRollbackCmd(g), newAbortCmd(g), newResumeCmd(g), newUnlockCmd(g), newMigrateCmd(g), newVersionCmd(g),
+		newRollbackCmd(g), newAbortCmd(g), newResumeCmd(g), newUnlockCmd(g), newMigrateCmd(g), newNamespaceCmd(g), newVersionCmd(g),
 	)
 	return root
 }

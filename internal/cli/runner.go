@@ -130,14 +130,20 @@ func (s *session) finish(r *journal.Run, err error) error {
 			r.Reason, r.App, r.App, r.Namespace)
 		err = nil
 	}
-	if s.g.Output == "json" {
-		enc := json.NewEncoder(s.g.out)
+	return s.g.printOutcome(r, err)
+}
+
+// printOutcome prints a run as JSON, or its outcome line when it ended
+// without error; it returns err.
+func (g *Global) printOutcome(r *journal.Run, err error) error {
+	if g.Output == "json" {
+		enc := json.NewEncoder(g.out)
 		enc.SetIndent("", "  ")
 		if jerr := enc.Encode(runView(r)); jerr != nil {
 			return jerr
 		}
 	} else if err == nil {
-		s.g.printf("Run %s %s.\n", r.ID, r.State)
+		g.printf("Run %s %s.\n", r.ID, r.State)
 	}
 	return err
 }

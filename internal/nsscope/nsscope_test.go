@@ -21,7 +21,6 @@ import (
 	"github.com/bluegreen/bluegreen/internal/plan"
 	"github.com/bluegreen/bluegreen/internal/service"
 	"github.com/bluegreen/bluegreen/internal/traffic"
-	"github.com/bluegreen/bluegreen/internal/traffic/nginx"
 	"github.com/bluegreen/bluegreen/test/gatewaybed"
 	"github.com/bluegreen/bluegreen/test/servicebed"
 	"github.com/bluegreen/bluegreen/test/testbed"
@@ -63,11 +62,7 @@ func TestReleaseAndRollBackAProduct(t *testing.T) {
 	entry := map[string]*gatewaybed.Backend{"blue": gatewaybed.StartBackend(t, "blue", "payments", "v1"), "green": gatewaybed.StartBackend(t, "green", "payments", "v2")}
 	section := map[string]any{"router": "nginx", "prodHost": "myapp.com", "preprodHost": "preprod.myapp.com",
 		"upstreams": map[string]any{"blue": map[string]any{"servers": []string{entry["blue"].Addr()}}, "green": map[string]any{"servers": []string{entry["green"].Addr()}}}}
-	var gateways []nginx.Gateway
-	for _, g := range gws {
-		gateways = append(gateways, nginx.Gateway{Name: g.Name, Address: g.Address(), Listen: g.Address(), ConfigDir: g.ConfigDir, Test: g.Test(), Reload: g.Reload()})
-	}
-	section["gateways"] = gateways
+	section["gateways"] = gatewaybed.Gateways(gws...)
 	raw, err := json.Marshal(section)
 	if err != nil {
 		t.Fatal(err)

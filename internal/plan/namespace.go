@@ -68,9 +68,24 @@ func (r *NamespaceRelease) Defaults() {
 	releaseDefaults(&r.RolloutTimeout, &r.WatchInterval, &r.Approval)
 }
 
-// Validate checks the spec before anything is read or written; errors wrap
+// Validate checks a spec to deploy before anything is read or written:
+// its layout, and a new image for at least one service. Errors wrap
 // ErrInvalid and name the field and the fix.
 func (r NamespaceRelease) Validate() error {
+	if err := r.ValidateLayout(); err != nil {
+		return err
+	}
+	for _, s := range r.Services {
+		if s.Image != "" {
+			return nil
+		}
+	}
+	return invalid("services: no service has an image: give the new image of at least one (services[].image, or --image SERVICE=IMAGE)")
+}
+
+// ValidateLayout checks what every verb reads of a spec (the product, its
+// namespaces, services and gateways), not the release's images.
+func (r NamespaceRelease) ValidateLayout() error {
 	switch {
 	case r.Kind != NamespaceKind:
 		return invalid("kind %q: want %s", r.Kind, NamespaceKind)
@@ -91,7 +106,6 @@ func (r NamespaceRelease) Validate() error {
 		}
 	}
 	seen := map[string]bool{}
-	changed := 0
 	for i, s := range r.Services {
 		if !dnsLabel.MatchString(s.Name) {
 			return invalid("services[%d].name %q: want a Deployment name", i, s.Name)
@@ -101,14 +115,10 @@ func (r NamespaceRelease) Validate() error {
 		}
 		seen[s.Name] = true
 		if s.Image != "" {
-			changed++
 			if err := ValidateImage(s.Image); err != nil {
 				return fmt.Errorf("services[%d] (%s): %w", i, s.Name, err)
 			}
 		}
-	}
-	if changed == 0 {
-		return invalid("services: no service has an image: give the new image of at least one (services[].image, or --image SERVICE=IMAGE)")
 	}
 	switch r.Approval {
 	case "prompt", "auto", "pause":

@@ -11,6 +11,7 @@ import (
 	"github.com/bluegreen/bluegreen/internal/migrate"
 	"github.com/bluegreen/bluegreen/internal/plan"
 	"github.com/bluegreen/bluegreen/internal/service"
+	"github.com/bluegreen/bluegreen/internal/traffic"
 )
 
 // PlanDeploy reads the app through c (no write) and plans the release of
@@ -54,6 +55,18 @@ func PlanMigration(clk clock.Clock, kctx string, obs plan.MigrationObserved, m p
 		return nil, err
 	}
 	return New(clk, Planned{Key: MigrationKey(m.Name), Operation: "migrate", Context: kctx, Spec: m, Steps: steps})
+}
+
+// PlanNamespace plans a namespace-scope release of rel, whose gateway
+// section router parsed into target. Its runs and Lease live in the blue
+// namespace.
+func PlanNamespace(clk clock.Clock, kctx string, obs plan.NamespaceObserved, rel plan.NamespaceRelease, router string, target traffic.Target) (*journal.Run, error) {
+	steps, err := plan.NamespaceDeploy(obs, rel, router, target)
+	if err != nil {
+		return nil, err
+	}
+	return New(clk, Planned{Key: ProductKey(rel.Namespaces[plan.Blue], rel.Product), Operation: "deploy", Context: kctx, Spec: rel,
+		Approved: rel.Approval == "auto", Steps: steps})
 }
 
 // ObserveAndPlanMigration reads both clusters through env (no write) and

@@ -63,7 +63,7 @@ func Check(v Verb, r *journal.Run, cmd Commands) error {
 		if r.State.Final() {
 			return fmt.Errorf("%w: %s is already %s: nothing to abort (a finished release goes back with `%s`)", plan.ErrInvalid, what, r.State, cmd(Rollback))
 		}
-		if r.Scope == journal.ScopeService && service.Switched(r) {
+		if r.Scope != journal.ScopeCluster && service.Switched(r) {
 			return fmt.Errorf("%w: %s already switched production: use `%s` instead", plan.ErrInvalid, what, cmd(Rollback))
 		}
 	default:

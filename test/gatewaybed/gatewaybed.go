@@ -21,6 +21,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/bluegreen/bluegreen/internal/traffic/nginx"
 )
 
 // NginxBin is the nginx binary the tests run ($BLUEGREEN_NGINX, else
@@ -202,4 +204,14 @@ func Get(ctx context.Context, addr, host, path string) (*http.Response, Answer, 
 	var a Answer
 	_ = json.NewDecoder(resp.Body).Decode(&a)
 	return resp, a, nil
+}
+
+// Gateways describes running gateways as the nginx router reaches them:
+// local files and commands, each on its own port.
+func Gateways(gws ...*Nginx) []nginx.Gateway {
+	out := make([]nginx.Gateway, 0, len(gws))
+	for _, g := range gws {
+		out = append(out, nginx.Gateway{Name: g.Name, Address: g.Address(), Listen: g.Address(), ConfigDir: g.ConfigDir, Test: g.Test(), Reload: g.Reload()})
+	}
+	return out
 }

@@ -35,14 +35,8 @@ func newPair(t *testing.T) *pair {
 		t.Fatal(err)
 	}
 	p.set = &nginx.Set{VerifyTimeout: 5 * time.Second}
-	for _, g := range p.gws {
-		p.set.Gateways = append(p.set.Gateways, gateway(g))
-	}
+	p.set.Gateways = gatewaybed.Gateways(p.gws...)
 	return p
-}
-
-func gateway(g *gatewaybed.Nginx) nginx.Gateway {
-	return nginx.Gateway{Name: g.Name, Address: g.Address(), Listen: g.Address(), ConfigDir: g.ConfigDir, Test: g.Test(), Reload: g.Reload()}
 }
 
 // serves checks, through every gateway, which color each host answers from.

@@ -1,0 +1,350 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"sigs.k8s.io/yaml"
+
+	"github.com/bluegreen/bluegreen/internal/check"
+	"github.com/bluegreen/bluegreen/internal/engine"
+	"github.com/bluegreen/bluegreen/internal/journal"
+	"github.com/bluegreen/bluegreen/internal/kube"
+	"github.com/bluegreen/bluegreen/internal/nsscope"
+	"github.com/bluegreen/bluegreen/internal/plan"
+	"github.com/bluegreen/bluegreen/internal/run"
+	"github.com/bluegreen/bluegreen/internal/runstore"
+	"github.com/bluegreen/bluegreen/internal/service"
+	"github.com/bluegreen/bluegreen/internal/spec"
+	"github.com/bluegreen/bluegreen/internal/traffic"
+)
+
+// nsFlags are the flags of the namespace verbs.
+type nsFlags struct {
+	file   string
+	images []string
+	yes    bool
+	pause  bool
+}
+
+func (f *nsFlags) bindSpec(cmd *cobra.Command) {
+	cmd.Flags().StringVarP(&f.file, "file", "f", "", "the product's release spec (kind: NamespaceRelease, YAML or JSON), see docs/namespace-scope.md")
+}
+
+func (f *nsFlags) bindRelease(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringArrayVar(&f.images, "image", nil, "SERVICE=IMAGE: the new image of a service, over the spec's (repeatable)")
+	fl.BoolVarP(&f.yes, "yes", "y", false, "approve the switch up front")
+	fl.BoolVar(&f.pause, "pause", false, "stop before the switch; `bluegreen namespace promote` continues")
+}
+
+// release reads the spec strictly and applies the flags over it; a
+// release to deploy must give at least one new image.
+func (f *nsFlags) release(deploying bool) (plan.NamespaceRelease, error) {
+	var rel plan.NamespaceRelease
+	if f.file == "" {
+		return rel, usageErr("-f/--file is required: the product's release spec (see docs/namespace-scope.md)")
+	}
+	data, err := os.ReadFile(f.file)
+	if err != nil {
+		return rel, fmt.Errorf("%w: read release spec: %w", plan.ErrInvalid, err)
+	}
+	js, err := yaml.YAMLToJSON(data)
+	if err != nil {
+		return rel, fmt.Errorf("%w: release spec %s: %w", plan.ErrInvalid, f.file, err)
+	}
+	if err := spec.DecodeStrict("release spec "+f.file, js, &rel); err != nil {
+		return rel, fmt.Errorf("%w: %w (see docs/namespace-scope.md for the fields)", plan.ErrInvalid, err)
+	}
+	for _, kv := range f.images {
+		name, image, ok := strings.Cut(kv, "=")
+		i := indexOfService(rel.Services, name)
+		if !ok || i < 0 {
+			return rel, fmt.Errorf("%w: --image %q: want SERVICE=IMAGE with a service of the spec", plan.ErrInvalid, kv)
+		}
+		rel.Services[i].Image = image
+	}
+	switch {
+	case f.yes && f.pause:
+		return rel, usageErr("--yes and --pause contradict each other: pick one")
+	case f.yes:
+		rel.Approval = "auto"
+	case f.pause:
+		rel.Approval = "pause"
+	}
+	rel.Defaults()
+	if deploying {
+		return rel, rel.Validate()
+	}
+	return rel, rel.ValidateLayout()
+}
+
+func indexOfService(ss []plan.NamespaceService, name string) int {
+	for i, s := range ss {
+		if s.Name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// nsSession is one namespace command's view of the cluster, the gateways
+// and the product's runs (in its blue namespace).
+type nsSession struct {
+	*session
+	rel    plan.NamespaceRelease
+	router traffic.Router
+	name   string // the router's name
+	target traffic.Target
+	key    run.Key
+}
+
+func (g *Global) nsSession(ctx context.Context, f *nsFlags, deploying bool) (*nsSession, error) {
+	defaults, err := check.DefaultsFromEnv(os.LookupEnv)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", plan.ErrInvalid, err)
+	}
+	rel, err := f.release(deploying)
+	if err != nil {
+		return nil, err
+	}
+	var head struct {
+		Router string `json:"router"`
+	}
+	if err := json.Unmarshal(rel.Gateway, &head); err != nil || head.Router == "" {
+		return nil, fmt.Errorf("%w: gateway.router: required, e.g. nginx", plan.ErrInvalid)
+	}
+	target, err := traffic.Namespace(head.Router, rel.Switch(), rel.Gateway)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", plan.ErrInvalid, err)
+	}
+	opts := g.clientOptions()
+	opts.Namespace = rel.Namespaces[plan.Blue]
+	c, err := kube.Connect(opts)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", plan.ErrInvalid, err)
+	}
+	id, err := c.Identify(ctx)
+	if err != nil {
+		return nil, err
+	}
+	router, err := traffic.New(head.Router, traffic.Deps{Kube: c.Kube, Clock: g.clock})
+	if err != nil {
+		return nil, err
+	}
+	st := runstore.New(c.Records, opts.Namespace, id).AutoInstall(g.clock, c.Records)
+	return &nsSession{session: &session{g: g, clients: c, store: st, checkDefaults: defaults},
+		rel: rel, router: router, name: head.Router, target: target, key: run.ProductKey(opts.Namespace, rel.Product)}, nil
+}
+
+func (s *nsSession) commands(file string) run.Commands {
+	return func(v run.Verb) string { return fmt.Sprintf("bluegreen namespace %s -f %s", v, file) }
+}
+
+func (s *nsSession) plan(ctx context.Context) (*journal.Run, error) {
+	obs, err := nsscope.Observe(ctx, s.clients.Kube, s.rel, s.router, s.target)
+	if err != nil {
+		return nil, err
+	}
+	return run.PlanNamespace(s.g.clock, s.clients.Context, obs, s.rel, s.name, s.target)
+}
+
+func (s *nsSession) execute(ctx context.Context, r *journal.Run, fn func(context.Context, *engine.Engine) error) error {
+	acts := nsscope.Actions(nsscope.Deps{Router: s.router, Clock: s.g.clock, Service: service.Deps{
+		Client: s.clients.Kube, Clock: s.g.clock, Log: s.g.log, CheckDefaults: s.checkDefaults,
+		CheckOptions: []check.Option{check.WithLogger(s.g.log)}, Approver: s.g.ttyApprover(),
+	}})
+	return s.g.runner(ctx, s.store, s.clients.Lease, s.clients.Kube, r).Execute(ctx, r, acts, len(s.rel.Services), fn)
+}
+
+// finish prints a namespace run's outcome.
+func (s *nsSession) finish(r *journal.Run, file string, err error) error {
+	switch {
+	case errors.Is(err, engine.ErrPaused):
+		s.g.printf("Paused before the switch. Continue with `bluegreen namespace promote -f %s`, or stop with `bluegreen namespace abort -f %s`.\n", file, file)
+		err = nil
+	case errors.Is(err, engine.ErrInterrupted):
+		err = fmt.Errorf("%w; the run is recorded: continue with `bluegreen namespace resume -f %s`", err, file)
+	case errors.Is(err, engine.ErrWaiting):
+		s.g.printf("Switched. %s: any later command on the product carries it out (`bluegreen namespace resume -f %s`).\n", r.Reason, file)
+		err = nil
+	}
+	return s.g.printOutcome(r, err)
+}
+
+func newNamespaceCmd(g *Global) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "namespace",
+		Short: "Release a product's services between two namespaces behind nginx gateways",
+		Long: `namespace runs the namespace scope from a spec file (kind: NamespaceRelease):
+the product's services run in two namespaces, one per color, behind gateways
+that send the production host to the active namespace and the preprod host to
+the idle one. deploy rolls the idle namespace out, checks it, and switches
+every gateway at once (all or none); rollback switches them back. Every step
+is recorded in the blue namespace before it acts.`,
+	}
+	cmd.AddCommand(newNamespacePlanCmd(g), newNamespaceDeployCmd(g),
+		newNamespaceVerbCmd(g, run.Promote, "Let a release paused before the switch switch the gateways"),
+		newNamespaceVerbCmd(g, run.Rollback, "Switch every gateway back and undo the release, newest step first"),
+		newNamespaceVerbCmd(g, run.Abort, "Stop a release that has not switched, and undo it"),
+		newNamespaceVerbCmd(g, run.Resume, "Continue an interrupted release (or its rollback) from its record"),
+		newNamespaceStatusCmd(g))
+	return cmd
+}
+
+func newNamespacePlanCmd(g *Global) *cobra.Command {
+	var f nsFlags
+	cmd := &cobra.Command{
+		Use:     "plan -f SPEC",
+		Short:   "Print every step and change a deploy would make, and change nothing",
+		Example: `  bluegreen namespace plan -f payments.yaml --image payment=registry.example.com/payment:2.0.0`,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			s, err := g.nsSession(cmd.Context(), &f, true)
+			if err != nil {
+				return err
+			}
+			r, err := s.plan(cmd.Context())
+			if err != nil {
+				return err
+			}
+			return g.printPlan(r)
+		},
+	}
+	f.bindSpec(cmd)
+	f.bindRelease(cmd)
+	return cmd
+}
+
+func newNamespaceDeployCmd(g *Global) *cobra.Command {
+	var f nsFlags
+	cmd := &cobra.Command{
+		Use:   "deploy -f SPEC",
+		Short: "Release the new images to the idle namespace, check it, and switch every gateway",
+		Example: `  bluegreen namespace deploy -f payments.yaml --yes
+  bluegreen namespace deploy -f payments.yaml --image payment=registry.example.com/payment:2.0.0 --pause`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			s, err := g.nsSession(ctx, &f, true)
+			if err != nil {
+				return err
+			}
+			if err := run.RefuseUnfinished(ctx, s.store, g.log, s.key, s.clients.Context, s.commands(f.file)); err != nil {
+				return err
+			}
+			r, err := s.plan(ctx)
+			if err != nil {
+				return err
+			}
+			if err := g.printPlan(r); err != nil {
+				return err
+			}
+			err = s.execute(ctx, r, func(ctx context.Context, e *engine.Engine) error { return e.Run(ctx, r) })
+			s.pruneHistory(ctx, r.App)
+			return s.finish(r, f.file, err)
+		},
+	}
+	f.bindSpec(cmd)
+	f.bindRelease(cmd)
+	return cmd
+}
+
+func newNamespaceVerbCmd(g *Global, v run.Verb, short string) *cobra.Command {
+	var f nsFlags
+	cmd := &cobra.Command{
+		Use:     string(v) + " -f SPEC",
+		Short:   short,
+		Example: fmt.Sprintf("  bluegreen namespace %s -f payments.yaml", v),
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			s, err := g.nsSession(ctx, &f, false)
+			if err != nil {
+				return err
+			}
+			if v == run.Abort {
+				if asked, err := g.requestAbort(ctx, s.clients.Lease, s.key, "release"); asked || err != nil {
+					return err
+				}
+			}
+			r, err := run.Last(ctx, s.store, g.log, s.key.Filter(s.clients.Context))
+			if err != nil {
+				return err
+			}
+			if r == nil {
+				return fmt.Errorf("%w: no run of product %s in namespace %s: deploy it first", plan.ErrInvalid, s.rel.Product, s.key.Namespace)
+			}
+			if err := run.Check(v, r, s.commands(f.file)); err != nil {
+				return err
+			}
+			err = s.execute(ctx, r, func(ctx context.Context, e *engine.Engine) error { return run.Drive(ctx, e, v, r) })
+			return s.finish(r, f.file, err)
+		},
+	}
+	f.bindSpec(cmd)
+	return cmd
+}
+
+func newNamespaceStatusCmd(g *Global) *cobra.Command {
+	var f nsFlags
+	cmd := &cobra.Command{
+		Use:     "status -f SPEC",
+		Short:   "Show where each gateway sends the product's hosts, and its last run",
+		Example: `  bluegreen namespace status -f payments.yaml -o json`,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			s, err := g.nsSession(ctx, &f, false)
+			if err != nil {
+				return err
+			}
+			split, serr := s.router.Observe(ctx, s.target)
+			last, err := run.Last(ctx, s.store, g.log, s.key.Filter(s.clients.Context))
+			if err != nil {
+				return err
+			}
+			view := struct {
+				Product    string         `json:"product"`
+				Production traffic.Split  `json:"production,omitempty"`
+				Gateways   string         `json:"gateways,omitempty"`
+				LastRun    *runSummaryOut `json:"lastRun,omitempty"`
+			}{Product: s.rel.Product, Production: split}
+			if serr != nil {
+				view.Gateways = redactErr(serr)
+			}
+			if last != nil {
+				view.LastRun = &runSummaryOut{ID: last.ID, State: string(last.State), Reason: last.Reason}
+			}
+			if g.Output == "json" {
+				enc := json.NewEncoder(g.out)
+				enc.SetIndent("", "  ")
+				return enc.Encode(view)
+			}
+			fmt.Fprintf(g.out, "Product %s\n", s.rel.Product)
+			if serr != nil {
+				fmt.Fprintf(g.out, "  gateways: %s\n", view.Gateways)
+			} else {
+				fmt.Fprintf(g.out, "  production: %s\n", split)
+			}
+			if last != nil {
+				fmt.Fprintf(g.out, "  last run: %s %s %s\n", last.ID, last.State, redactText(last.Reason))
+			}
+			return nil
+		},
+	}
+	f.bindSpec(cmd)
+	return cmd
+}
+
+// runSummaryOut is a run in a namespace status.
+type runSummaryOut struct {
+	ID     string `json:"id"`
+	State  string `json:"state"`
+	Reason string `json:"reason,omitempty"`
+}

@@ -1,0 +1,176 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/bluegreen/bluegreen/internal/traffic"
+	"github.com/bluegreen/bluegreen/test/gatewaybed"
+	"github.com/bluegreen/bluegreen/test/servicebed"
+)
+
+// product is a namespace-scope product on the test bed: its services in a
+// blue and a green namespace, two real nginx gateways in front of each
+// namespace's entry point, and the release spec.
+type product struct {
+	e          *env
+	blue, gree string // namespaces
+	gws        []*gatewaybed.Nginx
+	spec       string
+}
+
+func givenProduct(t *testing.T, e *env) *product {
+	t.Helper()
+	ctx := context.Background()
+	p := &product{e: e, blue: e.ns + "-blue", gree: e.ns + "-green"}
+	for ns, replicas := range map[string]int32{p.blue: 2, p.gree: 0} {
+		if _, err := e.kube.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = e.kube.CoreV1().Namespaces().Delete(context.Background(), ns, metav1.DeleteOptions{}) })
+		for _, svc := range []string{"payment", "user-login"} {
+			wctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+			err := servicebed.InstallPlain(wctx, e.kube, ns, svc, v1, replicas)
+			cancel()
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	p.gws = []*gatewaybed.Nginx{gatewaybed.StartNginx(t, "gw-1"), gatewaybed.StartNginx(t, "gw-2")}
+	entry := map[string]*gatewaybed.Backend{"blue": gatewaybed.StartBackend(t, "blue", "payments", "v1"), "green": gatewaybed.StartBackend(t, "green", "payments", "v2")}
+	gateways := gatewaybed.Gateways(p.gws...)
+	gateway := map[string]any{"router": "nginx", "prodHost": "myapp.com", "preprodHost": "preprod.myapp.com", "gateways": gateways,
+		"upstreams": map[string]any{"blue": map[string]any{"servers": []string{entry["blue"].Addr()}}, "green": map[string]any{"servers": []string{entry["green"].Addr()}}}}
+	spec := map[string]any{"kind": "NamespaceRelease", "product": "payments", "namespaces": map[string]string{"blue": p.blue, "green": p.gree},
+		"services": []map[string]string{{"name": "payment"}, {"name": "user-login"}}, "gateway": gateway}
+	data, err := json.MarshalIndent(spec, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.spec = filepath.Join(t.TempDir(), "payments.yaml")
+	if err := os.WriteFile(p.spec, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// Production starts on blue, as the gateways were before bluegreen.
+	raw, _ := json.Marshal(gateway)
+	target, err := traffic.Namespace("nginx", traffic.NamespaceSwitch{Product: "payments", Namespaces: map[string]string{"blue": p.blue, "green": p.gree}}, raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	router, err := traffic.New("nginx", traffic.Deps{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := router.Shift(ctx, target, traffic.All("blue", "green")); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func (p *product) addrs() []string { return []string{p.gws[0].Address(), p.gws[1].Address()} }
+
+// serves checks, through every gateway, which color each host reaches.
+func (p *product) serves(t *testing.T, prod, preprod string) {
+	t.Helper()
+	for _, g := range p.gws {
+		for host, want := range map[string]string{"myapp.com": prod, "preprod.myapp.com": preprod} {
+			resp, a, err := gatewaybed.Get(context.Background(), g.Address(), host, "/")
+			if err != nil || resp.StatusCode != 200 || a.Color != want {
+				t.Fatalf("%s via %s: %v from %q, want %s", host, g.Name, err, a.Color, want)
+			}
+		}
+	}
+}
+
+// A product's release through the CLI, under 1,000 requests a second
+// through both gateways: deploy switches every gateway to green, rollback
+// switches them back, and not one request fails. A paused release is
+// aborted, and bad input changes nothing.
+func TestNamespaceReleaseUnderLoad(t *testing.T) {
+	e := newEnv(t)
+	p := givenProduct(t, e)
+	ops := e.machine("ops")
+	load := gatewaybed.StartLoad(t, p.addrs(), "myapp.com", "/pay", 1000)
+	time.Sleep(time.Second)
+
+	// When a release of payment v2 runs, and is rolled back
+	r := ops.must("namespace", "deploy", "-f", p.spec, "--image", "payment="+v2, "--yes")
+	if !strings.Contains(r.stdout, "switch") || !strings.Contains(r.stdout, "succeeded") {
+		t.Fatalf("deploy output:\n%s", r)
+	}
+	p.serves(t, "green", "blue")
+	st := ops.must("namespace", "status", "-f", p.spec, "-o", "json")
+	var view struct {
+		Production map[string]int `json:"production"`
+		LastRun    struct{ State string }
+	}
+	if err := json.Unmarshal([]byte(st.stdout), &view); err != nil || view.Production["green"] != 100 || view.LastRun.State != "succeeded" {
+		t.Fatalf("status after the release: %v\n%s", err, st.stdout)
+	}
+	dep, err := e.kube.AppsV1().Deployments(p.gree).Get(context.Background(), "payment", metav1.GetOptions{})
+	if err != nil || dep.Spec.Template.Spec.Containers[0].Image != v2 || *dep.Spec.Replicas != 2 {
+		t.Fatalf("%s/payment after the release: %v", p.gree, err)
+	}
+	time.Sleep(time.Second)
+	e.machine("oncall").must("namespace", "rollback", "-f", p.spec)
+	p.serves(t, "blue", "green")
+	time.Sleep(time.Second)
+
+	// Then not one request failed, and both colors answered in turn
+	sum := gatewaybed.Summarize(load.Stop())
+	t.Logf("%d requests through the gateways: %v, %d failed; p50 %s, p99 %s", sum.Total, sum.ByColor, sum.Failed, sum.P50, sum.P99)
+	if sum.Failed > 0 {
+		t.Fatalf("%d of %d requests failed during the release and the rollback, e.g. %q", sum.Failed, sum.Total, sum.FirstFailures)
+	}
+	if sum.ByColor["blue"] == 0 || sum.ByColor["green"] == 0 {
+		t.Fatalf("responses by color %v: want both", sum.ByColor)
+	}
+
+	// When a release pauses before the switch and is aborted
+	if r := ops.must("namespace", "deploy", "-f", p.spec, "--image", "payment="+v3, "--pause"); !strings.Contains(r.stdout, "namespace promote") {
+		t.Fatalf("deploy --pause output:\n%s", r)
+	}
+	p.serves(t, "blue", "green")
+	ops.must("namespace", "abort", "-f", p.spec)
+	p.serves(t, "blue", "green")
+
+	// And bad input exits 2, naming the problem, with nothing changed
+	before := strings.Join(gatewayFiles(t, p), "")
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"namespace", "deploy", "-f", p.spec, "--image", "nosuch=" + v2, "--yes"}, `--image "nosuch=`},
+		{[]string{"namespace", "deploy", "-f", p.spec, "--yes"}, "no service has an image"},
+		{[]string{"namespace", "deploy", "--yes"}, "-f/--file is required"},
+	} {
+		if r := ops.cli(tt.args...); r.code != 2 || !strings.Contains(r.stderr, tt.want) {
+			t.Fatalf("%v: want exit 2 naming %q, got %s", tt.args, tt.want, r)
+		}
+	}
+	if after := strings.Join(gatewayFiles(t, p), ""); after != before {
+		t.Fatal("bad input changed a gateway's file")
+	}
+}
+
+func gatewayFiles(t *testing.T, p *product) []string {
+	t.Helper()
+	var out []string
+	for _, g := range p.gws {
+		data, err := os.ReadFile(filepath.Join(g.ConfigDir, "bluegreen-payments.conf"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, string(data))
+	}
+	return out
+}
