@@ -128,10 +128,11 @@ func (r NamespaceRelease) ValidateLayout() error {
 	if r.KeepWarm != nil && *r.KeepWarm < 0 {
 		return invalid("keepWarm %d: must be 0 or more", *r.KeepWarm)
 	}
-	for i, c := range r.Checks {
-		if err := c.Validate(); err != nil {
-			return invalid("checks[%d]: %v", i, err)
-		}
+	if len(r.Checks) > 0 || r.WatchWindow > 0 {
+		// They are to run through the preprod host (and production during
+		// the watch window); until then a release refuses them rather than
+		// run them against the wrong target.
+		return invalid("checks and watchWindow: the namespace scope does not run checks yet; remove them from the spec")
 	}
 	return nil
 }

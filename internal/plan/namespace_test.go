@@ -52,6 +52,7 @@ func TestNamespaceReleaseValidate(t *testing.T) {
 		{"bad image", func(r *NamespaceRelease) { r.Services[0].Image = "Registry/Payment:2!" }, "services[0] (payment)"},
 		{"no gateway", func(r *NamespaceRelease) { r.Gateway = nil }, "gateway: required"},
 		{"bad approval", func(r *NamespaceRelease) { r.Approval = "later" }, "approval"},
+		{"a watch window", func(r *NamespaceRelease) { r.WatchWindow = Duration(60e9) }, "does not run checks yet"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -115,8 +116,6 @@ func TestNamespaceDeploy(t *testing.T) {
 
 	// From green, with a scale-down and checks with a watch window.
 	rel.KeepWarm = new(int32)
-	rel.WatchWindow = Duration(60e9)
-	rel.Checks = nil
 	steps, err = NamespaceDeploy(nsObserved(Green), rel, "nginx", target)
 	if err != nil {
 		t.Fatal(err)

@@ -118,7 +118,7 @@ func DialSSH(ctx context.Context, c SSHConfig) (*SSH, error) {
 	if user == "" {
 		user = os.Getenv("USER")
 	}
-	kh := c.KnownHosts
+	kh := expandHome(c.KnownHosts)
 	if kh == "" {
 		home, err := os.UserHomeDir()
 		if err != nil {
@@ -130,7 +130,7 @@ func DialSSH(ctx context.Context, c SSHConfig) (*SSH, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ssh %s: read known_hosts %s: %w (add the gateway's key with ssh-keyscan)", addr, kh, err)
 	}
-	auth, closeAuth, err := authMethod(c.IdentityFile)
+	auth, closeAuth, err := authMethod(expandHome(c.IdentityFile))
 	if err != nil {
 		return nil, fmt.Errorf("ssh %s: %w", addr, err)
 	}
@@ -154,6 +154,19 @@ func DialSSH(ctx context.Context, c SSHConfig) (*SSH, error) {
 		return nil, fmt.Errorf("ssh %s as %s: %w", addr, user, err)
 	}
 	return &SSH{client: ssh.NewClient(sc, chans, reqs), addr: addr}, nil
+}
+
+// expandHome turns a leading ~/ into this user's home folder, as ssh does.
+func expandHome(p string) string {
+	rest, ok := strings.CutPrefix(p, "~/")
+	if !ok {
+		return p
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return p
+	}
+	return filepath.Join(home, rest)
 }
 
 // authMethod is the key in file, or the agent's keys when file is empty.
