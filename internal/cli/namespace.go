@@ -142,6 +142,30 @@ func (g *Global) nsSession(ctx context.Context, f *nsFlags, deploying bool) (*ns
 		rel: rel, router: router, name: head.Router, target: target, key: run.ProductKey(opts.Namespace, rel.Product)}, nil
 }
 
+// nsStarting opens a session for a command that starts a new run: the
+// product's last run must be finished.
+func (g *Global) nsStarting(ctx context.Context, f *nsFlags, deploying bool) (*nsSession, error) {
+	s, err := g.nsSession(ctx, f, deploying)
+	if err != nil {
+		return nil, err
+	}
+	if err := run.RefuseUnfinished(ctx, s.store, g.log, s.key, s.clients.Context, s.commands(f.file)); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// start prints the plan of a new run, runs it, keeps the newest
+// --run-history finished runs, and prints the outcome.
+func (s *nsSession) start(ctx context.Context, r *journal.Run, file string) error {
+	if err := s.g.printPlan(r); err != nil {
+		return err
+	}
+	err := s.execute(ctx, r, func(ctx context.Context, e *engine.Engine) error { return e.Run(ctx, r) })
+	s.pruneHistory(ctx, r.App)
+	return s.finish(r, file, err)
+}
+
 func (s *nsSession) commands(file string) run.Commands {
 	return func(v run.Verb) string { return fmt.Sprintf("bluegreen namespace %s -f %s", v, file) }
 }
@@ -188,12 +212,49 @@ the idle one. deploy rolls the idle namespace out, checks it, and switches
 every gateway at once (all or none); rollback switches them back. Every step
 is recorded in the blue namespace before it acts.`,
 	}
-	cmd.AddCommand(newNamespacePlanCmd(g), newNamespaceDeployCmd(g),
+	cmd.AddCommand(newNamespaceInitCmd(g), newNamespacePlanCmd(g), newNamespaceDeployCmd(g),
 		newNamespaceVerbCmd(g, run.Promote, "Let a release paused before the switch switch the gateways"),
 		newNamespaceVerbCmd(g, run.Rollback, "Switch every gateway back and undo the release, newest step first"),
 		newNamespaceVerbCmd(g, run.Abort, "Stop a release that has not switched, and undo it"),
 		newNamespaceVerbCmd(g, run.Resume, "Continue an interrupted release (or its rollback) from its record"),
 		newNamespaceStatusCmd(g))
+	return cmd
+}
+
+func newNamespaceInitCmd(g *Global) *cobra.Command {
+	var f nsFlags
+	var active string
+	cmd := &cobra.Command{
+		Use:   "init -f SPEC",
+		Short: "Adopt a product: create its services in the idle namespace, and bluegreen's file on every gateway",
+		Long: `init adopts a product whose production runs in one namespace (--active): each
+service missing in the other namespace is created there as it runs in the
+active one, at 0 replicas, and every gateway gets bluegreen's file sending the
+production host to the active namespace, as now, and the preprod host to the
+other. Remove your own server blocks for the two hosts from nginx's
+configuration in the same change: nginx warns about conflicting server names
+and serves the first it read.`,
+		Example: `  bluegreen namespace init -f payments.yaml --active blue`,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			s, err := g.nsStarting(ctx, &f, false)
+			if err != nil {
+				return err
+			}
+			obs, err := nsscope.ObserveDeployments(ctx, s.clients.Kube, s.rel)
+			if err != nil {
+				return err
+			}
+			r, err := run.PlanNamespaceInit(g.clock, s.clients.Context, obs, s.rel, plan.Color(active), s.name, s.target)
+			if err != nil {
+				return err
+			}
+			return s.start(ctx, r, f.file)
+		},
+	}
+	f.bindSpec(cmd)
+	cmd.Flags().StringVar(&active, "active", "blue", "the color whose namespace serves production now")
 	return cmd
 }
 
@@ -231,23 +292,15 @@ func newNamespaceDeployCmd(g *Global) *cobra.Command {
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			s, err := g.nsSession(ctx, &f, true)
+			s, err := g.nsStarting(ctx, &f, true)
 			if err != nil {
-				return err
-			}
-			if err := run.RefuseUnfinished(ctx, s.store, g.log, s.key, s.clients.Context, s.commands(f.file)); err != nil {
 				return err
 			}
 			r, err := s.plan(ctx)
 			if err != nil {
 				return err
 			}
-			if err := g.printPlan(r); err != nil {
-				return err
-			}
-			err = s.execute(ctx, r, func(ctx context.Context, e *engine.Engine) error { return e.Run(ctx, r) })
-			s.pruneHistory(ctx, r.App)
-			return s.finish(r, f.file, err)
+			return s.start(ctx, r, f.file)
 		},
 	}
 	f.bindSpec(cmd)

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/bluegreen/bluegreen/internal/clock"
 	"github.com/bluegreen/bluegreen/internal/engine"
+	"github.com/bluegreen/bluegreen/internal/gitops"
 	"github.com/bluegreen/bluegreen/internal/plan"
 	"github.com/bluegreen/bluegreen/internal/service"
 	"github.com/bluegreen/bluegreen/internal/traffic"
@@ -38,7 +40,77 @@ func Actions(d Deps) map[string]engine.Action {
 	acts := service.Actions(d.Service)
 	delete(acts, plan.KindSwitch) // the gateways switch, not a Service
 	acts[plan.KindGatewaySwitch] = d.gatewaySwitch()
+	acts[plan.KindCopyToNamespace] = d.copyToNamespace()
+	acts[plan.KindGatewayAdopt] = d.gatewayAdopt()
 	return acts
+}
+
+// createdBy marks a Deployment a run created, so that its undo deletes
+// only what it made.
+const createdBy = "bluegreen.io/created-by-run"
+
+// copyToNamespace creates a service's Deployment in the idle namespace as
+// it runs in the active one, at 0 replicas: a release scales it up.
+func (d Deps) copyToNamespace() engine.Action {
+	return engine.Action{
+		Do: func(ctx context.Context, x engine.Exec) (any, error) {
+			var p plan.CopyToNamespaceParams
+			if err := x.Step.DecodeParams(&p); err != nil {
+				return nil, err
+			}
+			kube := d.Service.Client
+			orig, err := kube.AppsV1().Deployments(p.From).Get(ctx, p.Name, metav1.GetOptions{})
+			if err != nil {
+				return nil, fmt.Errorf("get deployment %s/%s: %w", p.From, p.Name, err)
+			}
+			cp := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: p.Name, Namespace: p.To,
+				Labels: gitops.Untracked(orig.Labels), Annotations: map[string]string{createdBy: x.Run.ID}}, Spec: *orig.Spec.DeepCopy()}
+			cp.Spec.Replicas = ptr.To(int32(0))
+			if _, err := kube.AppsV1().Deployments(p.To).Create(ctx, cp, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+				return nil, fmt.Errorf("create deployment %s/%s: %w", p.To, p.Name, err)
+			}
+			return nil, nil
+		},
+		Undo: func(ctx context.Context, x engine.Exec) error {
+			var p plan.CopyToNamespaceParams
+			if err := x.Step.DecodeParams(&p); err != nil {
+				return err
+			}
+			deps := d.Service.Client.AppsV1().Deployments(p.To)
+			cur, err := deps.Get(ctx, p.Name, metav1.GetOptions{})
+			if apierrors.IsNotFound(err) {
+				return nil
+			}
+			if err != nil {
+				return fmt.Errorf("get deployment %s/%s: %w", p.To, p.Name, err)
+			}
+			if cur.Annotations[createdBy] != x.Run.ID {
+				return engine.Keep(fmt.Sprintf("deployment %s/%s was not created by this run", p.To, p.Name))
+			}
+			if err := deps.Delete(ctx, p.Name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+				return fmt.Errorf("delete deployment %s/%s: %w", p.To, p.Name, err)
+			}
+			return nil
+		},
+	}
+}
+
+// gatewayAdopt writes bluegreen's file on every gateway with production
+// where it is now (To). Nothing to undo that a rollback should do: the
+// file routes as the gateways did before.
+func (d Deps) gatewayAdopt() engine.Action {
+	return engine.Action{
+		Do: func(ctx context.Context, x engine.Exec) (any, error) {
+			var p plan.GatewaySwitchParams
+			if err := x.Step.DecodeParams(&p); err != nil {
+				return nil, err
+			}
+			return nil, d.Router.Shift(ctx, p.Target, traffic.All(string(p.To), string(p.From)))
+		},
+		Undo: func(context.Context, engine.Exec) error {
+			return engine.Keep("the gateways keep bluegreen's file: it routes production where it was")
+		},
+	}
 }
 
 func (d Deps) clock() clock.Clock {
@@ -93,16 +165,29 @@ func (d Deps) gatewaySwitch() engine.Action {
 // Observe reads what a release is planned from: the color the gateways
 // send production to, and each service's Deployment in both namespaces.
 func Observe(ctx context.Context, kube kubernetes.Interface, rel plan.NamespaceRelease, router traffic.Router, target traffic.Target) (plan.NamespaceObserved, error) {
-	obs := plan.NamespaceObserved{Deployments: map[plan.Color]map[string]*plan.DeploymentInfo{}}
 	split, err := router.Observe(ctx, target)
 	if err != nil {
-		return obs, fmt.Errorf("read where the gateways send %s: %w", rel.Product, err)
+		return plan.NamespaceObserved{}, fmt.Errorf("read where the gateways send %s: %w (adopt them first with `bluegreen namespace init`)", rel.Product, err)
+	}
+	obs, err := ObserveDeployments(ctx, kube, rel)
+	if err != nil {
+		return obs, err
 	}
 	for c, w := range split {
 		if w == 100 {
 			obs.Active = plan.Color(c)
 		}
 	}
+	if !obs.Active.Valid() {
+		return obs, fmt.Errorf("%w: the gateways send %s's production to %s, not to one color: finish or roll back the run that split it", plan.ErrInvalid, rel.Product, split)
+	}
+	return obs, nil
+}
+
+// ObserveDeployments reads each service's Deployment in both namespaces,
+// naming a namespace that does not exist.
+func ObserveDeployments(ctx context.Context, kube kubernetes.Interface, rel plan.NamespaceRelease) (plan.NamespaceObserved, error) {
+	obs := plan.NamespaceObserved{Deployments: map[plan.Color]map[string]*plan.DeploymentInfo{}}
 	for _, c := range []plan.Color{plan.Blue, plan.Green} {
 		ns := rel.Namespaces[c]
 		if _, err := kube.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{}); err != nil {
@@ -126,9 +211,6 @@ func Observe(ctx context.Context, kube kubernetes.Interface, rel plan.NamespaceR
 			}
 			obs.Deployments[c][s.Name] = info
 		}
-	}
-	if !obs.Active.Valid() {
-		return obs, fmt.Errorf("%w: the gateways send %s's production to %s, not to one color: finish or roll back the run that split it", plan.ErrInvalid, rel.Product, split)
 	}
 	return obs, nil
 }

@@ -18,7 +18,9 @@ const NamespaceKind = "NamespaceRelease"
 // Step kinds of the namespace scope besides the service scope's, which it
 // runs on each service of the idle namespace.
 const (
-	KindGatewaySwitch = "gateway-switch"
+	KindGatewaySwitch   = "gateway-switch"
+	KindCopyToNamespace = "copy-to-namespace"
+	KindGatewayAdopt    = "gateway-adopt"
 )
 
 // NamespaceRelease is a namespace-scope release: a product's services run
@@ -242,4 +244,42 @@ func NamespaceDeploy(obs NamespaceObserved, rel NamespaceRelease, router string,
 			WatchParams{ChecksParams: ChecksParams{Target: Target{Namespace: idleNS, Color: idle}, Phase: "watch"}, Window: rel.WatchWindow, Interval: rel.WatchInterval}))
 	}
 	return append(steps, downs...), nil
+}
+
+// CopyToNamespaceParams creates Name in To as it is in From, at 0 replicas.
+type CopyToNamespaceParams struct {
+	Name string `json:"name"`
+	From string `json:"from"`
+	To   string `json:"to"`
+}
+
+// NamespaceInit compiles the adoption of a product into steps: each
+// service missing in the idle namespace is created there as it runs in the
+// active one, at 0 replicas, and every gateway gets bluegreen's file with
+// production on the active namespace and the preprod host on the idle one.
+func NamespaceInit(obs NamespaceObserved, rel NamespaceRelease, active Color, router string, target traffic.Target) ([]journal.Step, error) {
+	if err := rel.ValidateLayout(); err != nil {
+		return nil, err
+	}
+	if !active.Valid() {
+		return nil, invalid("active color %q: want blue or green, the namespace that serves production now", active)
+	}
+	idle := active.Other()
+	actNS, idleNS := rel.Namespaces[active], rel.Namespaces[idle]
+	var steps []journal.Step
+	for _, s := range rel.Services {
+		if obs.Deployments[active][s.Name] == nil {
+			return nil, invalid("service %s: no Deployment %s in namespace %s, which serves production (--active %s): fix services[] or --active", s.Name, s.Name, actNS, active)
+		}
+		if obs.Deployments[idle][s.Name] != nil {
+			continue
+		}
+		steps = append(steps, step("copy/"+s.Name, KindCopyToNamespace, fmt.Sprintf("Create %s in %s as it runs in %s, at 0 replicas", s.Name, idleNS, actNS),
+			CopyToNamespaceParams{Name: s.Name, From: actNS, To: idleNS},
+			mut("deployment/"+idleNS+"/"+s.Name, "create from %s/%s, replicas 0", actNS, s.Name)))
+	}
+	return append(steps, step("adopt-gateways", KindGatewayAdopt,
+		fmt.Sprintf("Write bluegreen's file on every gateway: production to %s (%s), as now; preprod to %s (%s)", active, actNS, idle, idleNS),
+		GatewaySwitchParams{Product: rel.Product, Router: router, Target: target, From: idle, To: active},
+		mut("gateways/"+rel.Product, "production → %s, preprod → %s", active, idle))), nil
 }

@@ -147,3 +147,29 @@ func TestNamespaceDeployRefusesWhatItCannotDo(t *testing.T) {
 		})
 	}
 }
+
+// init creates in the idle namespace only the services it lacks, then
+// adopts the gateways with production where it is.
+func TestNamespaceInit(t *testing.T) {
+	obs := nsObserved(Blue)
+	delete(obs.Deployments[Green], "payment")
+	steps, err := NamespaceInit(obs, nsRelease(), Blue, "nginx", traffic.Target{Name: "payments"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(steps) != 2 || steps[0].Name != "copy/payment" || steps[1].Kind != KindGatewayAdopt {
+		t.Fatalf("steps = %v", steps)
+	}
+	var adopt GatewaySwitchParams
+	if err := steps[1].DecodeParams(&adopt); err != nil || adopt.To != Blue || adopt.From != Green {
+		t.Fatalf("adopt params = %+v, %v; want production kept on blue", adopt, err)
+	}
+	if _, err := NamespaceInit(nsObserved(Blue), nsRelease(), Green, "nginx", traffic.Target{}); err != nil {
+		t.Fatalf("init with green active (both namespaces full): %v", err)
+	}
+	empty := nsObserved(Blue)
+	empty.Deployments[Blue] = map[string]*DeploymentInfo{}
+	if _, err := NamespaceInit(empty, nsRelease(), Blue, "nginx", traffic.Target{}); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "serves production (--active blue)") {
+		t.Fatalf("init with the services missing where production is: %v", err)
+	}
+}

@@ -69,6 +69,17 @@ func PlanNamespace(clk clock.Clock, kctx string, obs plan.NamespaceObserved, rel
 		Approved: rel.Approval == "auto", Steps: steps})
 }
 
+// PlanNamespaceInit plans the adoption of a product whose production is on
+// active now.
+func PlanNamespaceInit(clk clock.Clock, kctx string, obs plan.NamespaceObserved, rel plan.NamespaceRelease, active plan.Color, router string, target traffic.Target) (*journal.Run, error) {
+	steps, err := plan.NamespaceInit(obs, rel, active, router, target)
+	if err != nil {
+		return nil, err
+	}
+	return New(clk, Planned{Key: ProductKey(rel.Namespaces[plan.Blue], rel.Product), Operation: "init", Context: kctx, Spec: rel,
+		Approved: true, Steps: steps})
+}
+
 // ObserveAndPlanMigration reads both clusters through env (no write) and
 // plans migration m.
 func ObserveAndPlanMigration(ctx context.Context, clk clock.Clock, env migrate.Env, kctx string, m plan.Migration) (*journal.Run, error) {

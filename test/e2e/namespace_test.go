@@ -12,7 +12,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/bluegreen/bluegreen/internal/traffic"
 	"github.com/bluegreen/bluegreen/test/gatewaybed"
 	"github.com/bluegreen/bluegreen/test/servicebed"
 )
@@ -31,18 +30,19 @@ func givenProduct(t *testing.T, e *env) *product {
 	t.Helper()
 	ctx := context.Background()
 	p := &product{e: e, blue: e.ns + "-blue", gree: e.ns + "-green"}
-	for ns, replicas := range map[string]int32{p.blue: 2, p.gree: 0} {
+	// The product runs in blue; green is an empty namespace so far.
+	for _, ns := range []string{p.blue, p.gree} {
 		if _, err := e.kube.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { _ = e.kube.CoreV1().Namespaces().Delete(context.Background(), ns, metav1.DeleteOptions{}) })
-		for _, svc := range []string{"payment", "user-login"} {
-			wctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-			err := servicebed.InstallPlain(wctx, e.kube, ns, svc, v1, replicas)
-			cancel()
-			if err != nil {
-				t.Fatal(err)
-			}
+	}
+	for _, svc := range []string{"payment", "user-login"} {
+		wctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+		err := servicebed.InstallPlain(wctx, e.kube, p.blue, svc, v1, 2)
+		cancel()
+		if err != nil {
+			t.Fatal(err)
 		}
 	}
 	p.gws = []*gatewaybed.Nginx{gatewaybed.StartNginx(t, "gw-1"), gatewaybed.StartNginx(t, "gw-2")}
@@ -60,19 +60,16 @@ func givenProduct(t *testing.T, e *env) *product {
 	if err := os.WriteFile(p.spec, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	// Production starts on blue, as the gateways were before bluegreen.
-	raw, _ := json.Marshal(gateway)
-	target, err := traffic.Namespace("nginx", traffic.NamespaceSwitch{Product: "payments", Namespaces: map[string]string{"blue": p.blue, "green": p.gree}}, raw)
-	if err != nil {
-		t.Fatal(err)
+	// bluegreen adopts it: green gets the services at 0 replicas, and the
+	// gateways bluegreen's file, with production on blue as before.
+	e.machine("ops").must("namespace", "init", "-f", p.spec, "--active", "blue")
+	for _, svc := range []string{"payment", "user-login"} {
+		d, err := e.kube.AppsV1().Deployments(p.gree).Get(ctx, svc, metav1.GetOptions{})
+		if err != nil || *d.Spec.Replicas != 0 || d.Spec.Template.Spec.Containers[0].Image != v1 {
+			t.Fatalf("%s/%s after init: %v; want a copy of blue's at 0 replicas", p.gree, svc, err)
+		}
 	}
-	router, err := traffic.New("nginx", traffic.Deps{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := router.Shift(ctx, target, traffic.All("blue", "green")); err != nil {
-		t.Fatal(err)
-	}
+	p.serves(t, "blue", "green")
 	return p
 }
 
