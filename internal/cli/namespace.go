@@ -133,7 +133,12 @@ func (g *Global) nsSession(ctx context.Context, f *nsFlags, deploying bool) (*ns
 	if err != nil {
 		return nil, err
 	}
-	router, err := traffic.New(head.Router, traffic.Deps{Kube: c.Kube, Clock: g.clock})
+	deps := traffic.Deps{Kube: c.Kube, Clock: g.clock}
+	if hook := run.CrashHookFromEnv(); hook != nil {
+		// BLUEGREEN_TEST_CRASH_AT=switch/gateway-<name>: killed between two gateways.
+		deps.Crash = func(point string) { hook("switch", engine.Phase(point)) }
+	}
+	router, err := traffic.New(head.Router, deps)
 	if err != nil {
 		return nil, err
 	}

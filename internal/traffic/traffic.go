@@ -137,6 +137,10 @@ type Deps struct {
 	Route53 awsapi.Route53
 	// Clock paces a router's waits; nil means the wall clock.
 	Clock clock.Clock
+	// Crash, when set, is called at the points inside a shift where a
+	// process could die half-way (between two gateways), so that tests can
+	// kill it exactly there.
+	Crash func(point string)
 }
 
 // Plugin is a router's registration: its constructor and the spec parsers

@@ -29,9 +29,15 @@ func (e *env) machine(user string) machine {
 
 func (m machine) cli(args ...string) result {
 	m.e.t.Helper()
+	return m.cliWith(nil, args...)
+}
+
+// cliWith is cli with more environment variables.
+func (m machine) cliWith(env []string, args ...string) result {
+	m.e.t.Helper()
 	full := append([]string{"--kubeconfig", m.kubeconfig, "-n", m.e.ns}, args...)
 	cmd := exec.Command(cliBin, full...)
-	cmd.Env = append(os.Environ(), "HOME="+m.home, "USER="+m.user, "XDG_STATE_HOME=", "BLUEGREEN_JOURNAL=")
+	cmd.Env = append(append(os.Environ(), "HOME="+m.home, "USER="+m.user, "XDG_STATE_HOME=", "BLUEGREEN_JOURNAL="), env...)
 	cmd.Dir = m.home
 	var out, errb strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &errb

@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -170,4 +171,54 @@ func gatewayFiles(t *testing.T, p *product) []string {
 		out = append(out, string(data))
 	}
 	return out
+}
+
+// A release killed with SIGKILL at every step boundary, and between the
+// two gateways, is finished by resume from another machine: both
+// gateways end on the new color, and the run succeeds.
+func TestNamespaceKilledAtEveryStepBoundaryResumes(t *testing.T) {
+	e := newEnv(t)
+	p := givenProduct(t, e)
+	ops := e.machine("ops")
+	plan := ops.must("namespace", "plan", "-f", p.spec, "--image", "payment="+v2)
+	var points []string
+	for _, line := range strings.Split(plan.stdout, "\n") {
+		var n int
+		var name string
+		if _, err := fmt.Sscanf(strings.TrimSpace(line), "%d. %s", &n, &name); err == nil {
+			for _, phase := range []string{"started", "acted", "done"} {
+				points = append(points, name+"/"+phase)
+			}
+		}
+	}
+	if len(points) < 20 {
+		t.Fatalf("plan has %d boundaries:\n%s", len(points), plan.stdout)
+	}
+	points = append(points, "switch/gateway-gw-1")
+	active, idle := "blue", "green"
+	for i, at := range points {
+		killed := ops.cliWith([]string{"BLUEGREEN_TEST_CRASH_AT=" + at}, "namespace", "deploy", "-f", p.spec, "--image", "payment="+v2, "--yes")
+		if killed.code != -1 {
+			t.Fatalf("deploy with a crash at %s: want SIGKILL, got %s", at, killed)
+		}
+		r := e.machine(fmt.Sprintf("elsewhere-%d", i)).cli("namespace", "resume", "-f", p.spec)
+		switch {
+		case r.code == 0:
+			p.serves(t, idle, active)
+			st := ops.must("namespace", "status", "-f", p.spec, "-o", "json")
+			if !strings.Contains(st.stdout, `"state": "succeeded"`) {
+				t.Fatalf("after a crash at %s and resume: %s", at, st.stdout)
+			}
+			active, idle = idle, active
+		case r.code == 2 && strings.Contains(r.stderr, "nothing to resume"):
+			// Killed before the run's first write was done (a skipped
+			// step of another lane passed its boundary meanwhile): no
+			// step acted, since each acts only once its start is written,
+			// so there is nothing to resume and production stays put.
+			p.serves(t, active, idle)
+			t.Logf("crash at %s came before the run's first write: nothing acted", at)
+		default:
+			t.Fatalf("resume after a crash at %s: %s", at, r)
+		}
+	}
 }

@@ -83,6 +83,9 @@ type Set struct {
 	VerifyTimeout time.Duration
 	Clock         clock.Clock
 	Log           *slog.Logger
+	// AfterEach, when set, is called after each gateway has switched (tests
+	// kill the process there: a switch cut short between two gateways).
+	AfterEach func(gateway string)
 }
 
 func (s *Set) dial(ctx context.Context, g Gateway) (Transport, error) {
@@ -213,6 +216,9 @@ func (s *Set) Apply(ctx context.Context, site Site, split map[string]int, prepro
 				return fmt.Errorf("%w; putting the gateways back also failed: %w", msg, back)
 			}
 			return fmt.Errorf("%w; every gateway is back as it was", msg)
+		}
+		if s.AfterEach != nil {
+			s.AfterEach(c.g.Name)
 		}
 	}
 	return nil

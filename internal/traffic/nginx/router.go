@@ -23,7 +23,7 @@ const (
 
 func init() {
 	traffic.Register(traffic.Plugin{Name: Name, New: func(d traffic.Deps) (traffic.Router, error) {
-		return &Router{clock: d.Clock}, nil
+		return &Router{clock: d.Clock, crash: d.Crash}, nil
 	}, Namespace: parseSection})
 }
 
@@ -77,6 +77,7 @@ func colorList(m map[string]string) string {
 // gateway of its set (see Set.Apply).
 type Router struct {
 	clock clock.Clock
+	crash func(point string)
 	// Dial, when set, replaces how gateways are reached (tests).
 	Dial func(ctx context.Context, g Gateway) (Transport, error)
 }
@@ -123,7 +124,11 @@ func (r *Router) set(t traffic.Target) (Site, *Set, error) {
 	if err := json.Unmarshal([]byte(t.Options[OptionGateways]), &gws); err != nil {
 		return site, nil, fmt.Errorf("nginx target %s: gateways: %w", t.Name, err)
 	}
-	return site, &Set{Gateways: gws, Dial: r.Dial, Clock: r.clock}, nil
+	set := &Set{Gateways: gws, Dial: r.Dial, Clock: r.clock}
+	if r.crash != nil {
+		set.AfterEach = func(gateway string) { r.crash("gateway-" + gateway) }
+	}
+	return site, set, nil
 }
 
 // Observe implements traffic.Router: the split the gateways' files send
