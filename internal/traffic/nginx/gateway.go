@@ -136,6 +136,10 @@ func (s *Set) open(ctx context.Context, site Site) ([]*conn, error) {
 		}
 		c := &conn{g: g, t: t, file: path.Join(g.ConfigDir, site.FileName())}
 		conns = append(conns, c)
+		if err := t.CheckDir(ctx, g.ConfigDir); err != nil {
+			closeAll(conns)
+			return nil, fmt.Errorf("gateway %s: config folder %s: %w (fix configDir, or its owner); no gateway was changed", g.Name, g.ConfigDir, err)
+		}
 		data, err := t.ReadFile(ctx, c.file)
 		switch {
 		case errors.Is(err, fs.ErrNotExist):

@@ -194,6 +194,26 @@ func TestGatewaysOverSSH(t *testing.T) {
 	p.serves(t, "green", "blue")
 }
 
+// A gateway whose config folder is missing stops the switch before any
+// gateway is changed, naming the gateway and the folder.
+func TestMissingConfigFolderChangesNothing(t *testing.T) {
+	p := newPair(t)
+	ctx := t.Context()
+	if err := p.set.Apply(ctx, p.site, map[string]int{"blue": 100, "green": 0}, "green"); err != nil {
+		t.Fatal(err)
+	}
+	before := p.files(t)
+	p.set.Gateways[1].ConfigDir = filepath.Join(t.TempDir(), "no-such-folder")
+	err := p.set.Apply(ctx, p.site, map[string]int{"blue": 0, "green": 100}, "blue")
+	if err == nil || !strings.Contains(err.Error(), "gateway gw-2: config folder") || !strings.Contains(err.Error(), "no gateway was changed") {
+		t.Fatalf("apply = %v, want an error naming gw-2's config folder that says no gateway was changed", err)
+	}
+	if after := p.files(t); strings.Join(after, "") != strings.Join(before, "") {
+		t.Fatal("a gateway's file changed")
+	}
+	p.serves(t, "blue", "green")
+}
+
 // Gateways whose files disagree (a switch cut short) are reported, each
 // named with its split; a switch puts them back in step.
 func TestObserveReportsDisagreeingGateways(t *testing.T) {

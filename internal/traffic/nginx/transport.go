@@ -31,6 +31,8 @@ type Transport interface {
 	// Run runs argv and returns its combined output; a non-zero exit is an
 	// error carrying that output.
 	Run(ctx context.Context, argv []string) ([]byte, error)
+	// CheckDir fails unless dir is a folder this user may write in.
+	CheckDir(ctx context.Context, dir string) error
 	Close() error
 }
 
@@ -81,6 +83,24 @@ func (Local) Run(ctx context.Context, argv []string) ([]byte, error) {
 		return out, fmt.Errorf("%s: %w: %s", strings.Join(argv, " "), err, strings.TrimSpace(string(out)))
 	}
 	return out, nil
+}
+
+// CheckDir implements Transport: by creating and removing a file there,
+// the one test of writability that holds for every file system.
+func (Local) CheckDir(_ context.Context, dir string) error {
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return err
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("%s is not a folder", dir)
+	}
+	f, err := os.CreateTemp(dir, ".bluegreen-check-*")
+	if err != nil {
+		return fmt.Errorf("not writable by this user: %w", err)
+	}
+	_ = f.Close()
+	return os.Remove(f.Name())
 }
 
 // Close implements Transport.
@@ -259,6 +279,15 @@ func (s *SSH) Run(ctx context.Context, argv []string) ([]byte, error) {
 		return out, fmt.Errorf("ssh %s: %s: %w: %s", s.addr, strings.Join(argv, " "), err, strings.TrimSpace(string(out)))
 	}
 	return out, nil
+}
+
+// CheckDir implements Transport.
+func (s *SSH) CheckDir(ctx context.Context, dir string) error {
+	_, errOut, err := s.run(ctx, "test -d "+quote(dir)+" || { echo 'no such folder' >&2; exit 1; }; test -w "+quote(dir)+" || { echo 'not writable by this user' >&2; exit 1; }", nil)
+	if err != nil {
+		return fmt.Errorf("ssh %s: %s", s.addr, strings.TrimSpace(string(errOut)))
+	}
+	return nil
 }
 
 // Close implements Transport.
