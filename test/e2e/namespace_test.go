@@ -141,23 +141,55 @@ func TestNamespaceReleaseUnderLoad(t *testing.T) {
 	ops.must("namespace", "abort", "-f", p.spec)
 	p.serves(t, "blue", "green")
 
-	// And bad input exits 2, naming the problem, with nothing changed
+	// And bad input exits non-zero (2 when the input itself is wrong),
+	// naming the problem, with nothing changed
 	before := strings.Join(gatewayFiles(t, p), "")
+	noNS := p.variant(t, func(spec map[string]any) { spec["namespaces"].(map[string]any)["green"] = "no-such-namespace" })
+	noDir := p.variant(t, func(spec map[string]any) {
+		gw := spec["gateway"].(map[string]any)["gateways"].([]any)[1].(map[string]any)
+		gw["configDir"] = filepath.Join(t.TempDir(), "no-such-folder")
+	})
 	for _, tt := range []struct {
 		args []string
+		code int
 		want string
 	}{
-		{[]string{"namespace", "deploy", "-f", p.spec, "--image", "nosuch=" + v2, "--yes"}, `--image "nosuch=`},
-		{[]string{"namespace", "deploy", "-f", p.spec, "--yes"}, "no service has an image"},
-		{[]string{"namespace", "deploy", "--yes"}, "-f/--file is required"},
+		{[]string{"namespace", "deploy", "-f", p.spec, "--image", "nosuch=" + v2, "--yes"}, 2, `--image "nosuch=`},
+		{[]string{"namespace", "deploy", "-f", p.spec, "--yes"}, 2, "no service has an image"},
+		{[]string{"namespace", "deploy", "--yes"}, 2, "-f/--file is required"},
+		{[]string{"namespace", "deploy", "-f", noNS, "--image", "payment=" + v2, "--yes"}, 2, "namespace no-such-namespace (green) does not exist"},
+		{[]string{"namespace", "deploy", "-f", noDir, "--image", "payment=" + v2, "--yes"}, 1, "gateway gw-2: config folder"},
 	} {
-		if r := ops.cli(tt.args...); r.code != 2 || !strings.Contains(r.stderr, tt.want) {
-			t.Fatalf("%v: want exit 2 naming %q, got %s", tt.args, tt.want, r)
+		if r := ops.cli(tt.args...); r.code != tt.code || !strings.Contains(r.stderr, tt.want) {
+			t.Fatalf("%v: want exit %d naming %q, got %s", tt.args, tt.code, tt.want, r)
 		}
 	}
 	if after := strings.Join(gatewayFiles(t, p), ""); after != before {
 		t.Fatal("bad input changed a gateway's file")
 	}
+}
+
+// variant writes a copy of the product's spec changed by edit.
+func (p *product) variant(t *testing.T, edit func(map[string]any)) string {
+	t.Helper()
+	data, err := os.ReadFile(p.spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var spec map[string]any
+	if err := json.Unmarshal(data, &spec); err != nil {
+		t.Fatal(err)
+	}
+	edit(spec)
+	out, err := json.Marshal(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "variant.yaml")
+	if err := os.WriteFile(path, out, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
 
 func gatewayFiles(t *testing.T, p *product) []string {
