@@ -8,7 +8,6 @@ package nsscope
 import (
 	"context"
 	"fmt"
-	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -45,10 +44,6 @@ func Actions(d Deps) map[string]engine.Action {
 	return acts
 }
 
-// createdBy marks a Deployment a run created, so that its undo deletes
-// only what it made.
-const createdBy = "bluegreen.io/created-by-run"
-
 // copyToNamespace creates a service's Deployment in the idle namespace as
 // it runs in the active one, at 0 replicas: a release scales it up.
 func (d Deps) copyToNamespace() engine.Action {
@@ -64,7 +59,7 @@ func (d Deps) copyToNamespace() engine.Action {
 				return nil, fmt.Errorf("get deployment %s/%s: %w", p.From, p.Name, err)
 			}
 			cp := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: p.Name, Namespace: p.To,
-				Labels: gitops.Untracked(orig.Labels), Annotations: map[string]string{createdBy: x.Run.ID}}, Spec: *orig.Spec.DeepCopy()}
+				Labels: gitops.Untracked(orig.Labels), Annotations: map[string]string{service.CreatedByAnnotation: x.Run.ID}}, Spec: *orig.Spec.DeepCopy()}
 			cp.Spec.Replicas = ptr.To(int32(0))
 			if _, err := kube.AppsV1().Deployments(p.To).Create(ctx, cp, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
 				return nil, fmt.Errorf("create deployment %s/%s: %w", p.To, p.Name, err)
@@ -76,21 +71,7 @@ func (d Deps) copyToNamespace() engine.Action {
 			if err := x.Step.DecodeParams(&p); err != nil {
 				return err
 			}
-			deps := d.Service.Client.AppsV1().Deployments(p.To)
-			cur, err := deps.Get(ctx, p.Name, metav1.GetOptions{})
-			if apierrors.IsNotFound(err) {
-				return nil
-			}
-			if err != nil {
-				return fmt.Errorf("get deployment %s/%s: %w", p.To, p.Name, err)
-			}
-			if cur.Annotations[createdBy] != x.Run.ID {
-				return engine.Keep(fmt.Sprintf("deployment %s/%s was not created by this run", p.To, p.Name))
-			}
-			if err := deps.Delete(ctx, p.Name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
-				return fmt.Errorf("delete deployment %s/%s: %w", p.To, p.Name, err)
-			}
-			return nil
+			return service.DeleteIfCreatedBy(ctx, d.Service.Client.AppsV1().Deployments(p.To), "deployment", p.To, p.Name, x.Run.ID)
 		},
 	}
 }
@@ -120,12 +101,6 @@ func (d Deps) clock() clock.Clock {
 	return d.Clock
 }
 
-// switchOutput is what the switch records; the scale-down's delay counts
-// from it (the service scope's output has the same shape).
-type switchOutput struct {
-	SwitchedAt time.Time `json:"switchedAt"`
-}
-
 // gatewaySwitch sends production to To and the preprod host to From on
 // every gateway, or on none (the router's contract); the undo sends them
 // back the same way.
@@ -150,7 +125,7 @@ func (d Deps) gatewaySwitch() engine.Action {
 			if err := d.Router.Shift(ctx, p.Target, traffic.All(string(p.To), string(p.From))); err != nil {
 				return nil, err
 			}
-			return switchOutput{SwitchedAt: d.clock().Now().UTC()}, nil
+			return service.SwitchOutput{SwitchedAt: d.clock().Now().UTC()}, nil
 		},
 		Undo: func(ctx context.Context, x engine.Exec) error {
 			var p plan.GatewaySwitchParams

@@ -3,9 +3,10 @@ package plan
 import (
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
+
+	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/bluegreen/bluegreen/internal/check"
 	"github.com/bluegreen/bluegreen/internal/journal"
@@ -63,7 +64,8 @@ type NamespaceService struct {
 	Env   map[string]string `json:"env,omitempty"`
 }
 
-var dnsLabel = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
+// dnsLabel reports whether s is a valid namespace, Deployment or product name.
+func dnsLabel(s string) bool { return len(validation.IsDNS1123Label(s)) == 0 }
 
 // Defaults fills what the spec left empty.
 func (r *NamespaceRelease) Defaults() {
@@ -91,7 +93,7 @@ func (r NamespaceRelease) ValidateLayout() error {
 	switch {
 	case r.Kind != NamespaceKind:
 		return invalid("kind %q: want %s", r.Kind, NamespaceKind)
-	case !dnsLabel.MatchString(r.Product):
+	case !dnsLabel(r.Product):
 		return invalid("product %q: want lower-case letters, digits and '-', e.g. payments", r.Product)
 	case len(r.Namespaces) != 2 || r.Namespaces[Blue] == "" || r.Namespaces[Green] == "":
 		return invalid("namespaces: want one per color, e.g. {blue: payments-blue, green: payments-green}")
@@ -103,13 +105,13 @@ func (r NamespaceRelease) ValidateLayout() error {
 		return invalid("gateway: required: the router and the gateways that switch the hosts (see docs/namespace-scope.md)")
 	}
 	for _, c := range []Color{Blue, Green} {
-		if !dnsLabel.MatchString(r.Namespaces[c]) {
+		if !dnsLabel(r.Namespaces[c]) {
 			return invalid("namespaces.%s %q: not a namespace name", c, r.Namespaces[c])
 		}
 	}
 	seen := map[string]bool{}
 	for i, s := range r.Services {
-		if !dnsLabel.MatchString(s.Name) {
+		if !dnsLabel(s.Name) {
 			return invalid("services[%d].name %q: want a Deployment name", i, s.Name)
 		}
 		if seen[s.Name] {
@@ -170,9 +172,8 @@ type GatewaySwitchParams struct {
 
 // NamespaceDeploy compiles a namespace-scope release into steps: each
 // service rolled out in the idle namespace side by side (one lane per
-// service), the checks through the preprod host, the approval, the
-// gateways switched in one step, the watch window, and the old namespace
-// scaled down if asked. router and target are the parsed gateway section.
+// service), the approval, the gateways switched in one step, and the old
+// namespace scaled down if asked. router and target are the parsed gateway section.
 func NamespaceDeploy(obs NamespaceObserved, rel NamespaceRelease, router string, target traffic.Target) ([]journal.Step, error) {
 	if err := rel.Validate(); err != nil {
 		return nil, err
@@ -228,21 +229,14 @@ func NamespaceDeploy(obs NamespaceObserved, rel NamespaceRelease, router string,
 	}
 	// The steps of the services' lanes run side by side.
 	slices.SortStableFunc(rollout, func(a, b journal.Step) int { return strings.Compare(a.Lane, b.Lane) })
-	steps := rollout
-	if len(rel.Checks) > 0 {
-		steps = append(steps, step("check-preprod", KindChecks, fmt.Sprintf("Run %d check(s) against %s through the preprod host", len(rel.Checks), idleNS),
-			ChecksParams{Target: Target{Namespace: idleNS, Color: idle}, Phase: "preview"}))
-	}
-	steps = append(steps, step("approve", KindApprove, approvalDesc(rel.Approval), nil))
+	// No check steps yet: Validate refuses checks and a watch window until
+	// they can run through the preprod host.
+	steps := append(rollout, step("approve", KindApprove, approvalDesc(rel.Approval), nil))
 	steps = append(steps, rescale...)
 	steps = append(steps, step("switch", KindGatewaySwitch,
 		fmt.Sprintf("Switch every gateway: production to %s (%s), preprod to %s (%s); all gateways or none", idle, idleNS, active, actNS),
 		GatewaySwitchParams{Product: rel.Product, Router: router, Target: target, From: active, To: idle},
 		mut("gateways/"+rel.Product, "production %s → %s, preprod %s → %s", active, idle, idle, active)))
-	if rel.WatchWindow > 0 && len(rel.Checks) > 0 {
-		steps = append(steps, step("watch", KindWatch, fmt.Sprintf("Watch production for %s: run the checks every %s; a failure rolls back", rel.WatchWindow, rel.WatchInterval),
-			WatchParams{ChecksParams: ChecksParams{Target: Target{Namespace: idleNS, Color: idle}, Phase: "watch"}, Window: rel.WatchWindow, Interval: rel.WatchInterval}))
-	}
 	return append(steps, downs...), nil
 }
 

@@ -97,7 +97,7 @@ func (d Deps) mirrorHPA() engine.Action {
 			}
 			dst := &autoscalingv2.HorizontalPodAutoscaler{
 				ObjectMeta: metav1.ObjectMeta{Name: p.NewHPA, Namespace: p.Namespace, Labels: src.Labels,
-					Annotations: map[string]string{createdByAnnotation: x.Run.ID}},
+					Annotations: map[string]string{CreatedByAnnotation: x.Run.ID}},
 				Spec: spec,
 			}
 			if _, err := hpas.Create(ctx, dst, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
@@ -113,7 +113,7 @@ func (d Deps) mirrorHPA() engine.Action {
 			if existed, err := d.restoreHPA(ctx, x, p.Namespace, p.NewHPA); existed || err != nil {
 				return err
 			}
-			return deleteIfCreatedBy(ctx, d.Client.AutoscalingV2().HorizontalPodAutoscalers(p.Namespace), "autoscaler", p.Namespace, p.NewHPA, x.Run.ID)
+			return DeleteIfCreatedBy(ctx, d.Client.AutoscalingV2().HorizontalPodAutoscalers(p.Namespace), "autoscaler", p.Namespace, p.NewHPA, x.Run.ID)
 		},
 	}
 }

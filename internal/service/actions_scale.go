@@ -16,19 +16,19 @@ import (
 	"github.com/bluegreen/bluegreen/internal/plan"
 )
 
-// createdByAnnotation marks objects a run created, so its undo deletes only
+// CreatedByAnnotation marks objects a run created, so its undo deletes only
 // what it made.
-const createdByAnnotation = "bluegreen.io/created-by-run"
+const CreatedByAnnotation = "bluegreen.io/created-by-run"
 
-// getDeleter is the part of a typed client that deleteIfCreatedBy needs.
-type getDeleter[T metav1.Object] interface {
+// GetDeleter is the part of a typed client that DeleteIfCreatedBy needs.
+type GetDeleter[T metav1.Object] interface {
 	Get(ctx context.Context, name string, opts metav1.GetOptions) (T, error)
 	Delete(ctx context.Context, name string, opts metav1.DeleteOptions) error
 }
 
-// deleteIfCreatedBy deletes an object only if run created it (and it is
+// DeleteIfCreatedBy deletes an object only if run created it (and it is
 // still the same object): an undo never removes what someone else made.
-func deleteIfCreatedBy[T metav1.Object](ctx context.Context, c getDeleter[T], kind, ns, name, run string) error {
+func DeleteIfCreatedBy[T metav1.Object](ctx context.Context, c GetDeleter[T], kind, ns, name, run string) error {
 	cur, err := c.Get(ctx, name, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
 		return nil
@@ -36,7 +36,7 @@ func deleteIfCreatedBy[T metav1.Object](ctx context.Context, c getDeleter[T], ki
 	if err != nil {
 		return kubeErr(fmt.Errorf("get %s %s/%s: %w", kind, ns, name, err))
 	}
-	if cur.GetAnnotations()[createdByAnnotation] != run {
+	if cur.GetAnnotations()[CreatedByAnnotation] != run {
 		return nil
 	}
 	uid := cur.GetUID()
@@ -93,7 +93,7 @@ func (d Deps) scaleDown() engine.Action {
 			// The delay counts from the journaled switch time, so it is exact
 			// even when the run is resumed by another process.
 			if sw := x.Run.Step(p.SwitchStep); sw != nil && len(sw.Output) > 0 {
-				var out switchOutput
+				var out SwitchOutput
 				if err := json.Unmarshal(sw.Output, &out); err != nil {
 					return nil, fmt.Errorf("read switch time: %w", err)
 				}

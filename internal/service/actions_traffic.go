@@ -114,8 +114,9 @@ func (d Deps) approve() engine.Action {
 	}}
 }
 
-// switchOutput records when traffic moved; the scale-down delay counts from it.
-type switchOutput struct {
+// SwitchOutput records when traffic moved; the scale-down delay counts
+// from it, at every scope that switches.
+type SwitchOutput struct {
 	SwitchedAt time.Time `json:"switchedAt"`
 }
 
@@ -256,7 +257,7 @@ func (d Deps) switchTraffic() engine.Action {
 				}
 				return nil, err
 			}
-			return switchOutput{SwitchedAt: d.Clock.Now().UTC()}, nil
+			return SwitchOutput{SwitchedAt: d.Clock.Now().UTC()}, nil
 		},
 		Undo: func(ctx context.Context, x engine.Exec) error {
 			p, err := params[plan.SwitchParams](x)
@@ -280,7 +281,7 @@ func (d Deps) watch() engine.Action {
 		// start over.
 		from := d.Clock.Now()
 		if sw := x.Run.Step("switch"); sw != nil && len(sw.Output) > 0 {
-			var out switchOutput
+			var out SwitchOutput
 			if json.Unmarshal(sw.Output, &out) == nil {
 				from = out.SwitchedAt
 			}

@@ -88,7 +88,7 @@ func (d Deps) copyDeployment() engine.Action {
 			if err != nil {
 				return err
 			}
-			return deleteIfCreatedBy(ctx, d.Client.AppsV1().Deployments(p.Namespace), "deployment", p.Namespace, p.Deployment, x.Run.ID)
+			return DeleteIfCreatedBy(ctx, d.Client.AppsV1().Deployments(p.Namespace), "deployment", p.Namespace, p.Deployment, x.Run.ID)
 		},
 	}
 }
@@ -116,7 +116,7 @@ func colorCopy(orig *appsv1.Deployment, p plan.CopyParams, replicas int32, run s
 	spec.Template.Labels[p.ColorLabel] = string(p.Color)
 	return &appsv1.Deployment{
 		ObjectMeta: metav1.ObjectMeta{Name: p.Deployment, Namespace: p.Namespace, Labels: labels,
-			Annotations: map[string]string{createdByAnnotation: run, "bluegreen.io/copied-from": orig.Name}},
+			Annotations: map[string]string{CreatedByAnnotation: run, "bluegreen.io/copied-from": orig.Name}},
 		Spec: spec,
 	}
 }
@@ -144,7 +144,7 @@ func (d Deps) createPreview() engine.Action {
 			if err != nil {
 				return err
 			}
-			return deleteIfCreatedBy(ctx, d.Client.CoreV1().Services(p.Namespace), "service", p.Namespace, p.Service, x.Run.ID)
+			return DeleteIfCreatedBy(ctx, d.Client.CoreV1().Services(p.Namespace), "service", p.Namespace, p.Service, x.Run.ID)
 		},
 	}
 }
@@ -155,7 +155,7 @@ func (d Deps) createPreview() engine.Action {
 func previewService(src *corev1.Service, p plan.ServiceParams, run string) *corev1.Service {
 	return &corev1.Service{
 		ObjectMeta: metav1.ObjectMeta{Name: p.Service, Namespace: p.Namespace, Labels: gitops.Untracked(src.Labels),
-			Annotations: map[string]string{createdByAnnotation: run}},
+			Annotations: map[string]string{CreatedByAnnotation: run}},
 		Spec: corev1.ServiceSpec{Type: corev1.ServiceTypeClusterIP, Ports: previewPorts(src.Spec.Ports), Selector: p.Selector},
 	}
 }

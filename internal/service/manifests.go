@@ -33,7 +33,7 @@ func InitManifests(ctx context.Context, c kubernetes.Interface, steps []journal.
 		unstructured.RemoveNestedField(u.Object, "metadata", "creationTimestamp")
 		unstructured.RemoveNestedField(u.Object, "spec", "template", "metadata", "creationTimestamp")
 		ann := u.GetAnnotations()
-		delete(ann, createdByAnnotation)
+		delete(ann, CreatedByAnnotation)
 		delete(ann, "kubectl.kubernetes.io/last-applied-configuration")
 		if len(ann) == 0 {
 			ann = nil

@@ -368,7 +368,7 @@ func benchCosts(ctx context.Context, b *testing.B, w *world, runs int, rep *repo
 	rep.addCost("first API call of a new client (TCP and TLS handshake, GET)", dial)
 	rep.addCost("one Kubernetes Event (create)", event)
 	rep.addCost("one run record write in the cluster (BlueGreenRun status update, service scope)", record)
-	rep.addCost("one journal write (bbolt open, put, fsync, close; migrations)", save)
+	rep.addCost("one journal write (bbolt open, put, fsync, close; the local store the baseline used)", save)
 	rep.addCost("one audit append (lock, write, fsync)", appendRec)
 	reportSwitch(b, version)
 }

@@ -141,6 +141,17 @@ func TestNamespaceReleaseUnderLoad(t *testing.T) {
 	ops.must("namespace", "abort", "-f", p.spec)
 	p.serves(t, "blue", "green")
 
+	// And a paused release promoted from another machine switches both
+	// gateways, after which abort is refused in favour of rollback
+	ops.must("namespace", "deploy", "-f", p.spec, "--image", "payment="+v3, "--pause")
+	e.machine("approver").must("namespace", "promote", "-f", p.spec)
+	p.serves(t, "green", "blue")
+	if r := ops.cli("namespace", "abort", "-f", p.spec); r.code != 2 || !strings.Contains(r.stderr, "namespace rollback -f") {
+		t.Fatalf("abort of a release that switched: want exit 2 pointing at rollback, got %s", r)
+	}
+	ops.must("namespace", "rollback", "-f", p.spec)
+	p.serves(t, "blue", "green")
+
 	// And bad input exits non-zero (2 when the input itself is wrong),
 	// naming the problem, with nothing changed
 	before := strings.Join(gatewayFiles(t, p), "")

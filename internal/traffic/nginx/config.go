@@ -12,10 +12,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+
+	"k8s.io/apimachinery/pkg/util/validation"
 )
 
 // Site is what a product's file on a gateway routes.
@@ -50,20 +51,19 @@ type Upstream struct {
 // for the preprod host, the idle color). A verification reads it back.
 const ColorHeader = "X-Bluegreen-Color"
 
-var (
-	productRE = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
-	hostRE    = regexp.MustCompile(`^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)*[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
-	colorRE   = regexp.MustCompile(`^[a-z][a-z0-9-]{0,30}$`)
-)
+// label and host are Kubernetes' name rules (a DNS label, a DNS
+// subdomain): they also keep nginx's syntax out of names and hosts.
+func label(s string) bool { return len(validation.IsDNS1123Label(s)) == 0 }
+func host(s string) bool  { return len(validation.IsDNS1123Subdomain(s)) == 0 }
 
 // Validate checks every field, naming the field and the fix.
 func (s Site) Validate() error {
 	switch {
-	case !productRE.MatchString(s.Product):
+	case !label(s.Product):
 		return fmt.Errorf("product %q: want lower-case letters, digits and '-' (it names the gateway file)", s.Product)
-	case !hostRE.MatchString(s.ProdHost):
+	case !host(s.ProdHost):
 		return fmt.Errorf("prodHost %q: want a host name such as myapp.com", s.ProdHost)
-	case !hostRE.MatchString(s.PreprodHost) || s.PreprodHost == s.ProdHost:
+	case !host(s.PreprodHost) || s.PreprodHost == s.ProdHost:
 		return fmt.Errorf("preprodHost %q: want a host name other than prodHost, such as preprod.myapp.com", s.PreprodHost)
 	case len(s.Upstreams) != 2:
 		return fmt.Errorf("upstreams: want exactly two colors, got %d", len(s.Upstreams))
@@ -76,7 +76,7 @@ func (s Site) Validate() error {
 	}
 	for _, c := range s.colors() {
 		u := s.Upstreams[c]
-		if !colorRE.MatchString(c) {
+		if !label(c) {
 			return fmt.Errorf("upstreams: color %q: want lower-case letters, digits and '-'", c)
 		}
 		if len(u.Servers) == 0 {
@@ -87,7 +87,7 @@ func (s Site) Validate() error {
 				return fmt.Errorf("upstreams.%s.servers: %q is not host:port", c, srv)
 			}
 		}
-		if u.Host != "" && !hostRE.MatchString(u.Host) {
+		if u.Host != "" && !host(u.Host) {
 			return fmt.Errorf("upstreams.%s.host %q: want a host name", c, u.Host)
 		}
 	}
