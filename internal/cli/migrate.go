@@ -1,15 +1,12 @@
 package cli
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"time"
 
 	"github.com/spf13/cobra"
-	"sigs.k8s.io/yaml"
 
 	bgaws "github.com/bluegreen/bluegreen/internal/aws"
 	"github.com/bluegreen/bluegreen/internal/check"
@@ -64,19 +61,10 @@ func (f *migrateFlags) spec() (plan.Migration, error) {
 	if f.file == "" {
 		return m, usageErr("-f/--file is required: the migration spec (see docs/cluster-scope.md)")
 	}
-	data, err := os.ReadFile(f.file)
-	if err != nil {
-		return m, fmt.Errorf("%w: read migration spec: %w", plan.ErrInvalid, err)
+	if err := readSpecFile(f.file, "migration spec", "docs/cluster-scope.md", &m); err != nil {
+		return m, err
 	}
-	js, err := yaml.YAMLToJSON(data)
-	if err != nil {
-		return m, fmt.Errorf("%w: migration spec %s: %w", plan.ErrInvalid, f.file, err)
-	}
-	dec := json.NewDecoder(bytes.NewReader(js))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&m); err != nil {
-		return m, fmt.Errorf("%w: migration spec %s: %w (see docs/cluster-scope.md for the fields)", plan.ErrInvalid, f.file, err)
-	}
+	var err error
 	if f.steps != "" {
 		if m.Steps, err = plan.ParseSteps(f.steps); err != nil {
 			return m, err

@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-	"sigs.k8s.io/yaml"
 
 	"github.com/bluegreen/bluegreen/internal/check"
 	"github.com/bluegreen/bluegreen/internal/engine"
@@ -20,7 +19,6 @@ import (
 	"github.com/bluegreen/bluegreen/internal/run"
 	"github.com/bluegreen/bluegreen/internal/runstore"
 	"github.com/bluegreen/bluegreen/internal/service"
-	"github.com/bluegreen/bluegreen/internal/spec"
 	"github.com/bluegreen/bluegreen/internal/traffic"
 )
 
@@ -50,16 +48,8 @@ func (f *nsFlags) release(deploying bool) (plan.NamespaceRelease, error) {
 	if f.file == "" {
 		return rel, usageErr("-f/--file is required: the product's release spec (see docs/namespace-scope.md)")
 	}
-	data, err := os.ReadFile(f.file)
-	if err != nil {
-		return rel, fmt.Errorf("%w: read release spec: %w", plan.ErrInvalid, err)
-	}
-	js, err := yaml.YAMLToJSON(data)
-	if err != nil {
-		return rel, fmt.Errorf("%w: release spec %s: %w", plan.ErrInvalid, f.file, err)
-	}
-	if err := spec.DecodeStrict("release spec "+f.file, js, &rel); err != nil {
-		return rel, fmt.Errorf("%w: %w (see docs/namespace-scope.md for the fields)", plan.ErrInvalid, err)
+	if err := readSpecFile(f.file, "release spec", "docs/namespace-scope.md", &rel); err != nil {
+		return rel, err
 	}
 	for _, kv := range f.images {
 		name, image, ok := strings.Cut(kv, "=")

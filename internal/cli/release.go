@@ -141,21 +141,31 @@ func (f *releaseFlags) release(cmd *cobra.Command, app, ns string) (plan.Service
 	return rel, nil
 }
 
-// loadRelease reads a spec file strictly: unknown fields are errors.
-func loadRelease(path string) (plan.ServiceRelease, error) {
+// readSpecFile reads a YAML or JSON spec file strictly into v: an unknown
+// field is an error. Errors wrap plan.ErrInvalid, call the file what, and
+// point at doc for the fields.
+func readSpecFile(path, what, doc string, v any) error {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return plan.ServiceRelease{}, fmt.Errorf("%w: read spec file: %w", plan.ErrInvalid, err)
+		return fmt.Errorf("%w: read %s: %w", plan.ErrInvalid, what, err)
 	}
 	js, err := yaml.YAMLToJSON(data)
 	if err != nil {
-		return plan.ServiceRelease{}, fmt.Errorf("%w: spec file %s: %w", plan.ErrInvalid, path, err)
+		return fmt.Errorf("%w: %s %s: %w", plan.ErrInvalid, what, path, err)
 	}
 	dec := json.NewDecoder(bytes.NewReader(js))
 	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("%w: %s %s: %w (see %s for the fields)", plan.ErrInvalid, what, path, err, doc)
+	}
+	return nil
+}
+
+// loadRelease reads a spec file strictly: unknown fields are errors.
+func loadRelease(path string) (plan.ServiceRelease, error) {
 	var f releaseFile
-	if err := dec.Decode(&f); err != nil {
-		return plan.ServiceRelease{}, fmt.Errorf("%w: spec file %s: %w (see docs/service-scope.md for the fields)", plan.ErrInvalid, path, err)
+	if err := readSpecFile(path, "spec file", "docs/service-scope.md", &f); err != nil {
+		return plan.ServiceRelease{}, err
 	}
 	if f.Kind != "" && f.Kind != "ServiceRelease" {
 		return plan.ServiceRelease{}, fmt.Errorf("%w: spec file %s: kind %q, want ServiceRelease", plan.ErrInvalid, path, f.Kind)
