@@ -13,6 +13,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 
 	awsapi "github.com/bluegreen/bluegreen/internal/aws"
 	"github.com/bluegreen/bluegreen/internal/clock"
@@ -130,6 +131,10 @@ type NamespaceSwitch struct {
 type Deps struct {
 	// Kube is the cluster of a one-cluster scope.
 	Kube kubernetes.Interface
+	// Config is the REST config of Kube's cluster, for routers that need
+	// clients of their own (typed clients of other API groups); clients
+	// built from it share Kube's transport, and so its lock fence.
+	Config *rest.Config
 	// Clusters holds the cluster of each color, for routers that act on two
 	// clusters at once (external-dns annotations).
 	Clusters map[string]kubernetes.Interface
