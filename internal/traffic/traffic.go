@@ -55,6 +55,26 @@ type Target struct {
 	// Settle is how long clients may keep using the old split after a shift
 	// (a DNS record's TTL); zero when a shift takes effect at once.
 	Settle time.Duration `json:",omitempty"`
+	// Entrances are the gateways of a namespace-scope target that checks
+	// send their requests to, and Hosts the Host header that reaches
+	// production (HostProd) and the idle color (HostPreprod) through them.
+	Entrances []Entrance        `json:",omitempty"`
+	Hosts     map[string]string `json:",omitempty"`
+}
+
+// Keys of Target.Hosts.
+const (
+	HostProd    = "prod"
+	HostPreprod = "preprod"
+)
+
+// Entrance is a gateway that a request can be sent to directly, so that a
+// check reaches a host through each gateway of a set.
+type Entrance struct {
+	// Name names the gateway in results and errors.
+	Name string
+	// Address is host:port, where the gateway serves plain HTTP.
+	Address string
 }
 
 // Router observes and shifts a split. Shift is idempotent and safe to repeat.

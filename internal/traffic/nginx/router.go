@@ -112,7 +112,12 @@ func Target(site Site, gateways []Gateway) (traffic.Target, error) {
 	for c, u := range site.Upstreams {
 		carriers[c] = fmt.Sprintf("upstream %v", u.Servers)
 	}
-	return traffic.Target{Name: site.Product, Options: map[string]string{OptionSite: string(s), OptionGateways: string(gw)}, Carriers: carriers}, nil
+	entrances := make([]traffic.Entrance, len(gateways))
+	for i, g := range gateways {
+		entrances[i] = traffic.Entrance{Name: g.Name, Address: g.Address}
+	}
+	return traffic.Target{Name: site.Product, Options: map[string]string{OptionSite: string(s), OptionGateways: string(gw)}, Carriers: carriers,
+		Entrances: entrances, Hosts: map[string]string{traffic.HostProd: site.ProdHost, traffic.HostPreprod: site.PreprodHost}}, nil
 }
 
 func (r *Router) set(t traffic.Target) (Site, *Set, error) {
