@@ -21,6 +21,13 @@ type Target struct {
 	// Phase names the release step the check gates (e.g. "preview",
 	// "watch"); optional, sent by Webhook checks.
 	Phase string
+	// Service is the service of a product the check is about (namespace
+	// scope); empty for an app's or a product's own checks.
+	Service string
+	// Host is the Host header of requests built from BaseURL (a gateway
+	// that routes by host); empty sends BaseURL's host. A check's own Host
+	// header wins.
+	Host string
 }
 
 // Result is the outcome of one check run.

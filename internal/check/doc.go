@@ -49,14 +49,17 @@
 // # Webhook checks
 //
 // A Webhook check POSTs {"app","namespace","color","image","baseURL","phase"}
-// from the Target (Target.Phase names the release step, e.g. "preview") and
-// passes on any 2xx answer. It makes a single attempt.
+// from the Target (Target.Phase names the release step, e.g. "preview"),
+// plus "service" and "host" at namespace scope, and passes on any 2xx
+// answer. It makes a single attempt.
 //
 // # Smoke commands
 //
 // A Smoke command runs with the current environment plus PREVIEW_URL (the
 // Target's BaseURL, which is the production URL during the post-promotion
-// watch), APP, COLOR, IMAGE and NAMESPACE. It runs in its own process group;
+// watch), APP, COLOR, IMAGE, NAMESPACE, SERVICE and HOST_HEADER (the Host
+// header that reaches the color through the gateway at PREVIEW_URL, at
+// namespace scope; empty otherwise). It runs in its own process group;
 // on timeout or cancellation the group gets SIGTERM and, after a short grace
 // period, SIGKILL. When the command ends, any process still left in its group
 // (e.g. a forgotten background job) is killed too. Detail holds the last 20

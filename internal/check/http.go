@@ -167,7 +167,7 @@ func (h *HTTP) Run(ctx context.Context, t Target) (Result, error) {
 	log := h.deps.logger.With("check", h.name, "url", safeURL)
 	start := h.deps.clock.Now()
 	for attempt := 1; ; attempt++ {
-		ok, detail := h.attempt(ctx, target, safeURL)
+		ok, detail := h.attempt(ctx, target, safeURL, h.host(t))
 		res.Attempts = attempt
 		res.Elapsed = h.deps.clock.Now().Sub(start)
 		res.Detail = fmt.Sprintf("attempt %d/%d: %s", attempt, h.retries, detail)
@@ -191,13 +191,25 @@ func (h *HTTP) Run(ctx context.Context, t Target) (Result, error) {
 	}
 }
 
+// host is the Host header of a request to t: t.Host when the check's URL
+// is a path (so the request goes to t.BaseURL), else the URL's own.
+func (h *HTTP) host(t Target) string {
+	if u, err := url.Parse(h.cfg.URL); err == nil && !u.IsAbs() {
+		return t.Host
+	}
+	return ""
+}
+
 // attempt makes one request and says whether it passed and why.
-func (h *HTTP) attempt(ctx context.Context, target, safeURL string) (bool, string) {
+func (h *HTTP) attempt(ctx context.Context, target, safeURL, host string) (bool, string) {
 	actx, cancel := context.WithTimeout(ctx, h.timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(actx, h.method, target, nil)
 	if err != nil {
 		return false, fmt.Sprintf("%s %s: %s", h.method, safeURL, h.red.Error(err))
+	}
+	if host != "" {
+		req.Host = host
 	}
 	for k, v := range h.cfg.Headers {
 		if strings.EqualFold(k, "Host") {

@@ -246,3 +246,39 @@ func TestHTTPUsesClockForInterval(t *testing.T) {
 		t.Errorf("waits %v elapsed %s, want %v and 15s", clk.Waits(), res.Elapsed, want)
 	}
 }
+
+// A gateway routes by Host: a path check sent to a gateway carries the
+// target's host, a check's own Host header wins, and an absolute url keeps
+// its own host.
+func TestHTTPHostOfTheTarget(t *testing.T) {
+	got := make(chan string, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { got <- r.Host }))
+	t.Cleanup(srv.Close)
+	srvHost := strings.TrimPrefix(srv.URL, "http://")
+	for _, tc := range []struct {
+		name, url, header, targetHost, want string
+	}{
+		{name: "path takes the target's host", url: "/healthz", targetHost: "preprod.myapp.com", want: "preprod.myapp.com"},
+		{name: "the check's header wins", url: "/healthz", header: "other.myapp.com", targetHost: "preprod.myapp.com", want: "other.myapp.com"},
+		{name: "no target host: the base url's", url: "/healthz", want: srvHost},
+		{name: "absolute url keeps its host", url: srv.URL + "/healthz", targetHost: "preprod.myapp.com", want: srvHost},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := HTTPConfig{URL: tc.url, Retries: 1}
+			if tc.header != "" {
+				cfg.Headers = map[string]string{"host": tc.header}
+			}
+			h, err := NewHTTP("host", cfg, Defaults{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := h.Run(context.Background(), Target{BaseURL: srv.URL, Host: tc.targetHost})
+			if err != nil || !res.Passed {
+				t.Fatalf("res %+v err %v", res, err)
+			}
+			if h := <-got; h != tc.want {
+				t.Errorf("Host %q, want %q", h, tc.want)
+			}
+		})
+	}
+}

@@ -169,6 +169,8 @@ func targetEnv(t Target) []string {
 		"COLOR=" + t.Color,
 		"IMAGE=" + t.Image,
 		"NAMESPACE=" + t.Namespace,
+		"SERVICE=" + t.Service,
+		"HOST_HEADER=" + t.Host,
 	}
 }
 

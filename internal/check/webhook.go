@@ -47,6 +47,11 @@ type WebhookPayload struct {
 	Image     string `json:"image"`
 	BaseURL   string `json:"baseURL"`
 	Phase     string `json:"phase"`
+	// Service and Host are set at namespace scope: the product's service
+	// checked (empty for the product's own checks), and the Host header
+	// that reaches the color through the gateway at BaseURL.
+	Service string `json:"service,omitempty"`
+	Host    string `json:"host,omitempty"`
 }
 
 // Webhook is a check that posts the Target to a URL; a 2xx answer passes.
@@ -106,6 +111,7 @@ func (w *Webhook) post(ctx context.Context, t Target, safeURL string) (bool, str
 	body, err := json.Marshal(WebhookPayload{
 		App: t.App, Namespace: t.Namespace, Color: t.Color,
 		Image: t.Image, BaseURL: t.BaseURL, Phase: t.Phase,
+		Service: t.Service, Host: t.Host,
 	})
 	if err != nil {
 		return false, "encoding payload: " + err.Error()

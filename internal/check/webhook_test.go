@@ -140,3 +140,21 @@ func mapsEqual(a, b map[string]any) bool {
 	}
 	return true
 }
+
+// At namespace scope the hook also learns the service and the Host header
+// that reaches the color through the gateway at baseURL.
+func TestWebhookNamespaceScopeFields(t *testing.T) {
+	srv, seen := gateServer(t, 200, "", 0)
+	w, err := NewWebhook("gate", WebhookConfig{URL: srv.URL + secretPath}, Defaults{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	target := Target{App: "payments", Namespace: "payments-green", Color: "green", BaseURL: "http://10.0.0.5:80", Phase: "preview", Service: "payment", Host: "preprod.myapp.com"}
+	if res, err := w.Run(context.Background(), target); err != nil || !res.Passed {
+		t.Fatalf("res %+v err %v", res, err)
+	}
+	want := map[string]any{"app": "payments", "namespace": "payments-green", "color": "green", "image": "", "baseURL": "http://10.0.0.5:80", "phase": "preview", "service": "payment", "host": "preprod.myapp.com"}
+	if got := <-seen; !mapsEqual(got.payload, want) {
+		t.Errorf("payload %v, want %v", got.payload, want)
+	}
+}
