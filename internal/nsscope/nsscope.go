@@ -7,6 +7,7 @@ package nsscope
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -38,6 +39,9 @@ type Deps struct {
 func Actions(d Deps) map[string]engine.Action {
 	acts := service.Actions(d.Service)
 	delete(acts, plan.KindSwitch) // the gateways switch, not a Service
+	// Checks go through the gateways, with the product's hosts.
+	acts[plan.KindChecks] = d.checks()
+	acts[plan.KindWatch] = d.watch()
 	acts[plan.KindGatewaySwitch] = d.gatewaySwitch()
 	acts[plan.KindCopyToNamespace] = d.copyToNamespace()
 	acts[plan.KindGatewayAdopt] = d.gatewayAdopt()
@@ -141,8 +145,11 @@ func (d Deps) gatewaySwitch() engine.Action {
 // send production to, and each service's Deployment in both namespaces.
 func Observe(ctx context.Context, kube kubernetes.Interface, rel plan.NamespaceRelease, router traffic.Router, target traffic.Target) (plan.NamespaceObserved, error) {
 	split, err := router.Observe(ctx, target)
+	if errors.Is(err, traffic.ErrNotAdopted) {
+		return plan.NamespaceObserved{}, fmt.Errorf("read where the gateways send %s: %w: adopt the product first with `bluegreen namespace init`", rel.Product, err)
+	}
 	if err != nil {
-		return plan.NamespaceObserved{}, fmt.Errorf("read where the gateways send %s: %w (adopt them first with `bluegreen namespace init`)", rel.Product, err)
+		return plan.NamespaceObserved{}, fmt.Errorf("read where the gateways send %s: %w", rel.Product, err)
 	}
 	obs, err := ObserveDeployments(ctx, kube, rel)
 	if err != nil {

@@ -40,8 +40,9 @@ type NamespaceRelease struct {
 	// Gateway is the router's section: which router, the hosts, each
 	// color's entry point and the gateways (see the router's docs).
 	Gateway json.RawMessage `json:"gateway"`
-	// Checks run against the idle namespace through the preprod host
-	// before the switch, and against production during the watch window.
+	// Checks are the product's own: they run against the idle namespace
+	// through the preprod host once every service has rolled out, and
+	// against production in the watch window, with each service's.
 	Checks         []check.Spec `json:"checks,omitempty"`
 	RolloutTimeout Duration     `json:"rolloutTimeout,omitempty"`
 	WatchWindow    Duration     `json:"watchWindow,omitempty"`
@@ -62,6 +63,10 @@ type NamespaceService struct {
 	// namespace runs it.
 	Image string            `json:"image,omitempty"`
 	Env   map[string]string `json:"env,omitempty"`
+	// Checks run against this service in the idle namespace through the
+	// preprod host once it has rolled out, and against production in the
+	// watch window.
+	Checks []check.Spec `json:"checks,omitempty"`
 }
 
 // dnsLabel reports whether s is a valid namespace, Deployment or product name.
@@ -123,6 +128,16 @@ func (r NamespaceRelease) ValidateLayout() error {
 				return fmt.Errorf("services[%d] (%s): %w", i, s.Name, err)
 			}
 		}
+		for j, c := range s.Checks {
+			if err := c.Validate(); err != nil {
+				return invalid("services[%d] (%s).checks[%d]: %v", i, s.Name, j, err)
+			}
+		}
+	}
+	for i, c := range r.Checks {
+		if err := c.Validate(); err != nil {
+			return invalid("checks[%d]: %v", i, err)
+		}
 	}
 	switch r.Approval {
 	case "prompt", "auto", "pause":
@@ -132,13 +147,41 @@ func (r NamespaceRelease) ValidateLayout() error {
 	if r.KeepWarm != nil && *r.KeepWarm < 0 {
 		return invalid("keepWarm %d: must be 0 or more", *r.KeepWarm)
 	}
-	if len(r.Checks) > 0 || r.WatchWindow > 0 {
-		// They are to run through the preprod host (and production during
-		// the watch window); until then a release refuses them rather than
-		// run them against the wrong target.
-		return invalid("checks and watchWindow: the namespace scope does not run checks yet; remove them from the spec")
+	if r.WatchWindow < 0 || r.WatchInterval < 0 {
+		return invalid("watchWindow %s, watchInterval %s: must not be negative", r.WatchWindow, r.WatchInterval)
 	}
 	return nil
+}
+
+// validateEntrances refuses checks that send a request to a path when the
+// gateway section names no gateway to send it to.
+func (r NamespaceRelease) validateEntrances(target traffic.Target) error {
+	if len(target.Entrances) > 0 {
+		return nil
+	}
+	where := func(field string, cs []check.Spec) error {
+		for j, c := range cs {
+			if c.HTTP != nil && strings.HasPrefix(c.HTTP.URL, "/") {
+				return invalid("%s[%d] (%s): url %s is a path, but the gateway section gives no address to send it to: give each gateway's address, or an absolute url", field, j, c.Name, c.HTTP.URL)
+			}
+		}
+		return nil
+	}
+	for i, s := range r.Services {
+		if err := where(fmt.Sprintf("services[%d] (%s).checks", i, s.Name), s.Checks); err != nil {
+			return err
+		}
+	}
+	return where("checks", r.Checks)
+}
+
+// serviceNames lists the product's services in spec order.
+func (r NamespaceRelease) serviceNames() []string {
+	out := make([]string, len(r.Services))
+	for i, s := range r.Services {
+		out[i] = s.Name
+	}
+	return out
 }
 
 // Switch is the product as the traffic routers see it.
@@ -170,12 +213,40 @@ type GatewaySwitchParams struct {
 	To      Color          `json:"to"`
 }
 
+// NamespaceChecksParams runs checks against one color of a product, each
+// through every entrance (gateway) with Host: the pods of Services must be
+// Ready, their checks pass, and the product's own when ProductChecks.
+type NamespaceChecksParams struct {
+	Product       string             `json:"product"`
+	Services      []string           `json:"services,omitempty"`
+	ProductChecks bool               `json:"productChecks,omitempty"`
+	Namespace     string             `json:"namespace"`
+	Color         Color              `json:"color"`
+	Host          string             `json:"host"`
+	Entrances     []traffic.Entrance `json:"entrances,omitempty"`
+	// Phase is "preview" before the switch and "watch" after it.
+	Phase string `json:"phase"`
+}
+
+// NamespaceWatchParams runs every check against production, Interval
+// apart, until Window has passed since the switch.
+type NamespaceWatchParams struct {
+	NamespaceChecksParams
+	Window   Duration `json:"window"`
+	Interval Duration `json:"interval"`
+}
+
 // NamespaceDeploy compiles a namespace-scope release into steps: each
 // service rolled out in the idle namespace side by side (one lane per
-// service), the approval, the gateways switched in one step, and the old
-// namespace scaled down if asked. router and target are the parsed gateway section.
+// service) with its checks through the preprod host, the product's checks,
+// the approval, the gateways switched in one step, the watch window, and
+// the old namespace scaled down if asked. router and target are the parsed
+// gateway section.
 func NamespaceDeploy(obs NamespaceObserved, rel NamespaceRelease, router string, target traffic.Target) ([]journal.Step, error) {
 	if err := rel.Validate(); err != nil {
+		return nil, err
+	}
+	if err := rel.validateEntrances(target); err != nil {
 		return nil, err
 	}
 	if !obs.Active.Valid() {
@@ -215,6 +286,13 @@ func NamespaceDeploy(obs NamespaceObserved, rel NamespaceRelease, router string,
 			WaitRolloutParams{Target: idleT, Timeout: rel.RolloutTimeout})
 		wr.Lane = lane
 		rollout = append(rollout, sc, wr)
+		if len(s.Checks) > 0 {
+			ck := step("check-preprod/"+s.Name, KindChecks, fmt.Sprintf("Run %d check(s) of %s in %s through %s", len(s.Checks), s.Name, idleNS, throughGateways(target, traffic.HostPreprod)),
+				NamespaceChecksParams{Product: rel.Product, Services: []string{s.Name}, Namespace: idleNS, Color: idle,
+					Host: target.Hosts[traffic.HostPreprod], Entrances: target.Entrances, Phase: "preview"})
+			ck.Lane = lane
+			rollout = append(rollout, ck)
+		}
 		rs := step("rescale-idle/"+s.Name, KindScale, fmt.Sprintf("Scale %s in %s to its count in %s again, in case it shrank while waiting", s.Name, idleNS, actNS),
 			ScaleParams{Target: idleT, FromActive: s.Name, FromNamespace: actNS, KeepAfterSwitch: true, Again: true})
 		rs.Lane = lane
@@ -229,15 +307,39 @@ func NamespaceDeploy(obs NamespaceObserved, rel NamespaceRelease, router string,
 	}
 	// The steps of the services' lanes run side by side.
 	slices.SortStableFunc(rollout, func(a, b journal.Step) int { return strings.Compare(a.Lane, b.Lane) })
-	// No check steps yet: Validate refuses checks and a watch window until
-	// they can run through the preprod host.
-	steps := append(rollout, step("approve", KindApprove, approvalDesc(rel.Approval), nil))
+	steps := rollout
+	if len(rel.Checks) > 0 {
+		steps = append(steps, step("check-preprod", KindChecks, fmt.Sprintf("Run the product's %d check(s) against %s through %s", len(rel.Checks), idleNS, throughGateways(target, traffic.HostPreprod)),
+			NamespaceChecksParams{Product: rel.Product, ProductChecks: true, Namespace: idleNS, Color: idle,
+				Host: target.Hosts[traffic.HostPreprod], Entrances: target.Entrances, Phase: "preview"}))
+	}
+	steps = append(steps, step("approve", KindApprove, approvalDesc(rel.Approval), nil))
 	steps = append(steps, rescale...)
 	steps = append(steps, step("switch", KindGatewaySwitch,
 		fmt.Sprintf("Switch every gateway: production to %s (%s), preprod to %s (%s); all gateways or none", idle, idleNS, active, actNS),
 		GatewaySwitchParams{Product: rel.Product, Router: router, Target: target, From: active, To: idle},
 		mut("gateways/"+rel.Product, "production %s → %s, preprod %s → %s", active, idle, idle, active)))
+	if rel.WatchWindow > 0 {
+		steps = append(steps, step("watch", KindWatch,
+			fmt.Sprintf("Watch production on %s (%s) through %s for %s (every %s): every service's pods and checks, and the product's; roll back automatically if one fails",
+				idle, idleNS, throughGateways(target, traffic.HostProd), rel.WatchWindow, rel.WatchInterval),
+			NamespaceWatchParams{NamespaceChecksParams: NamespaceChecksParams{Product: rel.Product, Services: rel.serviceNames(), ProductChecks: true,
+				Namespace: idleNS, Color: idle, Host: target.Hosts[traffic.HostProd], Entrances: target.Entrances, Phase: "watch"},
+				Window: rel.WatchWindow, Interval: rel.WatchInterval}))
+	}
 	return append(steps, downs...), nil
+}
+
+// throughGateways says how checks reach host: "preprod.myapp.com on gw-1, gw-2".
+func throughGateways(t traffic.Target, host string) string {
+	if len(t.Entrances) == 0 {
+		return "the checks' own urls"
+	}
+	names := make([]string, len(t.Entrances))
+	for i, e := range t.Entrances {
+		names[i] = e.Name
+	}
+	return fmt.Sprintf("%s on %s", t.Hosts[host], strings.Join(names, ", "))
 }
 
 // CopyToNamespaceParams creates Name in To as it is in From, at 0 replicas.

@@ -5,7 +5,10 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/bluegreen/bluegreen/internal/check"
+	"github.com/bluegreen/bluegreen/internal/journal"
 	"github.com/bluegreen/bluegreen/internal/traffic"
 )
 
@@ -52,7 +55,12 @@ func TestNamespaceReleaseValidate(t *testing.T) {
 		{"bad image", func(r *NamespaceRelease) { r.Services[0].Image = "Registry/Payment:2!" }, "services[0] (payment)"},
 		{"no gateway", func(r *NamespaceRelease) { r.Gateway = nil }, "gateway: required"},
 		{"bad approval", func(r *NamespaceRelease) { r.Approval = "later" }, "approval"},
-		{"a watch window", func(r *NamespaceRelease) { r.WatchWindow = Duration(60e9) }, "does not run checks yet"},
+		{"a watch window", func(r *NamespaceRelease) { r.WatchWindow = Duration(60e9) }, ""},
+		{"a product check without a kind", func(r *NamespaceRelease) { r.Checks = []check.Spec{{Name: "login"}} }, `checks[0]: check "login": none of http`},
+		{"a service check without a name", func(r *NamespaceRelease) {
+			r.Services[1].Checks = []check.Spec{{HTTP: &check.HTTPConfig{URL: "/healthz"}}}
+		}, "services[1] (user-login).checks[0]: check spec: name is required"},
+		{"a negative watch window", func(r *NamespaceRelease) { r.WatchWindow = Duration(-1) }, "must not be negative"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -116,14 +124,53 @@ func TestNamespaceDeploy(t *testing.T) {
 
 	// From green, with a scale-down and checks with a watch window.
 	rel.KeepWarm = new(int32)
+	rel.Services[0].Checks = []check.Spec{{Name: "healthz", HTTP: &check.HTTPConfig{URL: "/payment/healthz"}}}
+	rel.Checks = []check.Spec{{Name: "login-flow", Smoke: &check.SmokeConfig{Script: "true"}}}
+	rel.WatchWindow = Duration(5 * time.Minute)
+	target.Entrances = []traffic.Entrance{{Name: "gw-1", Address: "10.0.0.5:80"}, {Name: "gw-2", Address: "10.0.0.6:80"}}
+	target.Hosts = map[string]string{traffic.HostProd: "myapp.com", traffic.HostPreprod: "preprod.myapp.com"}
 	steps, err = NamespaceDeploy(nsObserved(Green), rel, "nginx", target)
 	if err != nil {
 		t.Fatal(err)
+	}
+	names = nil
+	byName := map[string]*journal.Step{}
+	for i, s := range steps {
+		names = append(names, s.Name)
+		byName[s.Name] = &steps[i]
+	}
+	want = "set-image/payment,scale-idle/payment,wait-rollout/payment,check-preprod/payment," +
+		"scale-idle/user-login,wait-rollout/user-login," +
+		"set-image/user-profile,scale-idle/user-profile,wait-rollout/user-profile," +
+		"check-preprod,approve,rescale-idle/payment,rescale-idle/user-login,rescale-idle/user-profile,switch,watch," +
+		"scale-down-old/payment,scale-down-old/user-login,scale-down-old/user-profile"
+	if got := strings.Join(names, ","); got != want {
+		t.Fatalf("steps with checks:\n got %s\nwant %s", got, want)
+	}
+	var ck NamespaceChecksParams
+	if err := byName["check-preprod/payment"].DecodeParams(&ck); err != nil || ck.Namespace != "payments-blue" || ck.Color != Blue ||
+		ck.Host != "preprod.myapp.com" || len(ck.Entrances) != 2 || strings.Join(ck.Services, ",") != "payment" || ck.ProductChecks || ck.Phase != "preview" {
+		t.Fatalf("check-preprod/payment params = %+v, %v; want payment's checks in the idle namespace through the preprod host on both gateways", ck, err)
+	}
+	if byName["check-preprod/payment"].Lane != "svc/payment" || byName["check-preprod"].Lane != "" {
+		t.Fatalf("a service's checks run in its lane, the product's after every lane")
+	}
+	var w NamespaceWatchParams
+	if err := byName["watch"].DecodeParams(&w); err != nil || w.Host != "myapp.com" || w.Color != Blue || !w.ProductChecks ||
+		len(w.Services) != 3 || w.Window != rel.WatchWindow || w.Interval != rel.WatchInterval || w.Phase != "watch" {
+		t.Fatalf("watch params = %+v, %v; want every check against production on blue for 5m", w, err)
 	}
 	last := steps[len(steps)-1]
 	var down ScaleDownParams
 	if err := last.DecodeParams(&down); err != nil || last.Kind != KindScaleDown || down.Namespace != "payments-green" {
 		t.Fatalf("last step %s %s, want the old namespace payments-green scaled down", last.Name, last.Params)
+	}
+
+	// A path check needs a gateway address to go to.
+	target.Entrances = nil
+	if _, err := NamespaceDeploy(nsObserved(Green), rel, "nginx", target); !errors.Is(err, ErrInvalid) ||
+		!strings.Contains(err.Error(), "services[0] (payment).checks[0] (healthz): url /payment/healthz is a path") {
+		t.Fatalf("path check without entrances: %v", err)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strings"
 
+	"github.com/bluegreen/bluegreen/internal/check"
 	"github.com/bluegreen/bluegreen/internal/journal"
 	"github.com/bluegreen/bluegreen/internal/plan"
 	"github.com/bluegreen/bluegreen/internal/redact"
@@ -16,31 +17,52 @@ import (
 // and check URLs. They are redacted from every output.
 func Secrets(r *journal.Run, known ...string) *redact.Secrets {
 	s := redact.NewSecrets(known...)
-	var rel plan.ServiceRelease
-	if r != nil && json.Unmarshal(r.Spec, &rel) == nil {
-		for k, v := range rel.Env {
-			if redact.IsSecretKey(k) || strings.Contains(v, "://") {
+	// A service-scope release, or a namespace-scope one: the product's
+	// checks, and each service's env and checks.
+	var rel struct {
+		plan.ServiceRelease
+		Services []struct {
+			Env    map[string]string `json:"env"`
+			Checks []check.Spec      `json:"checks"`
+		} `json:"services"`
+	}
+	if r == nil || json.Unmarshal(r.Spec, &rel) != nil {
+		return s
+	}
+	addEnv(s, rel.Env)
+	s.AddURL(rel.PreviewURL)
+	s.AddURL(rel.ActiveURL)
+	addChecks(s, rel.Checks)
+	for _, svc := range rel.Services {
+		addEnv(s, svc.Env)
+		addChecks(s, svc.Checks)
+	}
+	return s
+}
+
+func addEnv(s *redact.Secrets, env map[string]string) {
+	for k, v := range env {
+		if redact.IsSecretKey(k) || strings.Contains(v, "://") {
+			s.Add(v)
+		}
+	}
+}
+
+func addChecks(s *redact.Secrets, checks []check.Spec) {
+	for _, c := range checks {
+		if c.Webhook != nil {
+			s.Add(c.Webhook.URL)
+			for _, v := range c.Webhook.Headers {
 				s.Add(v)
 			}
 		}
-		s.AddURL(rel.PreviewURL)
-		s.AddURL(rel.ActiveURL)
-		for _, c := range rel.Checks {
-			if c.Webhook != nil {
-				s.Add(c.Webhook.URL)
-				for _, v := range c.Webhook.Headers {
-					s.Add(v)
-				}
-			}
-			if c.HTTP != nil {
-				s.AddURL(c.HTTP.URL)
-				for _, v := range c.HTTP.Headers {
-					s.Add(v)
-				}
+		if c.HTTP != nil {
+			s.AddURL(c.HTTP.URL)
+			for _, v := range c.HTTP.Headers {
+				s.Add(v)
 			}
 		}
 	}
-	return s
 }
 
 // MaskEnvValues masks the value of every {"name": K, "value": V} pair (a

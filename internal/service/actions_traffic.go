@@ -15,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/bluegreen/bluegreen/internal/check"
+	"github.com/bluegreen/bluegreen/internal/clock"
 	"github.com/bluegreen/bluegreen/internal/engine"
 	"github.com/bluegreen/bluegreen/internal/journal"
 	"github.com/bluegreen/bluegreen/internal/kube"
@@ -46,7 +47,7 @@ func (d Deps) runChecks(ctx context.Context, r *journal.Run, p plan.ChecksParams
 	if err != nil {
 		return err
 	}
-	checks := []check.Check{d.readyCheck(p.Namespace, p.Deployment)}
+	checks := []check.Check{d.ReadyCheck(p.Namespace, p.Deployment)}
 	for _, s := range rel.Checks {
 		c, err := check.Build(s, d.CheckDefaults, d.CheckOptions...)
 		if err != nil {
@@ -67,9 +68,9 @@ func (d Deps) runChecks(ctx context.Context, r *journal.Run, p plan.ChecksParams
 	return nil
 }
 
-// readyCheck passes when every desired pod of a Deployment is Ready, so a
+// ReadyCheck passes when every desired pod of a Deployment is Ready, so a
 // crash-looping color fails it.
-func (d Deps) readyCheck(ns, name string) check.Check {
+func (d Deps) ReadyCheck(ns, name string) check.Check {
 	return check.CheckFunc{CheckName: "pods-ready", F: func(ctx context.Context, _ check.Target) (check.Result, error) {
 		dep, err := d.Client.AppsV1().Deployments(ns).Get(ctx, name, metav1.GetOptions{})
 		if err != nil {
@@ -277,30 +278,41 @@ func (d Deps) watch() engine.Action {
 		if err != nil {
 			return nil, err
 		}
-		// The window counts from the switch, so a resumed watch does not
-		// start over.
-		from := d.Clock.Now()
-		if sw := x.Run.Step("switch"); sw != nil && len(sw.Output) > 0 {
-			var out SwitchOutput
-			if json.Unmarshal(sw.Output, &out) == nil {
-				from = out.SwitchedAt
-			}
-		}
-		end := from.Add(p.Window.D())
-		for {
-			if err := d.runChecks(ctx, x.Run, p.ChecksParams); err != nil {
-				return nil, fmt.Errorf("watch window: %w", err)
-			}
-			next := d.Clock.Now().Add(p.Interval.D())
-			if !next.Before(end) {
-				if err := d.Clock.SleepUntil(ctx, end); err != nil {
-					return nil, err
-				}
-				return nil, d.runChecks(ctx, x.Run, p.ChecksParams)
-			}
-			if err := d.Clock.SleepUntil(ctx, next); err != nil {
-				return nil, err
-			}
-		}
+		return nil, Watch(ctx, d.Clock, x.Run, p.Window, p.Interval, func(ctx context.Context) error {
+			return d.runChecks(ctx, x.Run, p.ChecksParams)
+		})
 	}}
+}
+
+// Watch calls check every interval until window has passed since the run's
+// switch step finished, and once more at its end; it returns check's first
+// error. The window counts from the switch, so a resumed watch does not
+// start over.
+func Watch(ctx context.Context, clk clock.Clock, r *journal.Run, window, interval plan.Duration, check func(context.Context) error) error {
+	from := clk.Now()
+	if sw := r.Step("switch"); sw != nil && len(sw.Output) > 0 {
+		var out SwitchOutput
+		if json.Unmarshal(sw.Output, &out) == nil {
+			from = out.SwitchedAt
+		}
+	}
+	end := from.Add(window.D())
+	for {
+		if err := check(ctx); err != nil {
+			return fmt.Errorf("watch window: %w", err)
+		}
+		next := clk.Now().Add(interval.D())
+		if !next.Before(end) {
+			if err := clk.SleepUntil(ctx, end); err != nil {
+				return err
+			}
+			if err := check(ctx); err != nil {
+				return fmt.Errorf("watch window: %w", err)
+			}
+			return nil
+		}
+		if err := clk.SleepUntil(ctx, next); err != nil {
+			return err
+		}
+	}
 }

@@ -5,6 +5,7 @@ package traffic
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -167,6 +168,11 @@ type Deps struct {
 	// kill it exactly there.
 	Crash func(point string)
 }
+
+// ErrNotAdopted is what Observe returns, wrapped, when the gateways hold
+// nothing of bluegreen's for a namespace-scope target yet: the product
+// must be adopted (`bluegreen namespace init`) before a release.
+var ErrNotAdopted = errors.New("not adopted by bluegreen yet")
 
 // Plugin is a router's registration: its constructor and the spec parsers
 // of the scopes it serves.

@@ -122,6 +122,8 @@ type header struct {
 	Product string         `json:"product"`
 	Prod    map[string]int `json:"prod"`
 	Preprod string         `json:"preprod"`
+	// Hosts are the production and the preprod host the file routes.
+	Hosts []string `json:"hosts,omitempty"`
 }
 
 const headerPrefix = "# bluegreen: "
@@ -132,7 +134,7 @@ func (s Site) Render(split map[string]int, preprod string) ([]byte, error) {
 	if err := s.checkSplit(split, preprod); err != nil {
 		return nil, err
 	}
-	h, err := json.Marshal(header{Product: s.Product, Prod: split, Preprod: preprod})
+	h, err := json.Marshal(header{Product: s.Product, Prod: split, Preprod: preprod, Hosts: []string{s.ProdHost, s.PreprodHost}})
 	if err != nil {
 		return nil, err
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/bluegreen/bluegreen/internal/clock"
+	"github.com/bluegreen/bluegreen/internal/traffic"
 )
 
 // Gateway is one nginx of the HA set.
@@ -177,9 +178,15 @@ func (s *Set) Observe(ctx context.Context, site Site) (map[string]int, string, e
 	var seen []string
 	for _, c := range conns {
 		if c.prev == nil {
-			return nil, "", fmt.Errorf("gateway %s has no %s yet: bluegreen has not switched this site on it", c.g.Name, c.file)
+			return nil, "", fmt.Errorf("gateway %s has no %s: %w", c.g.Name, c.file, traffic.ErrNotAdopted)
 		}
 		h, _ := parseHeader(c.prev)
+		if len(h.Hosts) == 2 && (h.Hosts[0] != site.ProdHost || h.Hosts[1] != site.PreprodHost) {
+			// A switch would move hosts this file does not route, and stop
+			// routing the ones it does.
+			return nil, "", fmt.Errorf("gateway %s routes production host %s and preprod host %s for %s, not %s and %s: fix gateway.prodHost and gateway.preprodHost, or adopt the new hosts with `bluegreen namespace init`",
+				c.g.Name, h.Hosts[0], h.Hosts[1], site.Product, site.ProdHost, site.PreprodHost)
+		}
 		seen = append(seen, fmt.Sprintf("%s sends production to %s", c.g.Name, splitLabel(h.Prod)))
 		if first == nil {
 			first = &h

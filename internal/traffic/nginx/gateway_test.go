@@ -3,12 +3,14 @@
 package nginx_test
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/bluegreen/bluegreen/internal/traffic"
 	"github.com/bluegreen/bluegreen/internal/traffic/nginx"
 	"github.com/bluegreen/bluegreen/test/gatewaybed"
 )
@@ -236,5 +238,28 @@ func TestObserveReportsDisagreeingGateways(t *testing.T) {
 	p.serves(t, "green", "blue")
 	if _, _, err := p.set.Observe(ctx, p.site); err != nil {
 		t.Fatalf("Observe after the gateways were put in step: %v", err)
+	}
+}
+
+// A spec whose hosts are not the ones the gateways route is refused when
+// read, before a switch could move another host; a gateway without the
+// file says the product is not adopted.
+func TestObserveRefusesHostsTheGatewaysDoNotRoute(t *testing.T) {
+	p := newPair(t)
+	ctx := t.Context()
+	if _, _, err := p.set.Observe(ctx, p.site); !errors.Is(err, traffic.ErrNotAdopted) || !strings.Contains(err.Error(), "gateway gw-1 has no ") || !strings.Contains(err.Error(), "bluegreen-myapp.conf: not adopted") {
+		t.Fatalf("Observe before any file = %v, want ErrNotAdopted naming gw-1", err)
+	}
+	if err := p.set.Apply(ctx, p.site, map[string]int{"blue": 100, "green": 0}, "green"); err != nil {
+		t.Fatal(err)
+	}
+	other := p.site
+	other.ProdHost = "shop.com"
+	_, _, err := p.set.Observe(ctx, other)
+	if err == nil || !strings.Contains(err.Error(), "gateway gw-1 routes production host myapp.com and preprod host preprod.myapp.com for myapp, not shop.com and preprod.myapp.com") {
+		t.Fatalf("Observe with another production host = %v", err)
+	}
+	if _, _, err := p.set.Observe(ctx, p.site); err != nil {
+		t.Fatalf("Observe with the routed hosts: %v", err)
 	}
 }
