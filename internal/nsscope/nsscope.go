@@ -136,7 +136,14 @@ func (d Deps) gatewaySwitch() engine.Action {
 			if err := x.Step.DecodeParams(&p); err != nil {
 				return err
 			}
-			return d.Router.Shift(ctx, p.Target, traffic.All(string(p.From), string(p.To)))
+			back := traffic.All(string(p.From), string(p.To))
+			// A switch that failed put every gateway back itself: there is
+			// nothing to undo, and rewriting the files could fail for the
+			// reason the switch did (a config nginx rejects).
+			if now, err := d.Router.Observe(ctx, p.Target); err == nil && now.String() == back.String() {
+				return nil
+			}
+			return d.Router.Shift(ctx, p.Target, back)
 		},
 	}
 }

@@ -100,10 +100,20 @@ func TestNamespaceReleaseUnderLoad(t *testing.T) {
 	load := gatewaybed.StartLoad(t, p.addrs(), "myapp.com", "/pay", 1000)
 	time.Sleep(time.Second)
 
-	// When a release of payment v2 runs, and is rolled back
-	r := ops.must("namespace", "deploy", "-f", p.spec, "--image", "payment="+v2, "--yes")
-	if !strings.Contains(r.stdout, "switch") || !strings.Contains(r.stdout, "succeeded") {
-		t.Fatalf("deploy output:\n%s", r)
+	// When a release of payment v2 runs, checked through the preprod host
+	// on both gateways and watched for 2s through the production host,
+	// and is rolled back
+	checked := p.variant(t, func(spec map[string]any) {
+		spec["services"].([]any)[0].(map[string]any)["checks"] = []any{map[string]any{"name": "healthz",
+			"http": map[string]any{"url": "/payment/healthz", "bodyContains": `"color":"green"`}}}
+		spec["checks"] = []any{map[string]any{"name": "home", "http": map[string]any{"url": "/", "expectStatus": 200}}}
+		spec["watchWindow"], spec["watchInterval"] = "2s", "500ms"
+	})
+	r := ops.must("namespace", "deploy", "-f", checked, "--image", "payment="+v2, "--yes")
+	for _, want := range []string{"check-preprod/payment", "check-preprod", "watch", "succeeded"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Fatalf("deploy output lacks %q:\n%s", want, r)
+		}
 	}
 	p.serves(t, "green", "blue")
 	st := ops.must("namespace", "status", "-f", p.spec, "-o", "json")
@@ -264,4 +274,126 @@ func TestNamespaceKilledAtEveryStepBoundaryResumes(t *testing.T) {
 			t.Fatalf("resume after a crash at %s: %s", at, r)
 		}
 	}
+}
+
+// What goes wrong with the gateways, through the CLI: bad input is refused
+// before anything is written; a check failing through the preprod host, a
+// config nginx rejects, and a gateway that dies mid-switch each end with
+// every gateway as it was, production on one color, and the error naming
+// the check or the gateway.
+func TestNamespaceFailuresLeaveProductionWhole(t *testing.T) {
+	e := newEnv(t)
+	p := givenProduct(t, e)
+	ops := e.machine("ops")
+	before := strings.Join(gatewayFiles(t, p), "")
+	unchanged := func(what string) {
+		t.Helper()
+		if after := strings.Join(gatewayFiles(t, p), ""); after != before {
+			t.Fatalf("%s changed a gateway's file", what)
+		}
+		p.serves(t, "blue", "green")
+	}
+	rolledBack := func(what string) {
+		t.Helper()
+		st := ops.must("namespace", "status", "-f", p.spec, "-o", "json")
+		var view struct{ LastRun struct{ State string } }
+		if err := json.Unmarshal([]byte(st.stdout), &view); err != nil || view.LastRun.State != "rolled-back" {
+			t.Fatalf("after %s: want the run rolled back to the end, got %v\n%s", what, err, st.stdout)
+		}
+	}
+	deploy := func(spec string) result {
+		return ops.cli("namespace", "deploy", "-f", spec, "--image", "payment="+v2, "--yes")
+	}
+	gateway := func(spec map[string]any, i int) map[string]any {
+		return spec["gateway"].(map[string]any)["gateways"].([]any)[i].(map[string]any)
+	}
+	sshd := gatewaybed.StartSSHD(t)
+	overSSH := func(knownHosts string) func(map[string]any) {
+		return func(spec map[string]any) {
+			gateway(spec, 1)["ssh"] = map[string]any{"address": sshd.Address, "user": sshd.User, "identityFile": sshd.IdentityFile, "knownHosts": knownHosts}
+		}
+	}
+
+	// Bad input: refused before the first write, naming the problem.
+	for _, tt := range []struct {
+		name string
+		edit func(map[string]any)
+		want []string
+	}{
+		{"a host the gateways do not route", func(spec map[string]any) { spec["gateway"].(map[string]any)["prodHost"] = "shop.com" },
+			[]string{"gateway gw-1 routes production host myapp.com", "not shop.com"}},
+		{"an SSH host key that is not the one in known_hosts", overSSH(sshd.WrongKnownHosts(t)),
+			[]string{"gateway gw-2", "does not match", "no gateway was changed"}},
+		{"an unreachable gateway", func(spec map[string]any) {
+			gateway(spec, 1)["ssh"] = map[string]any{"address": "127.0.0.1:1", "user": sshd.User, "identityFile": sshd.IdentityFile, "knownHosts": sshd.KnownHosts}
+		}, []string{"gateway gw-2", "no gateway was changed"}},
+		{"a config folder that is a file", func(spec map[string]any) { gateway(spec, 0)["configDir"] = p.gws[0].Conf() },
+			[]string{"gateway gw-1: config folder", "is not a folder"}},
+	} {
+		r := deploy(p.variant(t, tt.edit))
+		for _, w := range tt.want {
+			if r.code == 0 || !strings.Contains(r.stderr, w) {
+				t.Fatalf("%s: want a non-zero exit naming %q, got %s", tt.name, w, r)
+			}
+		}
+		unchanged(tt.name)
+		if d, err := e.kube.AppsV1().Deployments(p.gree).Get(context.Background(), "payment", metav1.GetOptions{}); err != nil || *d.Spec.Replicas != 0 || d.Spec.Template.Spec.Containers[0].Image != v1 {
+			t.Fatalf("%s: %s/payment was changed: %v", tt.name, p.gree, err)
+		}
+	}
+	// The same gateway over SSH with the right key works.
+	r := deploy(p.variant(t, overSSH(sshd.KnownHosts)))
+	if r.code != 0 {
+		t.Fatalf("deploy with gw-2 over SSH: %s", r)
+	}
+	p.serves(t, "green", "blue")
+	ops.must("namespace", "rollback", "-f", p.spec)
+	unchanged("a release and its rollback")
+
+	// A service missing in the idle namespace: exit 2, naming it.
+	if err := e.kube.AppsV1().Deployments(p.gree).Delete(context.Background(), "user-login", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if r := deploy(p.spec); r.code != 2 || !strings.Contains(r.stderr, "no Deployment user-login in namespace "+p.gree) {
+		t.Fatalf("deploy with user-login missing in green: %s", r)
+	}
+	unchanged("a service missing in the idle namespace")
+	ops.must("namespace", "init", "-f", p.spec, "--active", "blue")
+
+	// A check through the preprod host that fails: the run rolls back,
+	// naming the check, the service and the gateway.
+	failing := p.variant(t, func(spec map[string]any) {
+		spec["services"].([]any)[0].(map[string]any)["checks"] = []any{map[string]any{"name": "wants-v9",
+			"http": map[string]any{"url": "/payment/healthz", "bodyContains": `"version":"v9"`, "retries": 1}}}
+	})
+	if r := deploy(failing); r.code == 0 || !strings.Contains(r.stderr, "check wants-v9 of payment through gw-1 (Host preprod.myapp.com) failed") {
+		t.Fatalf("deploy with a failing check: %s", r)
+	}
+	unchanged("a failing check")
+	rolledBack("a failing check")
+
+	// A rendered config nginx rejects: no gateway changed.
+	rejected := p.variant(t, func(spec map[string]any) {
+		spec["gateway"].(map[string]any)["upstreams"].(map[string]any)["green"] = map[string]any{"servers": []string{"no-such-host.invalid:80"}}
+	})
+	if r := deploy(rejected); r.code == 0 || !strings.Contains(r.stderr, "gateway gw-1") || !strings.Contains(r.stderr, "no-such-host.invalid") {
+		t.Fatalf("deploy with a config nginx rejects: %s", r)
+	}
+	unchanged("a rejected config")
+	rolledBack("a rejected config")
+
+	// A gateway down mid-switch: gw-1 switches, gw-2 cannot reload, and
+	// gw-1 is put back.
+	p.gws[1].Stop()
+	if r := deploy(p.spec); r.code == 0 || !strings.Contains(r.stderr, "gateway gw-2") {
+		t.Fatalf("deploy with gw-2 down: %s", r)
+	}
+	if after := strings.Join(gatewayFiles(t, p), ""); after != before {
+		t.Fatal("a switch with gw-2 down left a gateway's file changed")
+	}
+	resp, a, err := gatewaybed.Get(context.Background(), p.gws[0].Address(), "myapp.com", "/")
+	if err != nil || resp.StatusCode != 200 || a.Color != "blue" {
+		t.Fatalf("production through gw-1 after gw-2 failed the switch: %v from %q, want blue", err, a.Color)
+	}
+	rolledBack("a gateway down mid-switch")
 }
