@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -24,10 +25,21 @@ type product struct {
 	e          *env
 	blue, gree string // namespaces
 	gws        []*gatewaybed.Nginx
+	entry      map[string]*gatewaybed.Backend
 	spec       string
 }
 
+// givenProduct is a product adopted by bluegreen, production on blue.
 func givenProduct(t *testing.T, e *env) *product {
+	t.Helper()
+	p := newProduct(t, e)
+	p.adopt(t)
+	return p
+}
+
+// newProduct is a product running in blue, not yet adopted: its gateways
+// serve nothing of it.
+func newProduct(t *testing.T, e *env) *product {
 	t.Helper()
 	ctx := context.Background()
 	p := &product{e: e, blue: e.ns + "-blue", gree: e.ns + "-green"}
@@ -48,8 +60,9 @@ func givenProduct(t *testing.T, e *env) *product {
 	}
 	p.gws = []*gatewaybed.Nginx{gatewaybed.StartNginx(t, "gw-1"), gatewaybed.StartNginx(t, "gw-2")}
 	entry := map[string]*gatewaybed.Backend{"blue": gatewaybed.StartBackend(t, "blue", "payments", "v1"), "green": gatewaybed.StartBackend(t, "green", "payments", "v2")}
+	p.entry = entry
 	gateways := gatewaybed.Gateways(p.gws...)
-	gateway := map[string]any{"router": "nginx", "prodHost": "myapp.com", "preprodHost": "preprod.myapp.com", "gateways": gateways,
+	gateway := map[string]any{"router": "nginx", "prodHost": "myapp.com", "preprodHost": "preprod.myapp.com", "gateways": gateways, "adopt": "myapp.conf",
 		"upstreams": map[string]any{"blue": map[string]any{"servers": []string{entry["blue"].Addr()}}, "green": map[string]any{"servers": []string{entry["green"].Addr()}}}}
 	spec := map[string]any{"kind": "NamespaceRelease", "product": "payments", "namespaces": map[string]string{"blue": p.blue, "green": p.gree},
 		"services": []map[string]string{{"name": "payment"}, {"name": "user-login"}}, "gateway": gateway}
@@ -61,6 +74,13 @@ func givenProduct(t *testing.T, e *env) *product {
 	if err := os.WriteFile(p.spec, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
+	return p
+}
+
+// adopt runs namespace init with production on blue.
+func (p *product) adopt(t *testing.T) {
+	t.Helper()
+	e, ctx := p.e, context.Background()
 	// bluegreen adopts it: green gets the services at 0 replicas, and the
 	// gateways bluegreen's file, with production on blue as before.
 	e.machine("ops").must("namespace", "init", "-f", p.spec, "--active", "blue")
@@ -71,7 +91,6 @@ func givenProduct(t *testing.T, e *env) *product {
 		}
 	}
 	p.serves(t, "blue", "green")
-	return p
 }
 
 func (p *product) addrs() []string { return []string{p.gws[0].Address(), p.gws[1].Address()} }
@@ -396,4 +415,58 @@ func TestNamespaceFailuresLeaveProductionWhole(t *testing.T) {
 		t.Fatalf("production through gw-1 after gw-2 failed the switch: %v from %q, want blue", err, a.Color)
 	}
 	rolledBack("a gateway down mid-switch")
+}
+
+// A product that each gateway serves from a file of the user's own is
+// adopted under 1,000 requests a second through both gateways: init moves
+// that file aside in the reload that brings bluegreen's in, and not one
+// request fails.
+func TestNamespaceInitUnderLoad(t *testing.T) {
+	p := newProduct(t, newEnv(t))
+	own := map[string]string{}
+	for _, g := range p.gws {
+		conf := fmt.Sprintf("server {\n    listen %s;\n    server_name myapp.com;\n    location / { proxy_pass http://%s; }\n}\n", g.Address(), p.entry["blue"].Addr())
+		own[g.Name] = conf
+		if err := os.WriteFile(filepath.Join(g.ConfigDir, "myapp.conf"), []byte(conf), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if out, err := exec.Command(g.Reload()[0], g.Reload()[1:]...).CombinedOutput(); err != nil {
+			t.Fatalf("reload %s: %v: %s", g.Name, err, out)
+		}
+		// A reload takes effect once nginx's new workers take requests.
+		for i := 0; ; i++ {
+			resp, a, err := gatewaybed.Get(context.Background(), g.Address(), "myapp.com", "/")
+			if err == nil && resp.StatusCode == 200 && a.Color == "blue" {
+				break
+			}
+			if i == 100 {
+				t.Fatalf("%s does not serve myapp.com from its own file: %v", g.Name, err)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	load := gatewaybed.StartLoad(t, p.addrs(), "myapp.com", "/pay", 1000)
+	time.Sleep(2 * time.Second)
+
+	// When bluegreen adopts the product
+	p.adopt(t)
+	time.Sleep(time.Second)
+
+	// Then not one request failed, all answered by blue
+	sum := gatewaybed.Summarize(load.Stop())
+	t.Logf("%d requests through the gateways during init: %v, %d failed; p50 %s, p99 %s", sum.Total, sum.ByColor, sum.Failed, sum.P50, sum.P99)
+	if sum.Failed > 0 || sum.Total < 2000 || sum.ByColor["blue"] != sum.Total {
+		t.Fatalf("%d of %d requests failed during init (by color %v), e.g. %q", sum.Failed, sum.Total, sum.ByColor, sum.FirstFailures)
+	}
+	// And each gateway's own file is kept aside, the file itself emptied
+	for _, g := range p.gws {
+		kept, err := os.ReadFile(filepath.Join(g.ConfigDir, "myapp.conf.adopted-by-bluegreen"))
+		if err != nil || string(kept) != own[g.Name] {
+			t.Fatalf("%s: the adopted file's copy: %v\n%s", g.Name, err, kept)
+		}
+		now, err := os.ReadFile(filepath.Join(g.ConfigDir, "myapp.conf"))
+		if err != nil || !strings.HasPrefix(string(now), "# bluegreen-adopted: ") {
+			t.Fatalf("%s: myapp.conf after init: %v\n%s", g.Name, err, now)
+		}
+	}
 }

@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
+	"path"
 	"slices"
 	"strconv"
 	"strings"
@@ -35,7 +36,17 @@ type Site struct {
 	Upstreams map[string]Upstream `json:"upstreams"`
 	// VerifyPath is requested through each gateway after a reload (default "/").
 	VerifyPath string `json:"verifyPath,omitempty"`
+	// Adopt names the file in each gateway's config folder that serves
+	// the hosts before bluegreen does (e.g. myapp.conf). The first switch
+	// keeps a copy of it as <Adopt>.adopted-by-bluegreen and empties it
+	// in the same reload that brings bluegreen's file in, so that no
+	// request meets a gateway without the hosts, or with them twice.
+	Adopt string `json:"adopt,omitempty"`
 }
+
+// AdoptedSuffix is added to the name of an adopted file's copy; nginx
+// includes *.conf only, so the copy is not read.
+const AdoptedSuffix = ".adopted-by-bluegreen"
 
 // Upstream is one color's entry point.
 type Upstream struct {
@@ -73,6 +84,9 @@ func (s Site) Validate() error {
 	}
 	if s.VerifyPath != "" && (!strings.HasPrefix(s.VerifyPath, "/") || strings.ContainsAny(s.VerifyPath, " \t\r\n")) {
 		return fmt.Errorf("verifyPath %q: want an absolute path such as /healthz", s.VerifyPath)
+	}
+	if s.Adopt != "" && (s.Adopt != path.Base(s.Adopt) || !strings.HasSuffix(s.Adopt, ".conf") || s.Adopt == s.FileName()) {
+		return fmt.Errorf("adopt %q: want the name of the .conf file in each gateway's configDir that serves the hosts today, e.g. myapp.conf", s.Adopt)
 	}
 	for _, c := range s.colors() {
 		u := s.Upstreams[c]

@@ -24,6 +24,10 @@ func TestSiteValidate(t *testing.T) {
 		{"server injecting a directive", func(s *Site) { s.Upstreams["green"] = Upstream{Servers: []string{"10.0.2.10:80; include /etc/passwd"}} }, "is not host:port"},
 		{"bad listen", func(s *Site) { s.Listen = "eighty" }, "listen"},
 		{"relative verify path", func(s *Site) { s.VerifyPath = "healthz" }, "verifyPath"},
+		{"adopt a file", func(s *Site) { s.Adopt = "myapp.conf" }, ""},
+		{"adopt a path", func(s *Site) { s.Adopt = "../nginx.conf" }, "adopt"},
+		{"adopt a file nginx does not include", func(s *Site) { s.Adopt = "myapp" }, "adopt"},
+		{"adopt bluegreen's own file", func(s *Site) { s.Adopt = s.FileName() }, "adopt"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,6 +1,7 @@
 package nginx
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -119,6 +120,19 @@ type conn struct {
 	t    Transport
 	file string
 	prev []byte // nil: there was no file
+	// adopt is the site's file to adopt on this gateway, and adoptPrev its
+	// content while it still serves the hosts (nil: none, or adopted).
+	adopt     string
+	adoptPrev []byte
+}
+
+// adoptedPrefix starts the note an adopted file is left holding.
+const adoptedPrefix = "# bluegreen-adopted: "
+
+// adoptedNote is what an adopted file holds once bluegreen serves its hosts.
+func adoptedNote(site Site, file string) []byte {
+	return []byte(fmt.Sprintf("%sthis file served %s and %s; bluegreen serves them from %s now.\n# The original is kept as %s%s.\n",
+		adoptedPrefix, site.ProdHost, site.PreprodHost, site.FileName(), path.Base(file), AdoptedSuffix))
 }
 
 // open dials every gateway and reads the site's file on each, before
@@ -153,6 +167,18 @@ func (s *Set) open(ctx context.Context, site Site) ([]*conn, error) {
 				return nil, fmt.Errorf("gateway %s: %s exists and was not written by bluegreen: move it aside (bluegreen owns this file name); no gateway was changed", g.Name, c.file)
 			}
 			c.prev = data
+		}
+		if site.Adopt != "" {
+			c.adopt = path.Join(g.ConfigDir, site.Adopt)
+			data, err := t.ReadFile(ctx, c.adopt)
+			switch {
+			case errors.Is(err, fs.ErrNotExist):
+			case err != nil:
+				closeAll(conns)
+				return nil, fmt.Errorf("gateway %s: read %s: %w; no gateway was changed", g.Name, c.adopt, err)
+			case !bytes.HasPrefix(data, []byte(adoptedPrefix)):
+				c.adoptPrev = data
+			}
 		}
 	}
 	return conns, nil
@@ -236,7 +262,7 @@ func (s *Set) Apply(ctx context.Context, site Site, split map[string]int, prepro
 }
 
 func (s *Set) switchOne(ctx context.Context, site Site, c *conn, want []byte, split map[string]int, preprod string) error {
-	if string(c.prev) == string(want) {
+	if string(c.prev) == string(want) && c.adoptPrev == nil {
 		if err := s.verify(ctx, site, c.g, splitLabel(split), preprod); err == nil {
 			return nil
 		}
@@ -248,8 +274,21 @@ func (s *Set) switchOne(ctx context.Context, site Site, c *conn, want []byte, sp
 				return err
 			}
 		}
+		if c.adoptPrev != nil {
+			// The copy first: the original is never only in memory.
+			if err := c.t.WriteFile(ctx, c.adopt+AdoptedSuffix, c.adoptPrev); err != nil {
+				return err
+			}
+		}
 		if err := c.t.WriteFile(ctx, c.file, want); err != nil {
 			return err
+		}
+		if c.adoptPrev != nil {
+			// Emptied in the same reload that brings bluegreen's file in:
+			// the hosts are never served twice, nor not at all.
+			if err := c.t.WriteFile(ctx, c.adopt, adoptedNote(site, c.adopt)); err != nil {
+				return err
+			}
 		}
 		if _, err := c.t.Run(ctx, c.g.test()); err != nil {
 			return fmt.Errorf("nginx rejected the new configuration: %w", err)
@@ -274,6 +313,9 @@ func (s *Set) putBack(ctx context.Context, site Site, conns []*conn) error {
 			err = c.t.WriteFile(ctx, c.file, emptyFile(site))
 		} else {
 			err = c.t.WriteFile(ctx, c.file, c.prev)
+		}
+		if err == nil && c.adoptPrev != nil {
+			err = c.t.WriteFile(ctx, c.adopt, c.adoptPrev)
 		}
 		if err == nil {
 			_, err = c.t.Run(ctx, c.g.test())

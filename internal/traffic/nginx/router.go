@@ -36,6 +36,7 @@ type Section struct {
 	VerifyPath  string              `json:"verifyPath,omitempty"`
 	Upstreams   map[string]Upstream `json:"upstreams"`
 	Gateways    []Gateway           `json:"gateways"`
+	Adopt       string              `json:"adopt,omitempty"`
 }
 
 // parseSection reads a "gateway" section strictly: an unknown field is an
@@ -56,7 +57,7 @@ func parseSection(n traffic.NamespaceSwitch, section []byte) (traffic.Target, er
 			return traffic.Target{}, fmt.Errorf("gateway.upstreams.%s: missing: give the entry point (ingress or load balancer, host:port) of namespace %s", c, n.Namespaces[c])
 		}
 	}
-	site := Site{Product: n.Product, Listen: sec.Listen, ProdHost: sec.ProdHost, PreprodHost: sec.PreprodHost, Upstreams: sec.Upstreams, VerifyPath: sec.VerifyPath}
+	site := Site{Product: n.Product, Listen: sec.Listen, ProdHost: sec.ProdHost, PreprodHost: sec.PreprodHost, Upstreams: sec.Upstreams, VerifyPath: sec.VerifyPath, Adopt: sec.Adopt}
 	t, err := Target(site, sec.Gateways)
 	if err != nil {
 		return traffic.Target{}, fmt.Errorf("gateway: %w", err)
