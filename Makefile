@@ -47,7 +47,7 @@ e2e: testbed gateway-deps
 # BENCH picks the benchmarks (a regexp, e.g. Switch); BENCH_BASELINE=<git ref>
 # also times that build's promote and rollback, in turn with this one's.
 BENCH ?= .
-bench: testbed
+bench: testbed gateway-deps
 	BLUEGREEN_TESTBED_BIN=$$(bash hack/testbed.sh) $(GO) test -run '^$$' -bench '$(BENCH)' -benchtime 1x -timeout 30m ./test/bench/
 
 demo: testbed build

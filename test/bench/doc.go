@@ -16,7 +16,14 @@
 //   - costs: the pieces a CLI call is made of (process start, connecting,
 //     a journal write, an audit append, one API round trip).
 //
-// It prints a table of median, p90, p99, min and max, and the median time
+// BenchmarkGatewaySwitch is the namespace scope's zero-downtime proof: two
+// real nginx gateways under BENCH_GATEWAY_RATE requests a second (vegeta,
+// default 1,000) while the nginx router switches, rolls back and switches
+// ten times back to back, three rounds; it reports failed requests, latency
+// during each kind of move against the steady state, and when the old color
+// stopped answering.
+//
+// BenchmarkSwitch prints a table of median, p90, p99, min and max, and the median time
 // from the call at which each phase of a promote and a rollback was reached.
 // Run it with `make bench`; docs/benchmarks.md has the results and how to
 // read them. The benchmark asserts no timing: only functional errors fail it.
