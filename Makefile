@@ -4,7 +4,7 @@ SHELL := /bin/bash
 GO ?= go
 BIN := bin/bluegreen
 
-.PHONY: all build test unit e2e bench lint verify demo demo-cluster testbed gateway-deps clean
+.PHONY: all build test unit e2e bench lint verify demo demo-cluster demo-namespace testbed gateway-deps clean
 
 all: build
 
@@ -57,6 +57,12 @@ demo: testbed build
 # weighted Route 53 from 100/0 to 0/100, checklist, rollback.
 demo-cluster: testbed build
 	BLUEGREEN_TESTBED_BIN=$$(bash hack/testbed.sh) bash hack/demo-cluster.sh
+
+# The namespace scope's runbook on a local cluster: payments in namespaces
+# blue and green behind two real nginx gateways, released, checked through
+# the preprod host, promoted and rolled back under a live request counter.
+demo-namespace: testbed build gateway-deps
+	BLUEGREEN_TESTBED_BIN=$$(bash hack/testbed.sh) bash hack/demo-namespace.sh
 
 clean:
 	rm -rf bin

@@ -150,8 +150,9 @@ func (g *Global) printPlan(r *journal.Run) error {
 		return enc.Encode(planView(r))
 	}
 	fmt.Fprintf(g.out, "Plan: %s %s/%s (%d steps, nothing changed yet)\n", r.Operation, r.Namespace, r.App, len(r.Steps))
+	w := nameWidth(r)
 	for i, st := range r.Steps {
-		fmt.Fprintf(g.out, "%2d. %-16s %s\n", i+1, st.Name, redactText(st.Description))
+		fmt.Fprintf(g.out, "%2d. %-*s %s\n", i+1, w, st.Name, redactText(st.Description))
 		for _, m := range st.Mutations {
 			fmt.Fprintf(g.out, "      ~ %s: %s\n", redactText(m.Object), redactText(m.Change))
 		}

@@ -273,7 +273,7 @@ func NamespaceDeploy(obs NamespaceObserved, rel NamespaceRelease, router string,
 				return nil, fmt.Errorf("service %s: %w", s.Name, err)
 			}
 			st := step("set-image/"+s.Name, KindSetImage, fmt.Sprintf("Set %s on %s in the idle namespace %s", s.Image, s.Name, idleNS),
-				SetImageParams{Target: idleT, Container: container.Name, Image: s.Image, Env: s.Env, KeepAfterSwitch: true},
+				SetImageParams{Target: idleT, Container: container.Name, Image: s.Image, Env: s.Env, KeepAfterSwitch: true, RetestVia: "the preprod host"},
 				mut(obj, "container %s image %s → %s", container.Name, container.Image, s.Image))
 			st.Lane = lane
 			rollout = append(rollout, st)
@@ -313,7 +313,11 @@ func NamespaceDeploy(obs NamespaceObserved, rel NamespaceRelease, router string,
 			NamespaceChecksParams{Product: rel.Product, ProductChecks: true, Namespace: idleNS, Color: idle,
 				Host: target.Hosts[traffic.HostPreprod], Entrances: target.Entrances, Phase: "preview"}))
 	}
-	steps = append(steps, step("approve", KindApprove, approvalDesc(rel.Approval), nil))
+	approval := approvalDesc(rel.Approval)
+	if rel.Approval == "pause" {
+		approval = "Approval: pause here; `bluegreen namespace promote` continues"
+	}
+	steps = append(steps, step("approve", KindApprove, approval, nil))
 	steps = append(steps, rescale...)
 	steps = append(steps, step("switch", KindGatewaySwitch,
 		fmt.Sprintf("Switch every gateway: production to %s (%s), preprod to %s (%s); all gateways or none", idle, idleNS, active, actNS),

@@ -66,6 +66,9 @@ type SetImageParams struct {
 	// switched production is rolled back, so the version can be inspected
 	// and re-tested through the preview Service.
 	KeepAfterSwitch bool `json:"keepAfterSwitch,omitempty"`
+	// RetestVia says where a kept image is re-tested (default: the
+	// preview Service).
+	RetestVia string `json:"retestVia,omitempty"`
 }
 
 // ScaleParams scales a Deployment. FromActive means "to the active color's

@@ -158,7 +158,11 @@ func (d Deps) setImage() engine.Action {
 				return err
 			}
 			if p.KeepAfterSwitch && Switched(x.Run) {
-				return engine.Keep(fmt.Sprintf("%s stays on %s for re-testing through the preview Service", p.Image, p.Deployment))
+				via := p.RetestVia
+				if via == "" {
+					via = "the preview Service"
+				}
+				return engine.Keep(fmt.Sprintf("%s stays on %s for re-testing through %s", p.Image, p.Deployment, via))
 			}
 			var before containerState
 			if err := x.Step.DecodeBefore(&before); err != nil {

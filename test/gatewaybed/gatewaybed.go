@@ -67,15 +67,29 @@ func (n *Nginx) Reload() []string {
 // StartNginx starts a gateway named name; it is stopped at the test's end.
 func StartNginx(t testing.TB, name string) *Nginx {
 	t.Helper()
-	bin, err := NginxBin()
+	n, err := NewNginx(name, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
-	n := &Nginx{Name: name, Dir: dir, ConfigDir: filepath.Join(dir, "conf.d"), Port: FreePort(t), bin: bin}
+	t.Cleanup(n.Stop)
+	return n
+}
+
+// NewNginx starts a gateway named name with its files in dir, on a free
+// loopback port; the caller stops it.
+func NewNginx(name, dir string) (*Nginx, error) {
+	bin, err := NginxBin()
+	if err != nil {
+		return nil, err
+	}
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	n := &Nginx{Name: name, Dir: dir, ConfigDir: filepath.Join(dir, "conf.d"), Port: port, bin: bin}
 	for _, d := range []string{n.ConfigDir, filepath.Join(dir, "logs"), filepath.Join(dir, "temp")} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
-			t.Fatal(err)
+			return nil, err
 		}
 	}
 	// Workers run as the user running the test: root in CI.
@@ -102,19 +116,19 @@ http {
 }
 `, user, dir, n.Port)
 	if err := os.WriteFile(n.Conf(), []byte(conf), 0o644); err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	n.cmd = exec.Command(bin, "-p", dir, "-c", n.Conf())
 	var stderr bytes.Buffer
 	n.cmd.Stderr = &stderr
 	if err := n.cmd.Start(); err != nil {
-		t.Fatalf("start nginx %s: %v", name, err)
+		return nil, fmt.Errorf("start nginx %s: %w", name, err)
 	}
-	t.Cleanup(func() { n.Stop() })
 	if err := waitListening(n.Address(), 10*time.Second); err != nil {
-		t.Fatalf("nginx %s did not listen on %s: %v\n%s", name, n.Address(), err, stderr.String())
+		n.Stop()
+		return nil, fmt.Errorf("nginx %s did not listen on %s: %w\n%s", name, n.Address(), err, stderr.String())
 	}
-	return n
+	return n, nil
 }
 
 // Stop stops the gateway (quickly) and waits for it.
@@ -167,12 +181,20 @@ func (b *Backend) Addr() string { return strings.TrimPrefix(b.URL, "http://") }
 // FreePort returns a TCP port free on loopback now.
 func FreePort(t testing.TB) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	p, err := freePort()
 	if err != nil {
 		t.Fatal(err)
 	}
+	return p
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
 	defer func() { _ = l.Close() }()
-	return l.Addr().(*net.TCPAddr).Port
+	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 func waitListening(addr string, timeout time.Duration) error {

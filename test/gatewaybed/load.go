@@ -38,6 +38,13 @@ func (r Result) Failed() bool { return r.Error != "" || r.Code < 200 || r.Code >
 // addrs until Stop.
 func StartLoad(t testing.TB, addrs []string, host, path string, perSecond int) *Load {
 	t.Helper()
+	l := NewLoad(addrs, host, path, perSecond)
+	t.Cleanup(func() { l.Stop() })
+	return l
+}
+
+// NewLoad is StartLoad for a program: the caller stops it.
+func NewLoad(addrs []string, host, path string, perSecond int) *Load {
 	var targets []vegeta.Target
 	for _, a := range addrs {
 		targets = append(targets, vegeta.Target{Method: http.MethodGet, URL: "http://" + a + path, Header: http.Header{"Host": []string{host}}})
@@ -63,7 +70,6 @@ func StartLoad(t testing.TB, addrs []string, host, path string, perSecond int) *
 			}
 		}
 	}()
-	t.Cleanup(func() { l.Stop() })
 	return l
 }
 
@@ -113,4 +119,12 @@ func Summarize(rs []Result) Summary {
 		s.P50, s.P99 = lat[len(lat)/2], lat[len(lat)*99/100]
 	}
 	return s
+}
+
+// Snapshot summarizes the results so far, without stopping the load.
+func (l *Load) Snapshot() Summary {
+	l.mu.Lock()
+	rs := slices.Clone(l.results)
+	l.mu.Unlock()
+	return Summarize(rs)
 }
