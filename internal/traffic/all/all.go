@@ -6,6 +6,7 @@ package all
 import (
 	// Each router registers itself with the traffic registry from init.
 	_ "github.com/bluegreen/bluegreen/internal/traffic/externaldns"
+	_ "github.com/bluegreen/bluegreen/internal/traffic/gatewayapi"
 	_ "github.com/bluegreen/bluegreen/internal/traffic/nginx"
 	_ "github.com/bluegreen/bluegreen/internal/traffic/route53"
 	_ "github.com/bluegreen/bluegreen/internal/traffic/selector"
