@@ -123,7 +123,7 @@ func (g *Global) nsSession(ctx context.Context, f *nsFlags, deploying bool) (*ns
 	if err != nil {
 		return nil, err
 	}
-	deps := traffic.Deps{Kube: c.Kube, Config: c.Config, Clock: g.clock}
+	deps := traffic.Deps{Kube: c.Kube, Config: c.Config, Clock: g.clock, Log: g.log}
 	if hook := run.CrashHookFromEnv(); hook != nil {
 		// BLUEGREEN_TEST_CRASH_AT=switch/gateway-<name>: killed between two gateways.
 		deps.Crash = func(point string) { hook("switch", engine.Phase(point)) }

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sort"
 	"strings"
 	"sync"
@@ -163,6 +164,9 @@ type Deps struct {
 	Route53 awsapi.Route53
 	// Clock paces a router's waits; nil means the wall clock.
 	Clock clock.Clock
+	// Log is where a router reports what it did and what it could not
+	// confirm; nil means slog.Default().
+	Log *slog.Logger
 	// Crash, when set, is called at the points inside a shift where a
 	// process could die half-way (between two gateways), so that tests can
 	// kill it exactly there.

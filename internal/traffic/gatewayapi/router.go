@@ -62,7 +62,7 @@ func New(d traffic.Deps) (*Router, error) {
 	if clk == nil {
 		clk = clock.Real{}
 	}
-	return &Router{client: cs, clock: clk, crash: d.Crash}, nil
+	return &Router{client: cs, clock: clk, crash: d.Crash, Log: d.Log}, nil
 }
 
 func (r *Router) log() *slog.Logger {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 
@@ -23,7 +24,7 @@ const (
 
 func init() {
 	traffic.Register(traffic.Plugin{Name: Name, New: func(d traffic.Deps) (traffic.Router, error) {
-		return &Router{clock: d.Clock, crash: d.Crash}, nil
+		return &Router{clock: d.Clock, crash: d.Crash, log: d.Log}, nil
 	}, Namespace: parseSection})
 }
 
@@ -79,6 +80,7 @@ func colorList(m map[string]string) string {
 type Router struct {
 	clock clock.Clock
 	crash func(point string)
+	log   *slog.Logger
 	// Dial, when set, replaces how gateways are reached (tests).
 	Dial func(ctx context.Context, g Gateway) (Transport, error)
 }
@@ -130,7 +132,7 @@ func (r *Router) set(t traffic.Target) (Site, *Set, error) {
 	if err := json.Unmarshal([]byte(t.Options[OptionGateways]), &gws); err != nil {
 		return site, nil, fmt.Errorf("nginx target %s: gateways: %w", t.Name, err)
 	}
-	set := &Set{Gateways: gws, Dial: r.Dial, Clock: r.clock}
+	set := &Set{Gateways: gws, Dial: r.Dial, Clock: r.clock, Log: r.log}
 	if r.crash != nil {
 		set.AfterEach = func(gateway string) { r.crash("gateway-" + gateway) }
 	}
