@@ -38,7 +38,7 @@ func (f *nsFlags) bindRelease(cmd *cobra.Command) {
 	fl := cmd.Flags()
 	fl.StringArrayVar(&f.images, "image", nil, "SERVICE=IMAGE: the new image of a service, over the spec's (repeatable)")
 	fl.BoolVarP(&f.yes, "yes", "y", false, "approve the switch up front")
-	fl.BoolVar(&f.pause, "pause", false, "stop before the switch; `bluegreen namespace promote` continues")
+	fl.BoolVar(&f.pause, "pause", false, "stop before the switch; namespace promote continues")
 }
 
 // release reads the spec strictly and applies the flags over it; a
@@ -219,6 +219,7 @@ is recorded in the blue namespace before it acts.`,
 func newNamespaceInitCmd(g *Global) *cobra.Command {
 	var f nsFlags
 	var active string
+	var dryRun bool
 	cmd := &cobra.Command{
 		Use:   "init -f SPEC",
 		Short: "Adopt a product: create its services in the idle namespace, and bluegreen's file on every gateway",
@@ -226,14 +227,19 @@ func newNamespaceInitCmd(g *Global) *cobra.Command {
 service missing in the other namespace is created there as it runs in the
 active one, at 0 replicas, and every gateway gets bluegreen's file sending the
 production host to the active namespace, as now, and the preprod host to the
-other. Remove your own server blocks for the two hosts from nginx's
-configuration in the same change: nginx warns about conflicting server names
-and serves the first it read.`,
-		Example: `  bluegreen namespace init -f payments.yaml --active blue`,
-		Args:    cobra.NoArgs,
+other. If a file of yours serves the two hosts on the gateways today, name it
+in gateway.adopt: it is emptied (a copy kept beside it) in the reload that
+brings bluegreen's file in, so no request is dropped.`,
+		Example: `  bluegreen namespace init -f payments.yaml --active blue --dry-run
+  bluegreen namespace init -f payments.yaml --active blue`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			s, err := g.nsStarting(ctx, &f, false)
+			open := g.nsStarting
+			if dryRun {
+				open = g.nsSession
+			}
+			s, err := open(ctx, &f, false)
 			if err != nil {
 				return err
 			}
@@ -245,11 +251,15 @@ and serves the first it read.`,
 			if err != nil {
 				return err
 			}
+			if dryRun {
+				return g.printPlan(r)
+			}
 			return s.start(ctx, r, f.file)
 		},
 	}
 	f.bindSpec(cmd)
 	cmd.Flags().StringVar(&active, "active", "blue", "the color whose namespace serves production now")
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the steps and every change they would make, and make none")
 	return cmd
 }
 
@@ -279,15 +289,21 @@ func newNamespacePlanCmd(g *Global) *cobra.Command {
 
 func newNamespaceDeployCmd(g *Global) *cobra.Command {
 	var f nsFlags
+	var dryRun bool
 	cmd := &cobra.Command{
 		Use:   "deploy -f SPEC",
 		Short: "Release the new images to the idle namespace, check it, and switch every gateway",
 		Example: `  bluegreen namespace deploy -f payments.yaml --yes
-  bluegreen namespace deploy -f payments.yaml --image payment=registry.example.com/payment:2.0.0 --pause`,
+  bluegreen namespace deploy -f payments.yaml --image payment=registry.example.com/payment:2.0.0 --pause
+  bluegreen namespace deploy -f payments.yaml --image payment=registry.example.com/payment:2.0.0 --dry-run`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			s, err := g.nsStarting(ctx, &f, true)
+			open := g.nsStarting
+			if dryRun {
+				open = g.nsSession
+			}
+			s, err := open(ctx, &f, true)
 			if err != nil {
 				return err
 			}
@@ -295,11 +311,15 @@ func newNamespaceDeployCmd(g *Global) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if dryRun {
+				return g.printPlan(r)
+			}
 			return s.start(ctx, r, f.file)
 		},
 	}
 	f.bindSpec(cmd)
 	f.bindRelease(cmd)
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the steps and every change they would make, and make none (same as namespace plan)")
 	return cmd
 }
 

@@ -333,6 +333,17 @@ func TestNamespaceFailuresLeaveProductionWhole(t *testing.T) {
 		}
 	}
 
+	// A dry run prints the plan and changes nothing.
+	for _, args := range [][]string{
+		{"namespace", "deploy", "-f", p.spec, "--image", "payment=" + v2, "--dry-run"},
+		{"namespace", "init", "-f", p.spec, "--active", "blue", "--dry-run"},
+	} {
+		if r := ops.must(args...); !strings.Contains(r.stdout, "Plan:") || !strings.Contains(r.stdout, "nothing changed yet") {
+			t.Fatalf("%v: want the plan, got %s", args, r)
+		}
+		unchanged("a dry run")
+	}
+
 	// Bad input: refused before the first write, naming the problem.
 	for _, tt := range []struct {
 		name string
