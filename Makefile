@@ -4,12 +4,41 @@ SHELL := /bin/bash
 GO ?= go
 BIN := bin/bluegreen
 
-.PHONY: all build test unit e2e bench lint verify demo demo-cluster demo-namespace testbed gateway-deps clean
+# Stamped into the binary (bluegreen version): the nearest tag and the
+# commit, with the commit's date so that two builds of one commit match.
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT ?= $(shell git rev-parse HEAD 2>/dev/null)
+DATE ?= $(shell git log -1 --format=%cI 2>/dev/null)
+PKG := github.com/bluegreen/bluegreen/internal/cli
+LDFLAGS := -X $(PKG).Version=$(VERSION) -X $(PKG).Commit=$(COMMIT) -X $(PKG).Date=$(DATE)
+PLATFORMS := linux/amd64 linux/arm64 darwin/amd64 darwin/arm64
+
+.PHONY: all build release test unit e2e bench lint verify demo demo-cluster demo-namespace testbed gateway-deps clean
 
 all: build
 
 build:
-	$(GO) build -o $(BIN) ./cmd/bluegreen
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/bluegreen
+
+# Stripped, static binaries for every platform in dist/, each also as a
+# .tar.gz with LICENSE (what krew installs), and their SHA-256 checksums.
+release:
+	@rm -rf dist && mkdir -p dist
+	@set -e; for p in $(PLATFORMS); do \
+		os=$${p%/*}; arch=$${p#*/}; name=bluegreen_$(VERSION)_$${os}_$${arch}; \
+		echo "build $$name"; \
+		CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -ldflags '-s -w $(LDFLAGS)' -o dist/$$name/bluegreen ./cmd/bluegreen; \
+		cp LICENSE dist/$$name/; \
+		cp dist/$$name/bluegreen dist/$$name.bin; \
+		tar -C dist/$$name -czf dist/$$name.tar.gz bluegreen LICENSE; \
+		rm -rf dist/$$name; \
+	done
+	@cd dist && sha256sum *.bin *.tar.gz > checksums.txt && cat checksums.txt
+	@sed -e "/^#/d" -e "s/VERSION/$(VERSION)/g" deploy/krew/bluegreen.yaml > dist/bluegreen.krew.yaml
+	@set -e; for p in $(PLATFORMS); do os=$${p%/*}; arch=$${p#*/}; \
+		sum=$$(sha256sum dist/bluegreen_$(VERSION)_$${os}_$${arch}.tar.gz | cut -d' ' -f1); \
+		sed -i "s/SHA256_$${os}_$${arch}/$$sum/" dist/bluegreen.krew.yaml; \
+	done; echo "wrote dist/bluegreen.krew.yaml"
 
 # Builds (once, then cached in .cache/testbed) the control plane the tests run on.
 testbed:
@@ -65,4 +94,4 @@ demo-namespace: testbed build gateway-deps
 	BLUEGREEN_TESTBED_BIN=$$(bash hack/testbed.sh) bash hack/demo-namespace.sh
 
 clean:
-	rm -rf bin
+	rm -rf bin dist

@@ -85,7 +85,7 @@ func Execute(ctx context.Context, args []string, in io.Reader, out, errOut io.Wr
 
 func exitCode(err error) int {
 	switch {
-	case errors.Is(err, plan.ErrInvalid), errors.Is(err, errUsage):
+	case errors.Is(err, plan.ErrInvalid), errors.Is(err, errUsage), strings.HasPrefix(err.Error(), "unknown command "):
 		return ExitInvalid
 	case errors.Is(err, kube.ErrLocked), errors.Is(err, kube.ErrLeaseLost):
 		return ExitLocked
@@ -97,6 +97,29 @@ func exitCode(err error) int {
 
 var errUsage = errors.New("usage")
 
+// exitCodesHelp is the table of exit codes, shown by --help.
+const exitCodesHelp = `Exit codes:
+  0  done
+  1  an error (the cluster, a gateway, AWS); the run is recorded, ` + "`resume`" + ` continues it
+  2  bad input or usage (unknown flag, missing argument, invalid spec); nothing was changed
+  3  another run holds the lock, or this run lost it
+  4  the run failed and was rolled back, or was aborted`
+
+// usageArgs makes an argument validator's error a usage error (exit 2).
+func usageArgs(c *cobra.Command) {
+	if v := c.Args; v != nil {
+		c.Args = func(cmd *cobra.Command, args []string) error {
+			if err := v(cmd, args); err != nil {
+				return usageErr("%s (see %s --help)", err, cmd.CommandPath())
+			}
+			return nil
+		}
+	}
+	for _, sub := range c.Commands() {
+		usageArgs(sub)
+	}
+}
+
 func usageErr(format string, a ...any) error {
 	return fmt.Errorf("%w: %s", errUsage, fmt.Sprintf(format, a...))
 }
@@ -105,6 +128,7 @@ func newRoot(g *Global, name string) *cobra.Command {
 	root := &cobra.Command{
 		Use:           "bluegreen",
 		Short:         "Blue-green releases on Kubernetes with instant rollback",
+		Long:          "Blue-green releases on Kubernetes with instant rollback: at Service scope, at namespace scope\n(a product behind gateways) and at cluster scope (bluegreen migrate).\n\n" + exitCodesHelp,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
@@ -153,6 +177,12 @@ func newRoot(g *Global, name string) *cobra.Command {
 		newStatusCmd(g), newInitCmd(g), newDeployCmd(g), newPlanCmd(g), newPromoteCmd(g),
 		newRollbackCmd(g), newAbortCmd(g), newResumeCmd(g), newUnlockCmd(g), newMigrateCmd(g), newNamespaceCmd(g), newVersionCmd(g),
 	)
+	// Usage errors exit 2, like bad input: an unknown flag, a bad flag
+	// value, a missing or extra argument.
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return usageErr("%s (see %s --help)", err, c.CommandPath())
+	})
+	usageArgs(root)
 	return root
 }
 
@@ -198,19 +228,4 @@ func (g *Global) connect(ctx context.Context) (*kube.Clients, error) {
 
 func (g *Global) clientOptions() kube.ClientOptions {
 	return kube.ClientOptions{Kubeconfig: g.Kubeconfig, Context: g.Context, Namespace: g.Namespace, Fence: g.fence}
-}
-
-// Version is set at build time with -ldflags "-X .../internal/cli.Version=…".
-var Version = "dev"
-
-func newVersionCmd(g *Global) *cobra.Command {
-	return &cobra.Command{
-		Use:   "version",
-		Short: "Print the bluegreen version",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			_, err := fmt.Fprintln(g.out, Version)
-			return err
-		},
-	}
 }
