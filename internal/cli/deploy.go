@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -144,10 +143,8 @@ func (s *session) lastRun(ctx context.Context, ns, app string) (*journal.Run, er
 }
 
 func (g *Global) printPlan(r *journal.Run) error {
-	if g.Output == "json" {
-		enc := json.NewEncoder(g.out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(planView(r))
+	if g.structured() {
+		return g.emit("Plan", r.App, planView(r))
 	}
 	fmt.Fprintf(g.out, "Plan: %s %s/%s (%d steps, nothing changed yet)\n", r.Operation, r.Namespace, r.App, len(r.Steps))
 	w := nameWidth(r)

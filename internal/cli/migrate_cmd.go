@@ -114,8 +114,10 @@ func newMigrateApplyCmd(g *Global) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if err := g.printMigrationPlan(r); err != nil {
-				return err
+			if !g.structured() { // one document: the outcome, which holds the steps
+				if err := g.printMigrationPlan(r); err != nil {
+					return err
+				}
 			}
 			// Recorded by the engine's first write, once the Lease is held.
 			err = s.executeMigration(ctx, r, func(ctx context.Context, e *engine.Engine) error { return e.Run(ctx, r) })
@@ -271,10 +273,8 @@ func (s *migrateSession) finishMigration(r *journal.Run, file string, err error)
 	case errors.Is(err, engine.ErrInterrupted):
 		err = fmt.Errorf("%w; the run is journaled: continue with `bluegreen migrate resume -f %s`", err, file)
 	}
-	if s.g.Output == "json" {
-		enc := json.NewEncoder(s.g.out)
-		enc.SetIndent("", "  ")
-		if jerr := enc.Encode(migrationView(r)); jerr != nil {
+	if s.g.structured() {
+		if jerr := s.g.emit("Migration", r.App, migrationView(r)); jerr != nil {
 			return jerr
 		}
 		return err

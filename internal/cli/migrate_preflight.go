@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -22,13 +21,11 @@ func (s *migrateSession) preflight(ctx context.Context, obs plan.MigrationObserv
 	if err != nil {
 		return err
 	}
-	if s.g.Output == "json" && standalone {
-		enc := json.NewEncoder(s.g.out)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(results); err != nil {
+	if s.g.structured() && standalone {
+		if err := s.g.emit("Preflight", s.m.Name, results); err != nil {
 			return err
 		}
-	} else {
+	} else if !s.g.structured() {
 		s.g.printf("Preflight: %s → %s\n", s.src.Context, s.dst.Context)
 		for _, r := range results {
 			mark := map[preflight.Status]string{preflight.Pass: "✓", preflight.Warn: "!", preflight.Fail: "✗"}[r.Status]

@@ -27,12 +27,10 @@ func migrationView(r *journal.Run) migrationSummary {
 }
 
 func (g *Global) printMigrationPlan(r *journal.Run) error {
-	if g.Output == "json" {
-		enc := json.NewEncoder(g.out)
-		enc.SetIndent("", "  ")
+	if g.structured() {
 		v := migrationView(r)
 		v.ID, v.State, v.CreatedAt, v.UpdatedAt = "", "planned", r.CreatedAt, r.UpdatedAt
-		return enc.Encode(v)
+		return g.emit("MigrationPlan", r.App, v)
 	}
 	fmt.Fprintf(g.out, "Plan: migrate %s from %s (%d steps; steps in the same lane run in order, lanes side by side)\n", r.App, r.Context, len(r.Steps))
 	lane := ""
@@ -69,10 +67,8 @@ func (s *migrateSession) printMigrationStatus(ctx context.Context, r *journal.Ru
 	if checklist != nil { // re-verified now; else the one journaled, if any
 		v.Checklist = checklist
 	}
-	if s.g.Output == "json" {
-		enc := json.NewEncoder(s.g.out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(v)
+	if s.g.structured() {
+		return s.g.emit("MigrationStatus", r.App, v)
 	}
 	s.g.printf("Migration %s: run %s %s", r.App, r.ID, r.State)
 	if r.Reason != "" {

@@ -153,8 +153,10 @@ func (g *Global) nsStarting(ctx context.Context, f *nsFlags, deploying bool) (*n
 // start prints the plan of a new run, runs it, keeps the newest
 // --run-history finished runs, and prints the outcome.
 func (s *nsSession) start(ctx context.Context, r *journal.Run, file string) error {
-	if err := s.g.printPlan(r); err != nil {
-		return err
+	if !s.g.structured() { // one document: the outcome, which holds the steps
+		if err := s.g.printPlan(r); err != nil {
+			return err
+		}
 	}
 	err := s.execute(ctx, r, func(ctx context.Context, e *engine.Engine) error { return e.Run(ctx, r) })
 	s.pruneHistory(ctx, r.App)
@@ -389,10 +391,8 @@ func newNamespaceStatusCmd(g *Global) *cobra.Command {
 			if last != nil {
 				view.LastRun = &runSummaryOut{ID: last.ID, State: string(last.State), Reason: last.Reason}
 			}
-			if g.Output == "json" {
-				enc := json.NewEncoder(g.out)
-				enc.SetIndent("", "  ")
-				return enc.Encode(view)
+			if g.structured() {
+				return g.emit("ProductStatus", s.rel.Product, view)
 			}
 			fmt.Fprintf(g.out, "Product %s\n", s.rel.Product)
 			if serr != nil {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/bluegreen/bluegreen/internal/clock"
 	"github.com/bluegreen/bluegreen/internal/engine"
@@ -33,9 +34,14 @@ const (
 
 // Global holds the flags every command shares.
 type Global struct {
+	// Kubeconfig and Kube are kubectl's client flags: --kubeconfig, and
+	// --context, --cluster, --user, -n, --server, --token, --as,
+	// --as-group, --as-uid, --request-timeout, --certificate-authority,
+	// --client-certificate, --client-key, --insecure-skip-tls-verify,
+	// --tls-server-name, bound by client-go's clientcmd as kubectl binds
+	// them.
 	Kubeconfig string
-	Context    string
-	Namespace  string
+	Kube       clientcmd.ConfigOverrides
 	Output     string
 	Journal    string
 	Audit      string
@@ -137,10 +143,8 @@ func newRoot(g *Global, name string) *cobra.Command {
 				level = slog.LevelDebug
 			}
 			g.log = slog.New(slog.NewTextHandler(g.err, &slog.HandlerOptions{Level: level}))
-			switch g.Output {
-			case "text", "json":
-			default:
-				return usageErr("-o/--output %q: want text or json", g.Output)
+			if err := checkOutput(g.Output); err != nil {
+				return err
 			}
 			if g.LeaseDuration < 3*time.Second || g.LeaseDuration%time.Second != 0 {
 				return usageErr("--lease-duration %s: want whole seconds, at least 3s (default %s)", g.LeaseDuration, kube.DefaultLeaseDuration)
@@ -159,9 +163,11 @@ func newRoot(g *Global, name string) *cobra.Command {
 	}
 	f := root.PersistentFlags()
 	f.StringVar(&g.Kubeconfig, "kubeconfig", "", "path to the kubeconfig file (default $KUBECONFIG, then ~/.kube/config)")
-	f.StringVar(&g.Context, "context", "", "kubeconfig context to use (default: the current context)")
-	f.StringVarP(&g.Namespace, "namespace", "n", envOr("NAMESPACE", ""), "namespace of the app (default $NAMESPACE, then the context's namespace)")
-	f.StringVarP(&g.Output, "output", "o", "text", "output format: text or json")
+	clientcmd.BindOverrideFlags(&g.Kube, f, clientcmd.RecommendedConfigOverrideFlags(""))
+	g.Kube.Context.Namespace = envOr("NAMESPACE", "") // the default; -n wins
+	f.Lookup("namespace").Usage = "namespace of the app (default $NAMESPACE, then the context's namespace)"
+	f.Lookup("context").Usage = "kubeconfig context to use (default: the current context)"
+	f.StringVarP(&g.Output, "output", "o", "text", outputHelp)
 	f.StringVar(&g.Journal, "journal", "", "ignored: runs are recorded in the cluster they act on")
 	_ = f.MarkDeprecated("journal", "runs are recorded in the cluster they act on (BlueGreenRun objects); the flag is ignored")
 	f.StringVar(&g.Audit, "audit-log", envOr("BLUEGREEN_AUDIT_LOG", ""), "JSON-lines audit log kept on this machine (default $XDG_STATE_HOME/bluegreen/audit.jsonl; env BLUEGREEN_AUDIT_LOG)")
@@ -227,5 +233,9 @@ func (g *Global) connect(ctx context.Context) (*kube.Clients, error) {
 }
 
 func (g *Global) clientOptions() kube.ClientOptions {
-	return kube.ClientOptions{Kubeconfig: g.Kubeconfig, Context: g.Context, Namespace: g.Namespace, Fence: g.fence}
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	rules.ExplicitPath = g.Kubeconfig
+	overrides := g.Kube
+	return kube.ClientOptions{Loader: clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &overrides),
+		Kubeconfig: g.Kubeconfig, Context: g.Kube.CurrentContext, Namespace: g.Kube.Context.Namespace, Fence: g.fence}
 }

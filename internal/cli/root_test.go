@@ -23,8 +23,8 @@ func TestNamespaceFromEnv(t *testing.T) {
 			if err := root.PersistentFlags().Parse(tt.args); err != nil {
 				t.Fatal(err)
 			}
-			if g.Namespace != tt.want {
-				t.Fatalf("namespace = %q, want %q", g.Namespace, tt.want)
+			if g.Kube.Context.Namespace != tt.want {
+				t.Fatalf("namespace = %q, want %q", g.Kube.Context.Namespace, tt.want)
 			}
 		})
 	}

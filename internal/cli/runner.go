@@ -3,7 +3,6 @@ package cli
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -136,10 +135,8 @@ func (s *session) finish(r *journal.Run, err error) error {
 // printOutcome prints a run as JSON, or its outcome line when it ended
 // without error; it returns err.
 func (g *Global) printOutcome(r *journal.Run, err error) error {
-	if g.Output == "json" {
-		enc := json.NewEncoder(g.out)
-		enc.SetIndent("", "  ")
-		if jerr := enc.Encode(runView(r)); jerr != nil {
+	if g.structured() {
+		if jerr := g.emit("Run", r.ID, runView(r)); jerr != nil {
 			return jerr
 		}
 	} else if err == nil {

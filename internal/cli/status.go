@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"text/tabwriter"
 
@@ -61,10 +60,8 @@ func (g *Global) status(ctx context.Context, rel plan.ServiceRelease, nRuns int)
 	for _, r := range st.Runs {
 		v.Runs = append(v.Runs, summary(r))
 	}
-	if g.Output == "json" {
-		enc := json.NewEncoder(g.out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(v)
+	if g.structured() {
+		return g.emit("AppStatus", v.App, v)
 	}
 	return g.printStatus(v)
 }

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 	"runtime"
 	"runtime/debug"
@@ -71,10 +70,8 @@ func newVersionCmd(g *Global) *cobra.Command {
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			b := buildInfo()
-			if g.Output == "json" {
-				enc := json.NewEncoder(g.out)
-				enc.SetIndent("", "  ")
-				return enc.Encode(b)
+			if g.structured() {
+				return g.emit("BuildInfo", "bluegreen", b)
 			}
 			line := "bluegreen " + b.Version
 			if b.Commit != "" {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"os"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -21,6 +22,11 @@ type ClientOptions struct {
 	Kubeconfig string // empty: $KUBECONFIG, then ~/.kube/config
 	Context    string // empty: the kubeconfig's current context
 	Namespace  string // empty: the context's namespace, then "default"
+	// Loader, when set, replaces Kubeconfig and Context: the kubeconfig as
+	// kubectl's client flags load and override it (--server, --token,
+	// --as, --request-timeout, …; k8s.io/cli-runtime), or the pod's own
+	// service account in a cluster.
+	Loader clientcmd.ClientConfig
 	// QPS and Burst bound the client's request rate (default 50 and 100).
 	QPS   float32
 	Burst int
@@ -44,14 +50,33 @@ type Clients struct {
 	Namespace string // resolved namespace
 }
 
+// ErrNoKubeconfig means no kubeconfig was found and no cluster was given
+// on the command line.
+var ErrNoKubeconfig = errors.New("no kubeconfig found")
+
+// kubeconfigPlaces says where a kubeconfig was looked for.
+func kubeconfigPlaces(explicit string) string {
+	if explicit != "" {
+		return "--kubeconfig " + explicit
+	}
+	env := "$KUBECONFIG (not set)"
+	if v := os.Getenv(clientcmd.RecommendedConfigPathEnvVar); v != "" {
+		env = "$KUBECONFIG (" + v + ")"
+	}
+	return env + " and " + clientcmd.RecommendedHomeFile
+}
+
 // Connect loads the kubeconfig and builds clients. It does not contact the
 // cluster; Ping does.
 func Connect(o ClientOptions) (*Clients, error) {
-	rules := clientcmd.NewDefaultClientConfigLoadingRules()
-	if o.Kubeconfig != "" {
-		rules.ExplicitPath = o.Kubeconfig
+	cc := o.Loader
+	if cc == nil {
+		rules := clientcmd.NewDefaultClientConfigLoadingRules()
+		if o.Kubeconfig != "" {
+			rules.ExplicitPath = o.Kubeconfig
+		}
+		cc = clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: o.Context})
 	}
-	cc := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: o.Context})
 	raw, err := cc.RawConfig()
 	if err != nil {
 		return nil, fmt.Errorf("load kubeconfig: %w (check --kubeconfig or $KUBECONFIG)", err)
@@ -60,12 +85,19 @@ func Connect(o ClientOptions) (*Clients, error) {
 	if ctxName == "" {
 		ctxName = raw.CurrentContext
 	}
-	if _, ok := raw.Contexts[ctxName]; !ok {
-		return nil, fmt.Errorf("kubeconfig has no context %q (list them with `kubectl config get-contexts`, pick one with --context)", ctxName)
-	}
 	cfg, err := cc.ClientConfig()
-	if err != nil {
+	switch {
+	case clientcmd.IsEmptyConfig(err):
+		return nil, fmt.Errorf("%w: looked for %s; create one (kind create cluster, minikube start, aws eks update-kubeconfig --name CLUSTER), or give --kubeconfig, or --server and --token", ErrNoKubeconfig, kubeconfigPlaces(o.Kubeconfig))
+	case err != nil && ctxName != "" && raw.Contexts[ctxName] == nil:
+		return nil, fmt.Errorf("kubeconfig has no context %q (list them with `kubectl config get-contexts`, pick one with --context)", ctxName)
+	case err != nil:
 		return nil, fmt.Errorf("kubeconfig context %q: %w", ctxName, err)
+	}
+	if ctxName == "" || raw.Contexts[ctxName] == nil {
+		// No context of a kubeconfig: the pod's service account, or a
+		// cluster given by --server. The server names it.
+		ctxName = cfg.Host
 	}
 	ns := o.Namespace
 	if ns == "" {
@@ -77,7 +109,9 @@ func Connect(o ClientOptions) (*Clients, error) {
 	if o.QPS > 0 {
 		cfg.QPS, cfg.Burst = o.QPS, max(o.Burst, int(o.QPS))
 	}
-	cfg.Timeout = 30 * time.Second
+	if cfg.Timeout == 0 {
+		cfg.Timeout = 30 * time.Second // unless --request-timeout says otherwise
+	}
 	lease, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("kubernetes client for context %q: %w", ctxName, err)
