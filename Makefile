@@ -28,9 +28,9 @@ release:
 		os=$${p%/*}; arch=$${p#*/}; name=bluegreen_$(VERSION)_$${os}_$${arch}; \
 		echo "build $$name"; \
 		CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -ldflags '-s -w $(LDFLAGS)' -o dist/$$name/bluegreen ./cmd/bluegreen; \
-		cp LICENSE dist/$$name/; \
+		cp LICENSE deploy/krew/kubectl_complete-bluegreen dist/$$name/; \
 		cp dist/$$name/bluegreen dist/$$name.bin; \
-		tar -C dist/$$name -czf dist/$$name.tar.gz bluegreen LICENSE; \
+		tar -C dist/$$name -czf dist/$$name.tar.gz bluegreen kubectl_complete-bluegreen LICENSE; \
 		rm -rf dist/$$name; \
 	done
 	@cd dist && sha256sum *.bin *.tar.gz > checksums.txt && cat checksums.txt

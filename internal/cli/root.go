@@ -182,6 +182,7 @@ func newRoot(g *Global, name string) *cobra.Command {
 	root.AddCommand(
 		newStatusCmd(g), newInitCmd(g), newDeployCmd(g), newPlanCmd(g), newPromoteCmd(g),
 		newRollbackCmd(g), newAbortCmd(g), newResumeCmd(g), newUnlockCmd(g), newMigrateCmd(g), newNamespaceCmd(g), newVersionCmd(g),
+		newListCmd(g),
 	)
 	// Usage errors exit 2, like bad input: an unknown flag, a bad flag
 	// value, a missing or extra argument.
@@ -189,6 +190,7 @@ func newRoot(g *Global, name string) *cobra.Command {
 		return usageErr("%s (see %s --help)", err, c.CommandPath())
 	})
 	usageArgs(root)
+	wireCompletion(g, root)
 	return root
 }
 

@@ -44,7 +44,7 @@ func (s Sinks) Open(ctx context.Context, r *journal.Run, log *slog.Logger, clk c
 	sinks := append([]func(engine.Event){}, s.Extra...)
 	var closers []func()
 	if s.Events != nil {
-		events, closeEvents := kubeEvents(ctx, s.Events, log)
+		events, closeEvents := kubeEvents(ctx, s.Events, clk, log)
 		sinks, closers = append(sinks, events), append(closers, closeEvents)
 	}
 	secrets := s.Secrets
@@ -82,7 +82,8 @@ var eventReasons = map[engine.EventKind]string{
 // API calls run in the background, off the path between a step and the
 // next (a rollback's switch back must not wait for an Event); the returned
 // func waits until every Event is written.
-func kubeEvents(ctx context.Context, c kubernetes.Interface, log *slog.Logger) (func(engine.Event), func()) {
+func kubeEvents(ctx context.Context, c kubernetes.Interface, clk clock.Clock, log *slog.Logger) (func(engine.Event), func()) {
+	rec := kube.NewRecorder(c, clk)
 	queue := make(chan func(), 4096)
 	done := make(chan struct{})
 	go func() {
@@ -108,7 +109,7 @@ func kubeEvents(ctx context.Context, c kubernetes.Interface, log *slog.Logger) (
 			}
 			for _, o := range eventObjects(ev) {
 				queue <- func() {
-					if err := kube.Event(context.WithoutCancel(ctx), c, o.ns, o.object, reason, msg, typ); err != nil {
+					if err := rec.Event(context.WithoutCancel(ctx), o.ns, o.object, reason, msg, typ); err != nil {
 						log.Debug("record event", "error", err)
 					}
 				}

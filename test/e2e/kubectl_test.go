@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -101,6 +102,19 @@ func TestKubectlClientFlags(t *testing.T) {
 	}
 	if r := bare(t, home, "status", "shop", "-n", e.ns, "--server", cluster.Config.Host, "--token", tok, "--certificate-authority", ca, "--request-timeout", "soon"); r.code != 2 {
 		t.Fatalf("a bad --request-timeout: want exit 2:\n%s", r)
+	}
+
+	// list shows the app once bluegreen has run on it, with its active
+	// color, image and last run; completion offers its name.
+	admin.must("deploy", "shop", "--image", v2, "--yes")
+	if r := admin.must("list"); !regexp.MustCompile(`(?m)^shop\s+service\s+green\s+` + regexp.QuoteMeta(v2) + `\s+deploy\s+succeeded\s`).MatchString(r.stdout) {
+		t.Fatalf("list after a release:\n%s", r.stdout)
+	}
+	if r := admin.must("list", "-A", "-o", "jsonpath={.items[?(@.app==\"shop\")].namespace}"); !strings.Contains(r.stdout, e.ns) {
+		t.Fatalf("list -A: %q, want the app's namespace %s", r.stdout, e.ns)
+	}
+	if r := admin.must("__complete", "rollback", "sh"); !strings.Contains(r.stdout, "shop\tgreen "+v2) {
+		t.Fatalf("completion of rollback's app:\n%s", r.stdout)
 	}
 
 	// Nothing at all: exit 2, saying where it looked and what to do.

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -109,6 +110,19 @@ func TestSpecFileHPAAuditEventsAndNotifications(t *testing.T) {
 	if err != nil || len(evs.Items) == 0 || evs.Items[0].Reason != "BlueGreenStep" {
 		t.Fatalf("events on service/shop: %v %+v", err, evs)
 	}
+	// …which kubectl shows: describe finds them by the object's UID
+	green, err = e.kube.AppsV1().Deployments(e.ns).Get(ctx, "shop-green", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	desc := kubectl(t, "-n", e.ns, "describe", "deployment", "shop-green")
+	if !strings.Contains(desc, "BlueGreenStep") || !strings.Contains(desc, "bluegreen") {
+		t.Fatalf("kubectl describe deployment shop-green shows no Event of bluegreen's:\n%s", desc)
+	}
+	byUID := kubectl(t, "-n", e.ns, "get", "events", "--field-selector", "involvedObject.uid="+string(green.UID), "-o", "name")
+	if strings.TrimSpace(byUID) == "" {
+		t.Fatalf("kubectl get events --field-selector involvedObject.uid=%s found none", green.UID)
+	}
 
 	// When it is rolled back
 	r2 := e.mustCLI("rollback", "shop", "--notify-webhook", notifyURL)
@@ -169,4 +183,14 @@ func TestSpecFileHPAAuditEventsAndNotifications(t *testing.T) {
 	if err := json.Unmarshal([]byte(first), &rec); err != nil || rec["actor"] == "" || rec["run"] == "" {
 		t.Fatalf("audit record lacks who/what: %s", first)
 	}
+}
+
+// kubectl runs kubectl against the test bed and returns its output.
+func kubectl(t *testing.T, args ...string) string {
+	t.Helper()
+	out, err := exec.Command("kubectl", append([]string{"--kubeconfig", cluster.Kubeconfig}, args...)...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("kubectl %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
 }

@@ -1,0 +1,60 @@
+//go:build testbed
+
+package kube_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/bluegreen/bluegreen/internal/kube"
+	"github.com/bluegreen/bluegreen/test/servicebed"
+	"github.com/bluegreen/bluegreen/test/testbed"
+)
+
+// An Event names its object with the object's UID, so that kubectl
+// describe finds it; the same Event twice is one Event counted twice; an
+// object that is gone still gets its Event, by name.
+func TestRecorderReferencesTheObjectAndCountsRepeats(t *testing.T) {
+	ctx := t.Context()
+	c := testbed.StartT(t, testbed.Options{Name: "kube-events"})
+	wctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	if err := servicebed.InstallPlain(wctx, c.Client, "default", "shop", "registry.example.com/shop:1.0.0", 1); err != nil {
+		t.Fatal(err)
+	}
+	dep, err := c.Client.AppsV1().Deployments("default").Get(ctx, "shop", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := kube.NewRecorder(c.Client, nil)
+	for range 2 {
+		if err := rec.Event(ctx, "default", "deployment/shop", "BlueGreenStep", "run r1 step switch: Switch", "Normal"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	evs, err := c.Client.CoreV1().Events("default").List(ctx, metav1.ListOptions{FieldSelector: "involvedObject.uid=" + string(dep.UID)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ours []corev1.Event // the deployment controller records its own
+	for _, ev := range evs.Items {
+		if ev.Source.Component == "bluegreen" {
+			ours = append(ours, ev)
+		}
+	}
+	if len(ours) != 1 || ours[0].Count != 2 || ours[0].InvolvedObject.Kind != "Deployment" || ours[0].Reason != "BlueGreenStep" {
+		t.Fatalf("bluegreen's events on the Deployment's UID: %+v; want one, counted twice", ours)
+	}
+
+	if err := rec.Event(ctx, "default", "horizontalpodautoscaler/gone", "BlueGreenStep", "run r1 undid step mirror-hpa", "Normal"); err != nil {
+		t.Fatalf("event on an object that is gone: %v", err)
+	}
+	gone, err := c.Client.CoreV1().Events("default").List(ctx, metav1.ListOptions{FieldSelector: "involvedObject.name=gone"})
+	if err != nil || len(gone.Items) != 1 || gone.Items[0].InvolvedObject.UID != "" || gone.Items[0].Type != corev1.EventTypeNormal {
+		t.Fatalf("event on a deleted object: %+v, %v", gone, err)
+	}
+}
