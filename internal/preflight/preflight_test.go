@@ -98,7 +98,7 @@ func TestHelpers(t *testing.T) {
 		{"image tag", imageTag("public.ecr.aws/ebs-csi-driver/aws-ebs-csi-driver:v1.35.0"), "v1.35.0"},
 		{"image tag with registry port", imageTag("registry:5000/ebs:v1.2.3"), "v1.2.3"},
 		{"image without tag", imageTag("registry:5000/ebs"), "latest"},
-		{"image with digest", imageTag("ebs:v1.2.3@sha256:abc"), "v1.2.3"},
+		{"image with digest", imageTag("ebs:v1.2.3@sha256:" + strings.Repeat("ab", 32)), "v1.2.3"},
 		{"driver of add-on", driverVersion{version: "v1.35.0-eksbuild.2"}.driver(), "v1.35.0"},
 		{"in-tree volume id", volumeID("aws://us-east-1a/vol-0aaaaaaaaaaaaaaa1"), volumeA},
 		{"csi volume id", volumeID(volumeA), volumeA},

@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/distribution/reference"
 	"regexp"
-	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/eks"
@@ -124,11 +124,13 @@ func (p *probe) ebsCSIVersion(ctx context.Context, letter string, c Cluster) (dr
 	return driverVersion{version: imageTag(img), source: "image " + img}, nil
 }
 
-// imageTag returns an image reference's tag, "latest" when it has none.
+// imageTag returns an image reference's tag, "latest" when it has none
+// (or when it does not parse: the version is then read as unknown).
 func imageTag(image string) string {
-	image, _, _ = strings.Cut(image, "@")
-	if i := strings.LastIndex(image, ":"); i > strings.LastIndex(image, "/") {
-		return image[i+1:]
+	if ref, err := reference.ParseNormalizedNamed(image); err == nil {
+		if t, ok := ref.(reference.Tagged); ok {
+			return t.Tag()
+		}
 	}
 	return "latest"
 }
