@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"strings"
 	"time"
 
 	"github.com/bluegreen/bluegreen/internal/engine"
@@ -41,7 +42,41 @@ func (g *Global) liveView(ev engine.Event) {
 		g.printf("  ↶ %-*s kept: %s\n", w, ev.Step.Name, redactText(ev.Step.Kept))
 	case engine.StepSkipped:
 		g.printf("  · %-*s nothing to change: %s\n", w, ev.Step.Name, redactText(ev.Step.Note))
+	case engine.StepProgress:
+		if g.progress.due(ev.Step.Name, ev.Note, g.clock.Now()) {
+			g.printf("  … %-*s %s\n", w, ev.Step.Name, redactText(ev.Note))
+		}
 	}
+}
+
+// progressEvery is how often a step that keeps waiting says so again when
+// nothing it reports has changed.
+const progressEvery = 10 * time.Second
+
+// progressLines decides which progress reports become lines: a step's
+// first, each whose news changed (what it waits for, not the time left),
+// and one every progressEvery otherwise. Events come one at a time (the
+// engine serializes them).
+type progressLines struct {
+	last map[string]progressLine
+}
+
+type progressLine struct {
+	news string
+	at   time.Time
+}
+
+func (p *progressLines) due(step, note string, now time.Time) bool {
+	if p.last == nil {
+		p.last = map[string]progressLine{}
+	}
+	news, _, _ := strings.Cut(note, ";") // "2/3 pods ready; 4m left": the news is before the ';'
+	prev, seen := p.last[step]
+	if seen && prev.news == news && now.Sub(prev.at) < progressEvery {
+		return false
+	}
+	p.last[step] = progressLine{news: news, at: now}
+	return true
 }
 
 // nameWidth is the column width of a run's step names (at least 16).

@@ -71,6 +71,8 @@ type Global struct {
 	fence *kube.Fence
 	// notifyTargets are Notify and NotifyTo, parsed and checked.
 	notifyTargets []notifyTarget
+	// progress throttles the live view's progress lines.
+	progress progressLines
 }
 
 // Execute runs the command line and returns the process exit code.

@@ -112,8 +112,9 @@ const (
 	StepFailed     EventKind = "step-failed"
 	StepUndoing    EventKind = "step-undoing"
 	StepUndone     EventKind = "step-undone"
-	StepKept       EventKind = "step-kept"    // undone by keeping the change (Keep)
-	StepSkipped    EventKind = "step-skipped" // nothing to change (Action.Settled)
+	StepKept       EventKind = "step-kept"     // undone by keeping the change (Keep)
+	StepSkipped    EventKind = "step-skipped"  // nothing to change (Action.Settled)
+	StepProgress   EventKind = "step-progress" // how far a long step has come (Event.Note; see Report)
 	RunRunning     EventKind = "run-running"
 	RunPaused      EventKind = "run-paused"
 	RunWaiting     EventKind = "run-waiting"
@@ -131,6 +132,19 @@ type Event struct {
 	Kind    EventKind
 	Err     error
 	Elapsed time.Duration
+	// Note is a StepProgress event's news, e.g. "2/3 pods ready, 4m10s left".
+	Note string
+}
+
+type progressKey struct{}
+
+// Report tells the run's observers how far the step whose action got ctx
+// has come (a wait's "2/3 pods ready, 4m10s left"), as a StepProgress
+// event. It records nothing; outside a step it does nothing.
+func Report(ctx context.Context, format string, a ...any) {
+	if f, ok := ctx.Value(progressKey{}).(func(string)); ok {
+		f(fmt.Sprintf(format, a...))
+	}
 }
 
 func (e *Engine) emit(ev Event) {
@@ -380,7 +394,8 @@ func (e *Engine) step(ctx context.Context, r *journal.Run, s *journal.Step) erro
 	}
 	log.Info("running step", "kind", s.Kind)
 	e.emit(Event{Run: r, Step: s, Kind: StepStarted})
-	out, err := e.retry(ctx, func() (any, error) { return call(ctx, a.Do, x) })
+	doCtx := context.WithValue(ctx, progressKey{}, func(note string) { e.emit(Event{Run: r, Step: s, Kind: StepProgress, Note: note}) })
+	out, err := e.retry(ctx, func() (any, error) { return call(doCtx, a.Do, x) })
 	if err != nil {
 		return e.fail(ctx, r, s, err)
 	}

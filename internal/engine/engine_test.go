@@ -460,3 +460,31 @@ func TestRollbackWritesTwice(t *testing.T) {
 		t.Fatalf("resumed rollback ended %s", r2.State)
 	}
 }
+
+// An action's Report reaches the observers as a StepProgress event of its
+// step; outside a step it does nothing.
+func TestReportReachesObservers(t *testing.T) {
+	ctx := context.Background()
+	Report(ctx, "nobody listens: %d", 1) // no step, no panic
+	sys := &system{vals: map[string]string{}, fail: map[string]error{}}
+	e, _ := newEngine(t, sys)
+	e.Actions["wait"] = Action{Do: func(ctx context.Context, x Exec) (any, error) {
+		Report(ctx, "%d/%d pods ready; %s left", 1, 3, "4m")
+		Report(ctx, "%d/%d pods ready; %s left", 3, 3, "3m")
+		return nil, nil
+	}}
+	var notes []string
+	e.Observe = func(ev Event) {
+		if ev.Kind == StepProgress {
+			notes = append(notes, ev.Step.Name+": "+ev.Note)
+		}
+	}
+	r := &journal.Run{ID: "r1", App: "shop", State: journal.Running, Steps: []journal.Step{{Name: "wait-rollout", Kind: "wait", State: journal.Pending}}}
+	if err := e.Run(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"wait-rollout: 1/3 pods ready; 4m left", "wait-rollout: 3/3 pods ready; 3m left"}
+	if !reflect.DeepEqual(notes, want) {
+		t.Fatalf("progress = %q, want %q", notes, want)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/bluegreen/bluegreen/internal/clock"
+	"github.com/bluegreen/bluegreen/internal/engine"
 	"github.com/bluegreen/bluegreen/internal/kube"
 	appsv1 "k8s.io/api/apps/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
@@ -73,6 +74,7 @@ func (s *stall) check(d *appsv1.Deployment, now time.Time) error {
 func WaitRollout(ctx context.Context, clk clock.Clock, c kubernetes.Interface, ns, name string, timeout time.Duration) error {
 	var why string
 	var st stall
+	deadline := clk.Now().Add(timeout)
 	err := poll(ctx, clk, timeout, func(ctx context.Context) (bool, error) {
 		d, err := c.AppsV1().Deployments(ns).Get(ctx, name, metav1.GetOptions{})
 		if err != nil {
@@ -83,6 +85,8 @@ func WaitRollout(ctx context.Context, clk clock.Clock, c kubernetes.Interface, n
 		if ok || err != nil {
 			return ok, err
 		}
+		engine.Report(ctx, "%d/%d pods ready, %d updated; %s left", d.Status.ReadyReplicas, ptr.Deref(d.Spec.Replicas, 1), d.Status.UpdatedReplicas,
+			deadline.Sub(clk.Now()).Round(time.Second))
 		return false, st.check(d, clk.Now())
 	})
 	if errors.Is(err, errTimeout) {

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -209,6 +210,10 @@ func TestCrashLoopingReleaseNeverGetsTraffic(t *testing.T) {
 	// Then the release fails at the rollout and production stays on blue
 	if r.code != 4 || !strings.Contains(r.stderr, "did not roll out within 3s") {
 		t.Fatalf("want exit 4 naming the rollout timeout, got %s", r)
+	}
+	// And while it waited, the step view said for what, not nothing
+	if !regexp.MustCompile(`… wait-rollout +0/2 pods ready, \d+ updated; \d+s left`).MatchString(r.stdout) {
+		t.Fatalf("no progress line while waiting for the rollout:\n%s", r.stdout)
 	}
 	if got := e.state("shop"); got != before {
 		t.Fatalf("after failed rollout: %+v, want %+v", got, before)
