@@ -30,7 +30,7 @@ func newDeployCmd(g *Global) *cobra.Command {
 		},
 	}
 	f.bind(cmd)
-	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the steps and every change they would make, and make none")
+	dryRunVar(cmd.Flags(), &dryRun, "print the steps and every change they would make, and make none")
 	return cmd
 }
 

@@ -261,7 +261,7 @@ brings bluegreen's file in, so no request is dropped.`,
 	}
 	f.bindSpec(cmd)
 	cmd.Flags().StringVar(&active, "active", "blue", "the color whose namespace serves production now")
-	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the steps and every change they would make, and make none")
+	dryRunVar(cmd.Flags(), &dryRun, "print the steps and every change they would make, and make none")
 	return cmd
 }
 
@@ -321,7 +321,7 @@ func newNamespaceDeployCmd(g *Global) *cobra.Command {
 	}
 	f.bindSpec(cmd)
 	f.bindRelease(cmd)
-	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the steps and every change they would make, and make none (same as namespace plan)")
+	dryRunVar(cmd.Flags(), &dryRun, "print the steps and every change they would make, and make none (same as namespace plan)")
 	return cmd
 }
 
