@@ -191,10 +191,14 @@ func (h *HTTP) Run(ctx context.Context, t Target) (Result, error) {
 	}
 }
 
+// IsPath reports whether the check's URL is a path, requested at the
+// target's base URL (Validate admits an absolute URL or a path).
+func (c HTTPConfig) IsPath() bool { return strings.HasPrefix(c.URL, "/") }
+
 // host is the Host header of a request to t: t.Host when the check's URL
 // is a path (so the request goes to t.BaseURL), else the URL's own.
 func (h *HTTP) host(t Target) string {
-	if u, err := url.Parse(h.cfg.URL); err == nil && !u.IsAbs() {
+	if h.cfg.IsPath() {
 		return t.Host
 	}
 	return ""

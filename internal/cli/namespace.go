@@ -152,7 +152,20 @@ func (g *Global) nsStarting(ctx context.Context, f *nsFlags, deploying bool) (*n
 
 // start prints the plan of a new run, runs it, keeps the newest
 // --run-history finished runs, and prints the outcome.
-func (s *nsSession) start(ctx context.Context, r *journal.Run, file string) error {
+// nsOpen opens the session of a command that starts a run, or, for a dry
+// run, that only reads (no lock, no check for an unfinished run).
+func (g *Global) nsOpen(ctx context.Context, f *nsFlags, deploying, dryRun bool) (*nsSession, error) {
+	if dryRun {
+		return g.nsSession(ctx, f, deploying)
+	}
+	return g.nsStarting(ctx, f, deploying)
+}
+
+// start runs r, or with dryRun prints its plan and changes nothing.
+func (s *nsSession) start(ctx context.Context, r *journal.Run, file string, dryRun bool) error {
+	if dryRun {
+		return s.g.printPlan(r)
+	}
 	if !s.g.structured() { // one document: the outcome, which holds the steps
 		if err := s.g.printPlan(r); err != nil {
 			return err
@@ -237,11 +250,7 @@ brings bluegreen's file in, so no request is dropped.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			open := g.nsStarting
-			if dryRun {
-				open = g.nsSession
-			}
-			s, err := open(ctx, &f, false)
+			s, err := g.nsOpen(ctx, &f, false, dryRun)
 			if err != nil {
 				return err
 			}
@@ -253,10 +262,7 @@ brings bluegreen's file in, so no request is dropped.`,
 			if err != nil {
 				return err
 			}
-			if dryRun {
-				return g.printPlan(r)
-			}
-			return s.start(ctx, r, f.file)
+			return s.start(ctx, r, f.file, dryRun)
 		},
 	}
 	f.bindSpec(cmd)
@@ -301,11 +307,7 @@ func newNamespaceDeployCmd(g *Global) *cobra.Command {
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			open := g.nsStarting
-			if dryRun {
-				open = g.nsSession
-			}
-			s, err := open(ctx, &f, true)
+			s, err := g.nsOpen(ctx, &f, true, dryRun)
 			if err != nil {
 				return err
 			}
@@ -313,10 +315,7 @@ func newNamespaceDeployCmd(g *Global) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if dryRun {
-				return g.printPlan(r)
-			}
-			return s.start(ctx, r, f.file)
+			return s.start(ctx, r, f.file, dryRun)
 		},
 	}
 	f.bindSpec(cmd)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strings"
 
 	"github.com/bluegreen/bluegreen/internal/check"
 	"github.com/bluegreen/bluegreen/internal/engine"
@@ -56,7 +55,7 @@ func (d Deps) probes(r *journal.Run, p plan.NamespaceChecksParams) ([]probe, err
 			if err != nil {
 				return err
 			}
-			if len(p.Entrances) == 0 || (sp.HTTP != nil && !strings.HasPrefix(sp.HTTP.URL, "/")) {
+			if len(p.Entrances) == 0 || (sp.HTTP != nil && !sp.HTTP.IsPath()) {
 				out = append(out, probe{check: c, target: base(svc)})
 				continue
 			}

@@ -161,7 +161,7 @@ func (r NamespaceRelease) validateEntrances(target traffic.Target) error {
 	}
 	where := func(field string, cs []check.Spec) error {
 		for j, c := range cs {
-			if c.HTTP != nil && strings.HasPrefix(c.HTTP.URL, "/") {
+			if c.HTTP != nil && c.HTTP.IsPath() {
 				return invalid("%s[%d] (%s): url %s is a path, but the gateway section gives no address to send it to: give each gateway's address, or an absolute url", field, j, c.Name, c.HTTP.URL)
 			}
 		}
