@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the tests run for real when it is missing: nginx and
-# OpenSSH's server (the gateway tests), and kubectl (the e2e suite checks
-# what bluegreen writes through kubectl itself), from Debian's packages. The packages' own services
+# OpenSSH's server (the gateway tests), kubectl (the e2e suite checks
+# what bluegreen writes through kubectl itself) and tmux (a terminal for
+# status --watch's live view), from Debian's packages. The packages' own services
 # are not started (no init system runs them in CI), and the tests start
 # and stop processes of their own on loopback ports.
 set -euo pipefail
@@ -10,6 +11,7 @@ command -v nginx >/dev/null 2>&1 || [[ -x /usr/sbin/nginx ]] || missing+=(nginx)
 [[ -x /usr/sbin/sshd ]] || missing+=(openssh-server)
 command -v ssh-keygen >/dev/null 2>&1 || missing+=(openssh-client)
 command -v kubectl >/dev/null 2>&1 || missing+=(kubectl)
+command -v tmux >/dev/null 2>&1 || missing+=(tmux)
 if ((${#missing[@]} == 0)); then
 	exit 0
 fi

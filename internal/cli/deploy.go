@@ -10,11 +10,13 @@ import (
 	"github.com/bluegreen/bluegreen/internal/journal"
 	"github.com/bluegreen/bluegreen/internal/plan"
 	"github.com/bluegreen/bluegreen/internal/run"
+	"github.com/bluegreen/bluegreen/internal/service"
+	"github.com/bluegreen/bluegreen/internal/traffic"
 )
 
 func newDeployCmd(g *Global) *cobra.Command {
 	var f releaseFlags
-	var dryRun bool
+	var dryRun, server bool
 	cmd := &cobra.Command{
 		Use:   "deploy APP --image IMAGE",
 		Short: "Release an image on the idle color, check it, switch production to it",
@@ -23,14 +25,17 @@ func newDeployCmd(g *Global) *cobra.Command {
     --preview-url http://shop-preview.prod.example.com --health-url /healthz --yes
 
   # Stop before the switch; promote later:
-  bluegreen deploy shop -n prod --image registry.example.com/shop:1.4.2 --pause`,
+  bluegreen deploy shop -n prod --image registry.example.com/shop:1.4.2 --pause
+
+  # Have the API server admit every write (webhooks, policies, RBAC), keep none:
+  bluegreen deploy shop -n prod --image registry.example.com/shop:1.4.2 --dry-run=server`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return g.deploy(cmd, &f, firstArg(args), dryRun)
+			return g.deploy(cmd, &f, firstArg(args), dryRun, server)
 		},
 	}
 	f.bind(cmd)
-	dryRunVar(cmd.Flags(), &dryRun, "print the steps and every change they would make, and make none")
+	dryRunServerVar(cmd.Flags(), &dryRun, &server, "print the steps and every change they would make, and make none")
 	return cmd
 }
 
@@ -42,7 +47,7 @@ func newPlanCmd(g *Global) *cobra.Command {
 		Example: `  bluegreen plan shop -n prod --image registry.example.com/shop:1.4.2 --health-url /healthz`,
 		Args:    cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return g.deploy(cmd, &f, firstArg(args), true)
+			return g.deploy(cmd, &f, firstArg(args), true, false)
 		},
 	}
 	f.bind(cmd)
@@ -58,7 +63,7 @@ func firstArg(args []string) string {
 
 // deploy plans a release (validating everything before any write), then
 // either prints the plan or runs it.
-func (g *Global) deploy(cmd *cobra.Command, f *releaseFlags, app string, dryRun bool) error {
+func (g *Global) deploy(cmd *cobra.Command, f *releaseFlags, app string, dryRun, server bool) error {
 	ctx := cmd.Context()
 	s, err := g.session(ctx)
 	if err != nil {
@@ -80,7 +85,24 @@ func (g *Global) deploy(cmd *cobra.Command, f *releaseFlags, app string, dryRun 
 	if err != nil {
 		return err
 	}
+	if server {
+		return s.serverDryRun(ctx, r)
+	}
 	return s.start(ctx, r, dryRun)
+}
+
+// serverDryRun has the API server admit every write of r and keep none.
+func (s *session) serverDryRun(ctx context.Context, r *journal.Run) error {
+	dry, err := s.clients.ServerDryRun()
+	if err != nil {
+		return err
+	}
+	router, err := traffic.NewService(traffic.Deps{Kube: dry.Kube, Clock: s.g.clock})
+	if err != nil {
+		return err
+	}
+	acts := run.ServiceActions(r, service.Deps{Client: dry.Kube, Router: router, Clock: s.g.clock, Log: s.g.log})
+	return s.g.serverDryRun(ctx, r, s.clients.Context, acts)
 }
 
 // start prints a planned run (dry run), or journals and runs it once no

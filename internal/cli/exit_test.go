@@ -23,7 +23,7 @@ func TestUsageErrorsExit2(t *testing.T) {
 		{"missing argument", []string{"promote"}, "see bluegreen promote --help"},
 		{"unknown command", []string{"deplyo"}, `unknown command "deplyo" for "bluegreen"`},
 		{"missing spec file", []string{"namespace", "deploy", "--yes"}, "-f/--file is required"},
-		{"server dry run", []string{"deploy", "shop", "--image", "registry.example.com/shop:2", "--dry-run=server"}, "use --dry-run=client"},
+		{"server dry run of init", []string{"init", "shop", "--dry-run=server"}, "init's later steps act on the objects its first steps create"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -52,7 +52,7 @@ on an app already in the layout changes nothing.`,
 	fl.StringVar(&o.ActiveService, "service", "", "the Service that receives its traffic; becomes the active Service (default APP)")
 	fl.StringVar(&o.PreviewService, "preview-service", "", "preview Service to create (default APP-preview)")
 	fl.StringVar(&o.ColorLabel, "color-label", "track", "pod label key that holds the color")
-	dryRunVar(fl, &dryRun, "print the steps and every change they would make, and make none")
+	dryRunVar(fl, &dryRun, "print the steps and every change they would make, and make none", noServerInit)
 	fl.StringVar(&emit, "emit-manifests", "", "write the blue/green layout as YAML files into this folder, to commit to a GitOps repository, and change nothing in the cluster")
 	fl.BoolVar(&allowGitOps, "allow-gitops-owned", false, "adopt the app even though Argo CD, Flux or Helm manages its Deployment or Service (configure it to leave the selector alone first)")
 	return cmd

@@ -128,7 +128,7 @@ color's Deployment is missing or does not become Ready within --timeout.`,
 		},
 	}
 	fl := cmd.Flags()
-	dryRunVar(fl, &dryRun, "print the undos a rollback would run, newest first, and run none")
+	dryRunVar(fl, &dryRun, "print the undos a rollback would run, newest first, and run none", noServerUndo)
 	fl.BoolVar(&force, "force", false, "switch back to the other color from what the cluster shows, without the run record")
 	fl.DurationVar(&timeout, "timeout", 5*time.Minute, "with --force: how long to wait for the other color to become Ready")
 	fl.StringVar(&rel.ColorLabel, "color-label", "", "with --force: pod label key that holds the color (default track)")

@@ -201,7 +201,7 @@ claim in A, and started there. No volume is ever deleted.`,
 		},
 	}
 	f.bindSpec(cmd)
-	dryRunVar(cmd.Flags(), &dryRun, "print the undos a rollback would run, newest first, and run none")
+	dryRunVar(cmd.Flags(), &dryRun, "print the undos a rollback would run, newest first, and run none", noServerUndo)
 	return cmd
 }
 

@@ -196,6 +196,22 @@ func (s *nsSession) execute(ctx context.Context, r *journal.Run, fn func(context
 	return s.g.runner(ctx, s.store, s.clients.Lease, s.clients.Kube, r).Execute(ctx, r, acts, len(s.rel.Services), fn)
 }
 
+// serverDryRun has the API server admit every Kubernetes write of r and
+// keep none. The gateways' switch is not sent: nginx gateways are files,
+// and a Gateway API switch waits for its controller.
+func (s *nsSession) serverDryRun(ctx context.Context, r *journal.Run) error {
+	dry, err := s.clients.ServerDryRun()
+	if err != nil {
+		return err
+	}
+	router, err := traffic.New(s.name, traffic.Deps{Kube: dry.Kube, Config: dry.Config, Clock: s.g.clock, Log: s.g.log})
+	if err != nil {
+		return err
+	}
+	acts := nsscope.Actions(nsscope.Deps{Router: router, Clock: s.g.clock, Service: service.Deps{Client: dry.Kube, Clock: s.g.clock, Log: s.g.log}})
+	return s.g.serverDryRun(ctx, r, s.clients.Context, acts)
+}
+
 // finish prints a namespace run's outcome.
 func (s *nsSession) finish(r *journal.Run, file string, err error) error {
 	switch {
@@ -267,7 +283,7 @@ brings bluegreen's file in, so no request is dropped.`,
 	}
 	f.bindSpec(cmd)
 	cmd.Flags().StringVar(&active, "active", "blue", "the color whose namespace serves production now")
-	dryRunVar(cmd.Flags(), &dryRun, "print the steps and every change they would make, and make none")
+	dryRunVar(cmd.Flags(), &dryRun, "print the steps and every change they would make, and make none", noServerInit)
 	return cmd
 }
 
@@ -297,7 +313,7 @@ func newNamespacePlanCmd(g *Global) *cobra.Command {
 
 func newNamespaceDeployCmd(g *Global) *cobra.Command {
 	var f nsFlags
-	var dryRun bool
+	var dryRun, server bool
 	cmd := &cobra.Command{
 		Use:   "deploy -f SPEC",
 		Short: "Release the new images to the idle namespace, check it, and switch every gateway",
@@ -315,12 +331,15 @@ func newNamespaceDeployCmd(g *Global) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if server {
+				return s.serverDryRun(ctx, r)
+			}
 			return s.start(ctx, r, f.file, dryRun)
 		},
 	}
 	f.bindSpec(cmd)
 	f.bindRelease(cmd)
-	dryRunVar(cmd.Flags(), &dryRun, "print the steps and every change they would make, and make none (same as namespace plan)")
+	dryRunServerVar(cmd.Flags(), &dryRun, &server, "print the steps and every change they would make, and make none (same as namespace plan)")
 	return cmd
 }
 

@@ -57,6 +57,12 @@ type Action struct {
 	// marked skipped: nothing is captured or done, nothing needs undoing,
 	// and the mark rides along with the next write. It must only read.
 	Settled func(ctx context.Context, x Exec) (note string, settled bool, err error)
+	// DryRun, when set, sends the step's writes and waits for nothing. It
+	// is only ever called on actions built over clients that mark every
+	// write dryRun=All (kube.Clients.ServerDryRun): the API server admits
+	// or refuses each write and keeps none. A step without it (a wait, a
+	// check, an approval, a write outside Kubernetes) is not sent.
+	DryRun func(ctx context.Context, x Exec) error
 }
 
 // Engine runs journaled steps.

@@ -47,17 +47,27 @@ var ErrNotApproved = errors.New("switch not approved")
 func Actions(d Deps) map[string]engine.Action {
 	d = d.withDefaults()
 	return map[string]engine.Action{
-		plan.KindMirrorHPA:   d.mirrorHPA(),
-		plan.KindHoldHPA:     d.holdHPA(),
-		plan.KindSetImage:    d.setImage(),
-		plan.KindScale:       d.scale(),
+		plan.KindMirrorHPA:   sendsDo(d.mirrorHPA()),
+		plan.KindHoldHPA:     sendsDo(d.holdHPA()),
+		plan.KindSetImage:    sendsDo(d.setImage()),
+		plan.KindScale:       sendsDo(d.scale()),
 		plan.KindWaitRollout: d.waitRollout(),
 		plan.KindChecks:      d.checks(),
 		plan.KindApprove:     d.approve(),
 		plan.KindSwitch:      d.switchTraffic(),
 		plan.KindWatch:       d.watch(),
-		plan.KindScaleDown:   d.scaleDown(),
+		plan.KindScaleDown:   sendsDo(d.scaleDown()),
 	}
+}
+
+// sendsDo gives an action whose Do only reads and writes (it waits for
+// nothing) that Do as its server dry run.
+func sendsDo(a engine.Action) engine.Action {
+	a.DryRun = func(ctx context.Context, x engine.Exec) error {
+		_, err := a.Do(ctx, x)
+		return err
+	}
+	return a
 }
 
 func (d Deps) withDefaults() Deps {

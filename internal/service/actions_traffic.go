@@ -260,6 +260,22 @@ func (d Deps) switchTraffic() engine.Action {
 			}
 			return SwitchOutput{SwitchedAt: d.Clock.Now().UTC()}, nil
 		},
+		// The Service patches alone: the pods they would wait for are
+		// those the dry run's earlier writes did not keep.
+		DryRun: func(ctx context.Context, x engine.Exec) error {
+			p, err := params[plan.SwitchParams](x)
+			if err != nil {
+				return err
+			}
+			active, preview, err := targets(p)
+			if err != nil {
+				return err
+			}
+			if err := d.Router.Shift(ctx, active, traffic.All(string(p.To), string(p.To.Other()))); err != nil {
+				return err
+			}
+			return d.Router.Shift(ctx, preview, traffic.All(string(p.To.Other()), string(p.To)))
+		},
 		Undo: func(ctx context.Context, x engine.Exec) error {
 			p, err := params[plan.SwitchParams](x)
 			if err != nil {
