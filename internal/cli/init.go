@@ -75,6 +75,14 @@ func (g *Global) init(ctx context.Context, o plan.InitOptions, dryRun, allowGitO
 	if err != nil {
 		return err
 	}
+	if dryRun && g.structured() {
+		// As kubectl create --dry-run=client -o yaml: the objects.
+		objs, err := run.InitManifests(ctx, s.clients.Kube, r)
+		if err != nil {
+			return err
+		}
+		return g.emitObjects(objs)
+	}
 	return s.start(ctx, r, dryRun)
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
@@ -381,51 +382,99 @@ func newNamespaceVerbCmd(g *Global, v run.Verb, short string) *cobra.Command {
 
 func newNamespaceStatusCmd(g *Global) *cobra.Command {
 	var f nsFlags
+	var w watchFlags
 	cmd := &cobra.Command{
-		Use:     "status -f SPEC",
-		Short:   "Show where each gateway sends the product's hosts, and its last run",
-		Example: `  bluegreen namespace status -f payments.yaml -o json`,
-		Args:    cobra.NoArgs,
+		Use:   "status -f SPEC",
+		Short: "Show where each gateway sends the product's hosts, and its last run",
+		Example: `  bluegreen namespace status -f payments.yaml -o json
+  bluegreen namespace status -f payments.yaml -w`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
+			if err := w.check(); err != nil {
+				return err
+			}
 			s, err := g.nsSession(ctx, &f, false)
 			if err != nil {
 				return err
 			}
-			split, serr := s.router.Observe(ctx, s.target)
-			last, err := run.Last(ctx, s.store, g.log, s.key.Filter(s.clients.Context))
+			src := watchSource[productStatusView]{kind: "ProductStatus", name: s.rel.Product, read: s.status,
+				render: g.writeProductStatus, line: productStatusLine}
+			if w.on {
+				return watch(ctx, g, w.every, src)
+			}
+			v, err := s.status(ctx)
 			if err != nil {
 				return err
 			}
-			view := struct {
-				Product    string         `json:"product"`
-				Production traffic.Split  `json:"production,omitempty"`
-				Gateways   string         `json:"gateways,omitempty"`
-				LastRun    *runSummaryOut `json:"lastRun,omitempty"`
-			}{Product: s.rel.Product, Production: split}
-			if serr != nil {
-				view.Gateways = redactErr(serr)
-			}
-			if last != nil {
-				view.LastRun = &runSummaryOut{ID: last.ID, State: string(last.State), Reason: last.Reason}
-			}
 			if g.structured() {
-				return g.emit("ProductStatus", s.rel.Product, view)
+				return g.emit(src.kind, src.name, v)
 			}
-			fmt.Fprintf(g.out, "Product %s\n", s.rel.Product)
-			if serr != nil {
-				fmt.Fprintf(g.out, "  gateways: %s\n", view.Gateways)
-			} else {
-				fmt.Fprintf(g.out, "  production: %s\n", split)
-			}
-			if last != nil {
-				fmt.Fprintf(g.out, "  last run: %s %s %s\n", last.ID, last.State, redactText(last.Reason))
-			}
-			return nil
+			return g.writeProductStatus(g.out, v)
 		},
 	}
 	f.bindSpec(cmd)
+	w.bind(cmd)
 	return cmd
+}
+
+// productStatusView is namespace status.
+type productStatusView struct {
+	Product    string         `json:"product"`
+	Production traffic.Split  `json:"production,omitempty"`
+	Gateways   string         `json:"gateways,omitempty"`
+	LastRun    *runSummaryOut `json:"lastRun,omitempty"`
+	// Current is what the last run does now, when it is not over.
+	Current *currentView `json:"current,omitempty"`
+}
+
+// status reads where the gateways send production (a gateway that cannot
+// be read is reported, not fatal) and the product's last run.
+func (s *nsSession) status(ctx context.Context) (productStatusView, error) {
+	split, serr := s.router.Observe(ctx, s.target)
+	last, err := run.Last(ctx, s.store, s.g.log, s.key.Filter(s.clients.Context))
+	if err != nil {
+		return productStatusView{}, err
+	}
+	v := productStatusView{Product: s.rel.Product, Production: split}
+	if serr != nil {
+		v.Gateways = redactErr(serr)
+	}
+	if last != nil {
+		v.LastRun = &runSummaryOut{ID: last.ID, State: string(last.State), Reason: redactText(last.Reason)}
+		v.Current = current(last)
+	}
+	return v, nil
+}
+
+func (g *Global) writeProductStatus(out io.Writer, v productStatusView) error {
+	fmt.Fprintf(out, "Product %s\n", v.Product)
+	if v.Gateways != "" {
+		fmt.Fprintf(out, "  gateways: %s\n", v.Gateways)
+	} else {
+		fmt.Fprintf(out, "  production: %s\n", v.Production)
+	}
+	if v.LastRun != nil {
+		fmt.Fprintf(out, "  last run: %s %s %s\n", v.LastRun.ID, v.LastRun.State, v.LastRun.Reason)
+	}
+	if v.Current != nil {
+		fmt.Fprintf(out, "  now: %s\n", v.Current.text(g.clock.Now()))
+	}
+	return nil
+}
+
+func productStatusLine(v productStatusView) string {
+	l := "production=" + v.Production.String()
+	if v.Gateways != "" {
+		l = "gateways: " + v.Gateways
+	}
+	switch {
+	case v.Current != nil:
+		l += " | " + v.Current.lineText()
+	case v.LastRun != nil:
+		l += fmt.Sprintf(" | last run %s %s", v.LastRun.ID, v.LastRun.State)
+	}
+	return l
 }
 
 // runSummaryOut is a run in a namespace status.

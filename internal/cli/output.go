@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/cli-runtime/pkg/printers"
 )
 
@@ -58,6 +59,21 @@ func (g *Global) emit(kind, name string, v any) error {
 	if name != "" {
 		u.SetName(name)
 	}
+	return g.print(u, kind)
+}
+
+// emitObjects prints Kubernetes objects as kubectl's --dry-run=client -o
+// does: one List, which kubectl apply takes back as it is.
+func (g *Global) emitObjects(objs []*unstructured.Unstructured) error {
+	list := &unstructured.UnstructuredList{Object: map[string]any{"apiVersion": "v1", "kind": "List", "metadata": map[string]any{}}}
+	for _, u := range objs {
+		list.Items = append(list.Items, *u)
+	}
+	return g.print(list, "List")
+}
+
+// print prints obj with the cli-runtime printer -o names.
+func (g *Global) print(obj runtime.Object, kind string) error {
 	var p printers.ResourcePrinter
 	switch o := g.Output; {
 	case o == "yaml":
@@ -74,7 +90,7 @@ func (g *Global) emit(kind, name string, v any) error {
 	default:
 		p = &printers.JSONPrinter{}
 	}
-	if err := p.PrintObj(u, g.out); err != nil {
+	if err := p.PrintObj(obj, g.out); err != nil {
 		return fmt.Errorf("print %s as %s: %w", kind, g.Output, err)
 	}
 	if strings.HasPrefix(g.Output, "jsonpath=") {

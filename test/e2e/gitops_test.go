@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -116,6 +117,22 @@ func TestInitEmitsTheLayoutItWouldCreate(t *testing.T) {
 	if after := byFiles.snapshot(); len(after) != len(before) || byFiles.resourceVersion("service", "web") != before["service/web"] {
 		t.Fatalf("--emit-manifests changed the cluster")
 	}
+	// init --dry-run -o yaml prints the same objects as one List, as
+	// kubectl create --dry-run=client -o yaml does; kubectl takes it back,
+	// and the API server admits it.
+	list := byFiles.mustCLI("init", "web", "--dry-run", "-o", "yaml").stdout
+	for mode, says := range map[string]string{"client": "(dry run)", "server": "(server dry run)"} {
+		applied := kubectlIn(t, list, "apply", "-n", byFiles.ns, "--dry-run="+mode, "-f", "-")
+		for _, obj := range []string{"deployment.apps/web-blue", "deployment.apps/web-green", "service/web-preview", "service/web"} {
+			if !regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(obj) + ` (created|configured) ` + regexp.QuoteMeta(says) + `$`).MatchString(applied) {
+				t.Fatalf("kubectl apply --dry-run=%s of init -o yaml: want %s\n%s\n%s", mode, obj, applied, list)
+			}
+		}
+	}
+	if after := byFiles.snapshot(); len(after) != len(before) || byFiles.resourceVersion("service", "web") != before["service/web"] {
+		t.Fatalf("init --dry-run -o yaml changed the cluster")
+	}
+
 	files, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
 	if err != nil || len(files) != 4 {
 		t.Fatalf("want 4 files (two Deployments, two Services), got %v %v\n%s", files, err, out)

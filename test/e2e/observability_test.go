@@ -186,6 +186,18 @@ func TestSpecFileHPAAuditEventsAndNotifications(t *testing.T) {
 }
 
 // kubectl runs kubectl against the test bed and returns its output.
+// kubectlIn is kubectl with in on its stdin.
+func kubectlIn(t *testing.T, in string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command("kubectl", append([]string{"--kubeconfig", cluster.Kubeconfig}, args...)...)
+	cmd.Stdin = strings.NewReader(in)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("kubectl %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
 func kubectl(t *testing.T, args ...string) string {
 	t.Helper()
 	out, err := exec.Command("kubectl", append([]string{"--kubeconfig", cluster.Kubeconfig}, args...)...).CombinedOutput()
