@@ -2,8 +2,11 @@ package aws
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
+	"os"
+	"time"
 
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -86,7 +89,14 @@ type Options struct {
 	// the call unsent. A run that lost its lock closes its gate, so that
 	// not one more AWS call leaves the process (see kube.Fence).
 	Gate func() error
+	// RequireCredentials resolves the credentials in Load, so that a
+	// machine with none fails there, saying where it looked, rather than
+	// at its first call.
+	RequireCredentials bool
 }
+
+// ErrNoCredentials means the credential chain found no credentials.
+var ErrNoCredentials = errors.New("no AWS credentials found")
 
 // Load builds the clients with the standard credential chain: environment,
 // shared config and credentials files (profiles, SSO), web identity (IRSA),
@@ -113,11 +123,50 @@ func Load(ctx context.Context, o Options) (*Clients, error) {
 	if cfg.Region == "" {
 		return nil, fmt.Errorf("no aws region: set region in the migration spec, AWS_REGION, or the profile")
 	}
+	if o.RequireCredentials {
+		if err := checkCredentials(ctx, cfg, o.Profile); err != nil {
+			return nil, err
+		}
+	}
 	c := FromConfig(cfg)
 	if o.Gate != nil {
 		c = fromConfig(cfg, o.Gate)
 	}
 	return c, nil
+}
+
+// checkCredentials resolves cfg's credentials once (the SDK caches them
+// for the clients), naming every place the chain looks when none is found.
+func checkCredentials(ctx context.Context, cfg sdkaws.Config, profile string) error {
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	var err error
+	if cfg.Credentials == nil {
+		err = errors.New("no credential provider")
+	} else {
+		_, err = cfg.Credentials.Retrieve(ctx)
+	}
+	if err == nil {
+		return nil
+	}
+	if profile == "" {
+		profile = os.Getenv("AWS_PROFILE")
+	}
+	if profile == "" {
+		profile = "default"
+	}
+	return fmt.Errorf("%w for region %s: looked in AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, profile %q of %s and %s, "+
+		"web identity (AWS_WEB_IDENTITY_TOKEN_FILE, as EKS IRSA sets it), container credentials (EKS Pod Identity, ECS) and the instance's role; "+
+		"fix: `aws configure` or `aws sso login --profile NAME`, then --aws-profile NAME (or AWS_PROFILE), or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (%w)",
+		ErrNoCredentials, cfg.Region, profile, envOr("AWS_SHARED_CREDENTIALS_FILE", config.DefaultSharedCredentialsFilename()),
+		envOr("AWS_CONFIG_FILE", config.DefaultSharedConfigFilename()), err)
+}
+
+func envOr(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return def
 }
 
 // FromConfig builds the clients from an aws.Config. The EC2 and Route 53

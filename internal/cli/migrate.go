@@ -131,7 +131,7 @@ func (g *Global) migrateSession(ctx context.Context, f *migrateFlags) (*migrateS
 	if m.Source.Region != "" {
 		region = m.Source.Region
 	}
-	ac, err := bgaws.Load(ctx, bgaws.Options{Region: region, Profile: f.awsProfile, Endpoint: g.AWSEndpoint, Gate: g.fence.Err})
+	ac, err := bgaws.Load(ctx, bgaws.Options{Region: region, Profile: f.awsProfile, Endpoint: g.AWSEndpoint, Gate: g.fence.Err, RequireCredentials: true})
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", plan.ErrInvalid, err)
 	}

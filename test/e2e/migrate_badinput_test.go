@@ -21,14 +21,16 @@ func TestMigrateBadInputChangesNothing(t *testing.T) {
 		name   string
 		change func(m *plan.Migration) error
 		args   []string
+		env    []string
 		want   string
 	}{
-		{"unknown statefulset", func(m *plan.Migration) error { m.StatefulSets[0].Name = "nosuch"; return nil }, nil, "statefulset shop/nosuch not found"},
-		{"falling schedule", nil, []string{"--steps", "50,30,100"}, "rise strictly"},
-		{"unknown target context", func(m *plan.Migration) error { m.Target.Context = "nosuch"; return nil }, nil, `no context "nosuch"`},
-		{"weighted record without set identifiers", editDNS(func(s *route53.Section) { s.Records[0].Green.SetIdentifier = "" }), nil, "setIdentifier"},
-		{"no hosted zone", editDNS(func(s *route53.Section) { s.ZoneID = "" }), nil, "dns.zoneID"},
-		{"bad parallelism", nil, []string{"--parallelism", "500"}, "parallelism"},
+		{"unknown statefulset", func(m *plan.Migration) error { m.StatefulSets[0].Name = "nosuch"; return nil }, nil, nil, "statefulset shop/nosuch not found"},
+		{"falling schedule", nil, []string{"--steps", "50,30,100"}, nil, "rise strictly"},
+		{"unknown target context", func(m *plan.Migration) error { m.Target.Context = "nosuch"; return nil }, nil, nil, `no context "nosuch"`},
+		{"weighted record without set identifiers", editDNS(func(s *route53.Section) { s.Records[0].Green.SetIdentifier = "" }), nil, nil, "setIdentifier"},
+		{"no hosted zone", editDNS(func(s *route53.Section) { s.ZoneID = "" }), nil, nil, "dns.zoneID"},
+		{"bad parallelism", nil, []string{"--parallelism", "500"}, nil, "parallelism"},
+		{"no AWS credentials", nil, nil, []string{"AWS_ACCESS_KEY_ID=", "AWS_SECRET_ACCESS_KEY=", "AWS_PROFILE="}, "no AWS credentials found for region"},
 	}
 	before, weights := mg.snapshotA(), mg.weights()
 	for _, tt := range tests {
@@ -43,7 +45,7 @@ func TestMigrateBadInputChangesNothing(t *testing.T) {
 			if err := migrationbed.WriteSpec(mg.spec, m); err != nil {
 				t.Fatal(err)
 			}
-			r := mg.cli(nil, "apply", tt.args...)
+			r := mg.cli(tt.env, "apply", tt.args...)
 			if r.code != 2 || !strings.Contains(r.stderr, tt.want) {
 				t.Fatalf("want exit 2 naming %q, got %s", tt.want, r)
 			}
