@@ -3,8 +3,8 @@ package apiscan
 import (
 	"cmp"
 	"fmt"
-	"strconv"
-	"strings"
+
+	"k8s.io/apimachinery/pkg/util/version"
 )
 
 // Version is a Kubernetes release as far as API removals care: major and
@@ -16,30 +16,18 @@ type Version struct {
 
 // ParseVersion parses a Kubernetes release as users, kubectl and managed
 // control planes spell it: "1.33", "v1.33", "1.33.2", "v1.33.0-eks-1234",
-// or the "1.29+" minor that EKS reports. Anything after the patch number
-// (a pre-release or build suffix) is ignored.
+// or the "1.29+" minor that EKS reports, with apimachinery's generic
+// version parser. Anything after the patch number (a pre-release or build
+// suffix) is ignored.
 func ParseVersion(s string) (Version, error) {
-	raw := s
-	s = strings.TrimPrefix(strings.TrimSpace(s), "v")
-	if i := strings.IndexAny(s, "-+"); i >= 0 {
-		s = s[:i]
+	v, err := version.ParseGeneric(s)
+	if err != nil || len(v.Components()) > 3 {
+		return Version{}, fmt.Errorf("kubernetes version %q: want <major>.<minor>[.<patch>], e.g. 1.33", s)
 	}
-	parts := strings.Split(s, ".")
-	if len(parts) < 2 || len(parts) > 3 {
-		return Version{}, fmt.Errorf("kubernetes version %q: want <major>.<minor>[.<patch>], e.g. 1.33", raw)
+	if v.Major() < 1 {
+		return Version{}, fmt.Errorf("kubernetes version %q: major version must be at least 1", s)
 	}
-	nums := make([]int, len(parts))
-	for i, p := range parts {
-		n, err := strconv.Atoi(p)
-		if err != nil || n < 0 {
-			return Version{}, fmt.Errorf("kubernetes version %q: %q is not a number, want e.g. 1.33", raw, p)
-		}
-		nums[i] = n
-	}
-	if nums[0] < 1 {
-		return Version{}, fmt.Errorf("kubernetes version %q: major version must be at least 1", raw)
-	}
-	return Version{Major: nums[0], Minor: nums[1]}, nil
+	return Version{Major: int(v.Major()), Minor: int(v.Minor())}, nil
 }
 
 // MustParseVersion is ParseVersion for constants; it panics on an invalid

@@ -1,14 +1,14 @@
 package check
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/bluegreen/bluegreen/internal/spec"
 )
 
 // Environment variables read by DefaultsFromEnv.
@@ -67,14 +67,14 @@ func DefaultsFromEnv(lookup func(string) (string, bool)) (Defaults, error) {
 		d.Retries = n
 	}
 	if v, ok := lookup(EnvInterval); ok && strings.TrimSpace(v) != "" {
-		iv, err := parseSeconds(v)
+		iv, err := spec.ParseSeconds(v)
 		if err != nil {
 			return d, fmt.Errorf("%s=%q: %w; want seconds such as 5 or a duration such as 500ms", EnvInterval, v, err)
 		}
 		d.Interval = iv
 	}
 	if v, ok := lookup(EnvSmokeTimeout); ok && strings.TrimSpace(v) != "" {
-		to, err := parseSeconds(v)
+		to, err := spec.ParseSeconds(v)
 		if err == nil && to == 0 {
 			err = errors.New("must be more than zero")
 		}
@@ -86,68 +86,9 @@ func DefaultsFromEnv(lookup func(string) (string, bool)) (Defaults, error) {
 	return d, nil
 }
 
-// parseSeconds parses a number of seconds ("5", "0.5") or a Go duration
-// ("500ms"). Negative values are rejected.
-func parseSeconds(s string) (time.Duration, error) {
-	s = strings.TrimSpace(s)
-	var d time.Duration
-	if f, err := strconv.ParseFloat(s, 64); err == nil {
-		if f > float64(1<<62)/float64(time.Second) {
-			return 0, errors.New("too large")
-		}
-		d = time.Duration(f * float64(time.Second))
-	} else {
-		pd, perr := time.ParseDuration(s)
-		if perr != nil {
-			return 0, errors.New("not a number of seconds or a duration")
-		}
-		d = pd
-	}
-	if d < 0 {
-		return 0, errors.New("must not be negative")
-	}
-	return d, nil
-}
-
-// Duration is a time.Duration that reads from JSON and YAML as either a
-// number of seconds (30, 0.5) or a Go duration string ("30s", "500ms") and
-// writes as a duration string.
-type Duration time.Duration
-
-// Std returns d as a time.Duration.
-func (d Duration) Std() time.Duration { return time.Duration(d) }
-
-// String formats d like time.Duration.
-func (d Duration) String() string { return time.Duration(d).String() }
-
-// MarshalText writes d as a Go duration string.
-func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
-
-// UnmarshalText reads seconds or a Go duration string.
-func (d *Duration) UnmarshalText(b []byte) error {
-	v, err := parseSeconds(string(b))
-	if err != nil {
-		return fmt.Errorf("duration %q: %w; want seconds such as 5 or a duration such as 500ms", b, err)
-	}
-	*d = Duration(v)
-	return nil
-}
-
-// MarshalJSON writes d as a JSON string such as "5s".
-func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(d.String()) }
-
-// UnmarshalJSON reads a JSON number of seconds or a duration string.
-func (d *Duration) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	if len(b) > 0 && b[0] == '"' {
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
-			return err
-		}
-		b = []byte(s)
-	}
-	return d.UnmarshalText(b)
-}
+// Duration is the module's duration type (see spec.Duration): seconds or
+// a duration string, never negative.
+type Duration = spec.Duration
 
 // Spec is one entry of a checks spec file: a name and exactly one of HTTP,
 // Smoke or Webhook.

@@ -137,8 +137,8 @@ func NewHTTP(name string, cfg HTTPConfig, d Defaults, opts ...Option) (*HTTP, er
 		cfg:      cfg,
 		method:   strings.ToUpper(pick(cfg.Method, http.MethodGet)),
 		retries:  pick(cfg.Retries, d.Retries),
-		interval: pick(cfg.Interval.Std(), d.Interval),
-		timeout:  pick(cfg.Timeout.Std(), d.AttemptTimeout),
+		interval: pick(cfg.Interval.D(), d.Interval),
+		timeout:  pick(cfg.Timeout.D(), d.AttemptTimeout),
 		deps:     newDeps(opts),
 	}
 	h.deps.client = withRedirects(h.deps.client, cfg.Redirects, cfg.Headers)

@@ -78,7 +78,7 @@ func NewSmoke(name string, cfg SmokeConfig, d Defaults, opts ...Option) (*Smoke,
 	return &Smoke{
 		name:    pick(name, "smoke"),
 		cfg:     cfg,
-		timeout: pick(cfg.Timeout.Std(), d.Timeout),
+		timeout: pick(cfg.Timeout.D(), d.Timeout),
 		deps:    newDeps(opts),
 	}, nil
 }

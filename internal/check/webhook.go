@@ -73,7 +73,7 @@ func NewWebhook(name string, cfg WebhookConfig, d Defaults, opts ...Option) (*We
 	w := &Webhook{
 		name:    pick(name, "webhook"),
 		cfg:     cfg,
-		timeout: pick(cfg.Timeout.Std(), d.AttemptTimeout),
+		timeout: pick(cfg.Timeout.D(), d.AttemptTimeout),
 		deps:    newDeps(opts),
 	}
 	w.deps.client = withRedirects(w.deps.client, cfg.Redirects, cfg.Headers)

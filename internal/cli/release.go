@@ -1,18 +1,16 @@
 package cli
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
-	"sigs.k8s.io/yaml"
 
 	"github.com/bluegreen/bluegreen/internal/check"
 	"github.com/bluegreen/bluegreen/internal/plan"
+	"github.com/bluegreen/bluegreen/internal/spec"
 )
 
 // releaseFile is the spec file format: a ServiceRelease with a type header.
@@ -149,14 +147,8 @@ func readSpecFile(path, what, doc string, v any) error {
 	if err != nil {
 		return fmt.Errorf("%w: read %s: %w", plan.ErrInvalid, what, err)
 	}
-	js, err := yaml.YAMLToJSON(data)
-	if err != nil {
-		return fmt.Errorf("%w: %s %s: %w", plan.ErrInvalid, what, path, err)
-	}
-	dec := json.NewDecoder(bytes.NewReader(js))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return fmt.Errorf("%w: %s %s: %w (see %s for the fields)", plan.ErrInvalid, what, path, err, doc)
+	if err := spec.DecodeStrict(what+" "+path, data, v); err != nil {
+		return fmt.Errorf("%w: %w (see %s for the fields)", plan.ErrInvalid, err, doc)
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
 )
 
 // pollInterval is how often WaitFor checks its condition.
@@ -17,22 +18,11 @@ const pollInterval = 100 * time.Millisecond
 // (WaitFor returns nil), an error (WaitFor returns it) or ctx is done
 // (WaitFor returns an error wrapping ctx's error).
 func WaitFor(ctx context.Context, cond func(ctx context.Context) (bool, error)) error {
-	ticker := time.NewTicker(pollInterval)
-	defer ticker.Stop()
-	for {
-		ok, err := cond(ctx)
-		if err != nil {
-			return err
-		}
-		if ok {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("condition not met: %w", ctx.Err())
-		case <-ticker.C:
-		}
+	err := wait.PollUntilContextCancel(ctx, pollInterval, true, cond)
+	if err != nil && ctx.Err() != nil {
+		return fmt.Errorf("condition not met: %w", ctx.Err())
 	}
+	return err
 }
 
 // waitAPI waits until the API server reports ready and makes sure the
