@@ -192,7 +192,12 @@ func (m watchModel[T]) View() tea.View {
 		fmt.Fprintf(&b, "! %s\n\n", redactErr(m.err))
 	}
 	b.WriteString(m.body)
-	return tea.NewView(b.String())
+	v := tea.NewView(b.String())
+	// The whole screen, as watch(1) and top use it: every frame is drawn
+	// at absolute positions, so nothing of an earlier, shorter or longer
+	// frame stays behind, and the shell's screen comes back on q.
+	v.AltScreen = true
+	return v
 }
 
 func watchTerminal[T any](ctx context.Context, g *Global, f *os.File, every time.Duration, src watchSource[T]) error {

@@ -46,7 +46,7 @@ func TestStatusWatchFollowsARelease(t *testing.T) {
 	greenLine := "active=green blue=" + v1
 	e.eventually("the piped lines show green active", func() bool { return strings.Contains(out.String(), greenLine) })
 
-	screen := pane.capture()
+	screen := pane.settled()
 	t.Logf("the pane after the promote:\n%s", screen)
 	if n := strings.Count(screen, "App shop in namespace"); n != 1 {
 		t.Fatalf("the pane holds %d views, want one redrawn in place:\n%s", n, screen)
@@ -118,6 +118,19 @@ func (p *tmuxPane) tmux(args ...string) string {
 
 // capture is what the pane shows now.
 func (p *tmuxPane) capture() string { return p.tmux("capture-pane", "-p", "-t", "watch") }
+
+// settled is what the pane shows once two looks in a row agree: a look
+// can fall in the middle of a frame being drawn.
+func (p *tmuxPane) settled() string {
+	p.t.Helper()
+	var last, now string
+	e := &env{t: p.t}
+	e.eventually("the pane holds still", func() bool {
+		last, now = now, p.capture()
+		return now == last
+	})
+	return now
+}
 
 func (p *tmuxPane) keys(k string) { p.tmux("send-keys", "-t", "watch", k) }
 
