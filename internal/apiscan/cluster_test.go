@@ -169,7 +169,7 @@ func seedManagedFields(ctx context.Context, t *testing.T, kube kubernetes.Interf
 	}
 	d.ManagedFields = append(d.ManagedFields, metav1.ManagedFieldsEntry{
 		Manager: "legacy-pipeline", Operation: metav1.ManagedFieldsOperationUpdate, APIVersion: "extensions/v1beta1",
-		Time: ptr.To(metav1.Now()), FieldsType: "FieldsV1", FieldsV1: &metav1.FieldsV1{Raw: []byte(`{"f:spec":{"f:replicas":{}}}`)},
+		Time: ptr.To(metav1.Now()), FieldsType: "FieldsV1", FieldsV1: metav1.NewFieldsV1(`{"f:spec":{"f:replicas":{}}}`),
 	})
 	if d, err = deploys.Update(ctx, d, metav1.UpdateOptions{FieldManager: "current-pipeline"}); err != nil {
 		t.Fatal(err)

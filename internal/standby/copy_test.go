@@ -345,7 +345,7 @@ func versions(ctx context.Context, t *testing.T, c *Cluster, refs []ObjectRef) m
 			v = "generation " + strconv.FormatInt(u.GetGeneration(), 10)
 			for _, mf := range u.GetManagedFields() {
 				if mf.Manager == FieldManager {
-					v += " " + mf.Time.String() + " " + string(mf.FieldsV1.Raw)
+					v += " " + mf.Time.String() + " " + string(mf.FieldsV1.GetRawBytes())
 				}
 			}
 		}
@@ -376,7 +376,7 @@ func managedBy(mfs []metav1.ManagedFieldsEntry) bool {
 // owns reports whether the copy's field manager owns a field named field.
 func owns(mfs []metav1.ManagedFieldsEntry, field string) bool {
 	for _, mf := range mfs {
-		if mf.Manager == FieldManager && mf.FieldsV1 != nil && bytes.Contains(mf.FieldsV1.Raw, []byte(`"`+field+`"`)) {
+		if mf.Manager == FieldManager && mf.FieldsV1 != nil && bytes.Contains(mf.FieldsV1.GetRawBytes(), []byte(`"`+field+`"`)) {
 			return true
 		}
 	}

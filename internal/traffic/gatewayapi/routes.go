@@ -92,10 +92,12 @@ func grantApply(cfg Config, ns string) *gwacb1.ReferenceGrantApplyConfiguration 
 		}
 	}
 	slices.Sort(services)
-	spec := gwacb1.ReferenceGrantSpec().WithFrom(gwacb1.ReferenceGrantFrom().
+	// v1beta1 for the object (every Gateway API release serves it; v1
+	// came with 1.5), whose spec is v1's.
+	spec := gwac.ReferenceGrantSpec().WithFrom(gwac.ReferenceGrantFrom().
 		WithGroup(gwv1.GroupName).WithKind("HTTPRoute").WithNamespace(gwv1.Namespace(cfg.RouteNamespace)))
 	for _, s := range services {
-		spec.WithTo(gwacb1.ReferenceGrantTo().WithGroup("").WithKind("Service").WithName(gwv1.ObjectName(s)))
+		spec.WithTo(gwac.ReferenceGrantTo().WithGroup("").WithKind("Service").WithName(gwv1.ObjectName(s)))
 	}
 	return gwacb1.ReferenceGrant(GrantName(cfg.Product), ns).WithLabels(labels(cfg.Product, "")).WithSpec(spec)
 }
