@@ -13,7 +13,7 @@ PKG := github.com/bluegreen/bluegreen/internal/cli
 LDFLAGS := -X $(PKG).Version=$(VERSION) -X $(PKG).Commit=$(COMMIT) -X $(PKG).Date=$(DATE)
 PLATFORMS := linux/amd64 linux/arm64 darwin/amd64 darwin/arm64
 
-.PHONY: all build release test unit e2e bench lint verify demo demo-cluster demo-namespace testbed gateway-deps clean
+.PHONY: all build release test unit e2e bench lint generate generate-check verify demo demo-cluster demo-namespace testbed gateway-deps clean
 
 all: build
 
@@ -56,13 +56,25 @@ gateway-deps:
 lint:
 	$(GO) tool golangci-lint run ./...
 
+# The API's deep-copy functions and CRDs, from api/ (controller-gen, a tool
+# of the module). generate-check fails when they are not current.
+CRDGEN = $(GO) tool controller-gen object paths=./api/... crd paths=./api/...
+generate:
+	$(CRDGEN) output:crd:artifacts:config=deploy/crds
+
+generate-check:
+	@tmp=$$(mktemp -d) && trap 'rm -rf $$tmp' EXIT && \
+	$(CRDGEN) output:crd:artifacts:config=$$tmp && \
+	diff -ru --exclude=bluegreen.dev_bluegreenruns.yaml --exclude=deploy.go deploy/crds $$tmp && \
+	git diff --exit-code --stat -- api/ || { echo "generated files are stale: run make generate and commit" >&2; exit 1; }
+
 # lint, plus go.mod and go.sum tidy and the golden files of the plans current.
 verify: lint
 	$(GO) mod tidy -diff
 	$(GO) test -count=1 -run Golden ./internal/cli/
 
 # Every test: unit tests and the end-to-end tests on local clusters.
-test: lint testbed gateway-deps
+test: lint generate-check testbed gateway-deps
 	BLUEGREEN_TESTBED_BIN=$$(bash hack/testbed.sh) $(GO) test -tags testbed -count=1 -timeout 40m ./...
 
 # Tests that need no cluster: only Go. Tests of internal packages that run

@@ -1,0 +1,188 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/dynamic"
+	"sigs.k8s.io/yaml"
+
+	"github.com/bluegreen/bluegreen/deploy"
+)
+
+var releasesGVR = schema.GroupVersionResource{Group: "bluegreen.dev", Version: "v1alpha1", Resource: "bluegreenreleases"}
+
+// A BlueGreenRelease is carried out by `bluegreen controller`: a new
+// image switches production to it and the status says so; the run is the
+// one every command reads. With Manual approval the run pauses at the
+// switch, and `bluegreen promote` from a terminal lets it through. A
+// SIGTERM stops the controller with exit 0.
+func TestControllerReleasesDeclaredImages(t *testing.T) {
+	e := newEnv(t)
+	e.givenBlueGreenApp("shop", v1, 2)
+	dyn, err := dynamic.NewForConfig(cluster.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// As the chart installs them: the releases' and the runs'.
+	installShippedCRD(t, dyn, "crds/bluegreen.dev_bluegreenruns.yaml")
+	installShippedCRD(t, dyn, "crds/bluegreen.dev_bluegreenreleases.yaml")
+
+	ctl := exec.Command(cliBin, "controller", "-v", "--kubeconfig", cluster.Kubeconfig, "-n", e.ns, "--watch-namespace", e.ns,
+		"--metrics-bind-address", "0", "--health-probe-bind-address", fmt.Sprintf("127.0.0.1:%d", freePort(t)))
+	ctl.Env = append(os.Environ(), "HOME="+t.TempDir())
+	logs := &lockedBuffer{}
+	ctl.Stdout, ctl.Stderr = logs, logs
+	if err := ctl.Start(); err != nil {
+		t.Fatal(err)
+	}
+	stopped := false
+	t.Cleanup(func() {
+		if !stopped {
+			_ = ctl.Process.Kill()
+			_ = ctl.Wait()
+		}
+		if t.Failed() {
+			t.Logf("controller output:\n%s", logs.String())
+		}
+	})
+
+	releases := dyn.Resource(releasesGVR).Namespace(e.ns)
+	obj := &unstructured.Unstructured{}
+	if err := yaml.Unmarshal([]byte("apiVersion: bluegreen.dev/v1alpha1\nkind: BlueGreenRelease\nmetadata: {name: shop}\nspec: {image: "+v2+"}\n"), &obj.Object); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := releases.Create(context.Background(), obj, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	e.eventually("the controller switches production to "+v2, func() bool {
+		s := e.state("shop")
+		return s.ActiveSelects == "green" && s.GreenImage == v2
+	})
+	var st map[string]string
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("the release's last status: %v", st)
+		}
+	})
+	e.eventually("the release's status says it is ready on "+v2, func() bool {
+		st = releaseStatus(t, releases, "shop")
+		return st["phase"] == "Idle" && st["activeImage"] == v2 && st["activeColor"] == "green" && st["lastRun"] == "succeeded" && st["Ready"] == "True"
+	})
+	if r := e.machine("teammate").must("status", "shop", "-o", "json"); !strings.Contains(r.stdout, `"operation": "deploy"`) || !strings.Contains(r.stdout, `"state": "succeeded"`) {
+		t.Fatalf("bluegreen status does not show the controller's run:\n%s", r.stdout)
+	}
+
+	patch := `{"spec":{"image":"` + v3 + `","approval":"Manual"}}`
+	if _, err := releases.Patch(context.Background(), "shop", types.MergePatchType, []byte(patch), metav1.PatchOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	e.eventually("the run pauses at the switch", func() bool { return releaseStatus(t, releases, "shop")["phase"] == "Paused" })
+	if s := e.state("shop"); s.ActiveSelects != "green" || s.BlueImage != v3 {
+		t.Fatalf("paused before the switch: %+v; want green active, blue on %s", s, v3)
+	}
+	e.machine("teammate").must("promote", "shop")
+	e.eventually("production on "+v3+" after promote", func() bool {
+		s := e.state("shop")
+		return s.ActiveSelects == "blue" && s.BlueImage == v3
+	})
+	e.eventually("the status follows the promote", func() bool {
+		st := releaseStatus(t, releases, "shop")
+		return st["phase"] == "Idle" && st["activeImage"] == v3
+	})
+
+	// Promoted by annotation: it lets the paused run through, once.
+	if _, err := releases.Patch(context.Background(), "shop", types.MergePatchType, []byte(`{"spec":{"image":"`+v2+`"}}`), metav1.PatchOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	e.eventually("the next run pauses too", func() bool { return releaseStatus(t, releases, "shop")["phase"] == "Paused" })
+	annotate := `{"metadata":{"annotations":{"bluegreen.dev/promote":"yes"}}}`
+	if _, err := releases.Patch(context.Background(), "shop", types.MergePatchType, []byte(annotate), metav1.PatchOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	e.eventually("production on "+v2+" after the annotation", func() bool {
+		s := e.state("shop")
+		return s.ActiveSelects == "green" && s.GreenImage == v2
+	})
+	if u, err := releases.Get(context.Background(), "shop", metav1.GetOptions{}); err != nil || u.GetAnnotations()["bluegreen.dev/promote"] != "" {
+		t.Fatalf("the promote annotation stays after it was used (%v): %v", err, u.GetAnnotations())
+	}
+
+	if err := ctl.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- ctl.Wait() }()
+	select {
+	case err := <-done:
+		stopped = true
+		if err != nil {
+			t.Fatalf("controller after SIGTERM: %v\n%s", err, logs.String())
+		}
+	case <-time.After(time.Minute):
+		t.Fatalf("controller still running a minute after SIGTERM")
+	}
+}
+
+// releaseStatus flattens what the test asserts of a release's status.
+func releaseStatus(t *testing.T, ri dynamic.ResourceInterface, name string) map[string]string {
+	t.Helper()
+	u, err := ri.Get(context.Background(), name, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, f := range []string{"phase", "activeImage", "activeColor", "currentStep"} {
+		out[f], _, _ = unstructured.NestedString(u.Object, "status", f)
+	}
+	out["lastRun"], _, _ = unstructured.NestedString(u.Object, "status", "lastRun", "state")
+	conds, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")
+	for _, c := range conds {
+		if m, ok := c.(map[string]any); ok {
+			out[fmt.Sprint(m["type"])] = fmt.Sprint(m["status"])
+		}
+	}
+	return out
+}
+
+// installShippedCRD applies one of the CRDs bluegreen ships and waits
+// until it is served.
+func installShippedCRD(t *testing.T, dyn dynamic.Interface, file string) {
+	t.Helper()
+	data, err := deploy.CRDs.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := &unstructured.Unstructured{}
+	if err := yaml.Unmarshal(data, &u.Object); err != nil {
+		t.Fatal(err)
+	}
+	js, err := u.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	crds := schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
+	force := true
+	if _, err := dyn.Resource(crds).Patch(context.Background(), u.GetName(), types.ApplyPatchType, js, metav1.PatchOptions{FieldManager: "e2e", Force: &force}); err != nil {
+		t.Fatalf("install %s: %v", file, err)
+	}
+	spec, _, _ := unstructured.NestedMap(u.Object, "spec")
+	group, _, _ := unstructured.NestedString(spec, "group")
+	plural, _, _ := unstructured.NestedString(spec, "names", "plural")
+	gvr := schema.GroupVersionResource{Group: group, Version: "v1alpha1", Resource: plural}
+	e := &env{t: t}
+	e.eventually("CRD "+u.GetName()+" is served", func() bool {
+		_, err := dyn.Resource(gvr).List(context.Background(), metav1.ListOptions{Limit: 1})
+		return err == nil
+	})
+}
