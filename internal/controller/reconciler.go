@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -33,6 +34,10 @@ import (
 	"github.com/bluegreen/bluegreen/internal/service"
 	"github.com/bluegreen/bluegreen/internal/traffic"
 )
+
+// errStaleRun means a run moved on between the reconcile's read and its
+// Lease: nothing was done, and the release is reconciled again.
+var errStaleRun = errors.New("the run changed since it was read")
 
 // PromoteAnnotation on a BlueGreenRelease lets its paused run switch, as
 // `bluegreen promote` does.
@@ -62,8 +67,9 @@ type Reconciler struct {
 	running map[types.NamespacedName]*flight
 	// held back are releases whose last run could not start or be
 	// recorded: the next try waits, doubling up to maxHold.
-	held map[types.NamespacedName]hold
-	wake chan event.TypedGenericEvent[*v1alpha1.BlueGreenRelease]
+	held    map[types.NamespacedName]hold
+	wake    chan event.TypedGenericEvent[*v1alpha1.BlueGreenRelease]
+	metrics *metrics
 }
 
 // flight is a run this process carries out, as far as its status tells:
@@ -93,6 +99,7 @@ const (
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	r.running = map[types.NamespacedName]*flight{}
 	r.held = map[types.NamespacedName]hold{}
+	r.metrics = newMetrics()
 	r.wake = make(chan event.TypedGenericEvent[*v1alpha1.BlueGreenRelease], 1024)
 	started := make(chan struct{})
 	if err := mgr.Add(runnableFunc(func(ctx context.Context) error {
@@ -126,6 +133,9 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	var obj v1alpha1.BlueGreenRelease
 	if err := r.Client.Get(ctx, req.NamespacedName, &obj); err != nil {
+		if apierrors.IsNotFound(err) {
+			r.metrics.phase(req.NamespacedName, "", true)
+		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	log := r.Log.With("release", req.String())
@@ -135,6 +145,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	// in flight now has none while this reconcile reads.
 	cur := r.inFlight(req.NamespacedName)
 	defer func() {
+		r.metrics.phase(req.NamespacedName, st.Phase, false)
 		if err := r.writeStatus(ctx, &obj, st); err != nil {
 			log.Warn("write status", "error", err)
 		}
@@ -231,7 +242,20 @@ func (r *Reconciler) drive(ctx context.Context, obj *v1alpha1.BlueGreenRelease, 
 		st.fail("CannotContinue", err)
 		return ctrl.Result{}, nil
 	}
-	return r.start(obj, store, rn, st, func(ctx context.Context, e *engine.Engine) error { return run.Drive(ctx, e, v, rn) })
+	return r.start(obj, store, rn, st, func(ctx context.Context, e *engine.Engine) error {
+		// With the Lease held, the record must still be the one this
+		// reconcile read: a command may have carried the run on (and let
+		// go of the Lease) in between, and a run resumed from a stale
+		// record would repeat steps. Then the release is looked at again.
+		fresh, err := store.Get(ctx, rn.ID)
+		if err != nil {
+			return err
+		}
+		if fresh.State != rn.State || !fresh.UpdatedAt.Equal(rn.UpdatedAt) {
+			return fmt.Errorf("%w: run %s is %s now, not %s as read", errStaleRun, rn.ID, fresh.State, rn.State)
+		}
+		return run.Drive(ctx, e, v, rn)
+	})
 }
 
 // start runs fn for rn in a goroutine, through clients behind a fence of
@@ -253,6 +277,7 @@ func (r *Reconciler) start(obj *v1alpha1.BlueGreenRelease, store journal.Store, 
 	acts := run.ServiceActions(rn, service.Deps{Client: cs, Router: router, Clock: r.Clock, Log: r.Log})
 	fl := &flight{id: rn.ID, operation: rn.Operation, image: imageOf(rn)}
 	wake := func(ev engine.Event) {
+		r.metrics.observe(ev)
 		if ev.Step != nil && (ev.Kind == engine.StepStarted || ev.Kind == engine.StepUndoing) {
 			r.mu.Lock()
 			fl.step = ev.Step.Name

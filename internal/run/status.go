@@ -84,6 +84,16 @@ func rollbackCost(v AppStatus) *RollbackCost {
 func ServiceStatus(ctx context.Context, kc kubernetes.Interface, st journal.Store, log *slog.Logger, kctx, ns string,
 	rel plan.ServiceRelease, nRuns int) (AppStatus, error) {
 	v := AppStatus{App: rel.App, Namespace: ns, Services: map[string]map[string]string{}, Colors: map[plan.Color]*ColorStatus{}}
+	// The runs first, then the objects: a run that ends while this reads
+	// then shows as not yet ended beside the state it left, never as
+	// ended beside the state from before it (which would look like a
+	// release that did not take, and the controller would release again).
+	f := ServiceKey(ns, rel.App).Filter(kctx)
+	f.Limit = nRuns
+	var err error
+	if v.Runs, err = Runs(ctx, st, log, f); err != nil {
+		return v, err
+	}
 	for _, name := range []string{rel.ActiveService, rel.PreviewService} {
 		svc, err := kc.CoreV1().Services(ns).Get(ctx, name, metav1.GetOptions{})
 		if apierrors.IsNotFound(err) {
@@ -113,11 +123,6 @@ func ServiceStatus(ctx context.Context, kc kubernetes.Interface, st journal.Stor
 			return v, fmt.Errorf("get deployment %s/%s: %w", ns, cs.Deployment, err)
 		}
 		v.Colors[c] = cs
-	}
-	f := ServiceKey(ns, rel.App).Filter(kctx)
-	f.Limit = nRuns
-	if v.Runs, err = Runs(ctx, st, log, f); err != nil {
-		return v, err
 	}
 	v.Rollback = rollbackCost(v)
 	return v, nil

@@ -3,6 +3,8 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"strings"
@@ -38,8 +40,9 @@ func TestControllerReleasesDeclaredImages(t *testing.T) {
 	installShippedCRD(t, dyn, "crds/bluegreen.dev_bluegreenruns.yaml")
 	installShippedCRD(t, dyn, "crds/bluegreen.dev_bluegreenreleases.yaml")
 
+	metricsAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	ctl := exec.Command(cliBin, "controller", "-v", "--kubeconfig", cluster.Kubeconfig, "-n", e.ns, "--watch-namespace", e.ns,
-		"--metrics-bind-address", "0", "--health-probe-bind-address", fmt.Sprintf("127.0.0.1:%d", freePort(t)))
+		"--metrics-bind-address", metricsAddr, "--health-probe-bind-address", fmt.Sprintf("127.0.0.1:%d", freePort(t)))
 	ctl.Env = append(os.Environ(), "HOME="+t.TempDir())
 	logs := &lockedBuffer{}
 	ctl.Stdout, ctl.Stderr = logs, logs
@@ -118,6 +121,29 @@ func TestControllerReleasesDeclaredImages(t *testing.T) {
 		t.Fatalf("the promote annotation stays after it was used (%v): %v", err, u.GetAnnotations())
 	}
 
+	// /metrics counts what this controller did: two deploys carried to
+	// success (the second after its annotation), two pauses, two switches
+	// timed (the CLI's promote switched the third itself), one release
+	// idle, and the API calls the process made.
+	var m map[string]string
+	t.Cleanup(func() {
+		if t.Failed() {
+			for k, v := range m {
+				if strings.HasPrefix(k, "bluegreen_") && !strings.Contains(k, "_bucket") {
+					t.Logf("metric %s %s", k, v)
+				}
+			}
+		}
+	})
+	e.eventually("the metrics count the releases", func() bool {
+		m = scrape(t, "http://"+metricsAddr+"/metrics")
+		return m[`bluegreen_runs_total{operation="deploy",result="succeeded"}`] == "2" &&
+			m[`bluegreen_runs_total{operation="deploy",result="paused"}`] == "2" &&
+			m[`bluegreen_step_duration_seconds_count{kind="switch"}`] == "2" &&
+			m[`bluegreen_releases{phase="Idle"}`] == "1" && m[`bluegreen_releases{phase="Paused"}`] == "0" &&
+			m[`rest_client_requests_total{code="200",host="`+strings.TrimPrefix(cluster.Config.Host, "https://")+`",method="GET"}`] != ""
+	})
+
 	if err := ctl.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
@@ -185,4 +211,28 @@ func installShippedCRD(t *testing.T, dyn dynamic.Interface, file string) {
 		_, err := dyn.Resource(gvr).List(context.Background(), metav1.ListOptions{Limit: 1})
 		return err == nil
 	})
+}
+
+// scrape reads a Prometheus text page into series → value.
+func scrape(t *testing.T, url string) map[string]string {
+	t.Helper()
+	resp, err := http.Get(url) //nolint:noctx // a test's one-off read of a local endpoint
+	if err != nil {
+		return nil
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil
+	}
+	out := map[string]string{}
+	for _, line := range strings.Split(string(body), "\n") {
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		if i := strings.LastIndexByte(line, ' '); i > 0 {
+			out[line[:i]] = line[i+1:]
+		}
+	}
+	return out
 }
