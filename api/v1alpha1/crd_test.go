@@ -3,16 +3,13 @@
 package v1alpha1_test
 
 import (
-	"context"
 	"os"
 	"strings"
 	"testing"
-	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
 	"sigs.k8s.io/yaml"
 
@@ -31,7 +28,13 @@ func TestReleaseCRDValidates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	installCRD(ctx, t, dyn, "../../deploy/crds/bluegreen.dev_bluegreenreleases.yaml")
+	data, err := os.ReadFile("../../deploy/crds/bluegreen.dev_bluegreenreleases.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := testbed.ApplyCRD(ctx, dyn, data); err != nil {
+		t.Fatal(err)
+	}
 
 	good := `
 spec:
@@ -95,34 +98,4 @@ func release(t *testing.T, name, spec string) *unstructured.Unstructured {
 	u.SetKind("BlueGreenRelease")
 	u.SetName(name)
 	return u
-}
-
-// installCRD applies a CRD file and waits until it is served.
-func installCRD(ctx context.Context, t *testing.T, dyn dynamic.Interface, path string) {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u := &unstructured.Unstructured{}
-	if err := yaml.Unmarshal(data, &u.Object); err != nil {
-		t.Fatal(err)
-	}
-	crds := schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
-	js, err := u.MarshalJSON()
-	if err != nil {
-		t.Fatal(err)
-	}
-	force := true
-	if _, err := dyn.Resource(crds).Patch(ctx, u.GetName(), types.ApplyPatchType, js, metav1.PatchOptions{FieldManager: "test", Force: &force}); err != nil {
-		t.Fatalf("install %s: %v", path, err)
-	}
-	wctx, cancel := context.WithTimeout(ctx, time.Minute)
-	defer cancel()
-	if err := testbed.WaitFor(wctx, func(ctx context.Context) (bool, error) {
-		_, err := dyn.Resource(releases).Namespace("default").List(ctx, metav1.ListOptions{Limit: 1})
-		return err == nil, nil
-	}); err != nil {
-		t.Fatalf("the CRD is not served: %v", err)
-	}
 }

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -424,32 +425,17 @@ func (r *Reconciler) writeStatus(ctx context.Context, obj *v1alpha1.BlueGreenRel
 	obj.Status.ObservedGeneration = obj.Generation
 	obj.Status.Phase, obj.Status.ActiveColor, obj.Status.ActiveImage = s.Phase, s.ActiveColor, s.ActiveImage
 	obj.Status.CurrentStep, obj.Status.LastRun = s.CurrentStep, s.LastRun
-	if !hasCondition(s.conds, "Degraded") {
+	if meta.FindStatusCondition(s.conds, "Degraded") == nil {
 		meta.RemoveStatusCondition(&obj.Status.Conditions, "Degraded")
 	}
 	for _, c := range s.conds {
 		c.ObservedGeneration = obj.Generation
 		meta.SetStatusCondition(&obj.Status.Conditions, c)
 	}
-	if equalStatus(before.Status, obj.Status) {
+	if equality.Semantic.DeepEqual(before.Status, obj.Status) {
 		return nil
 	}
 	return r.Client.Status().Patch(ctx, obj, client.MergeFrom(before))
-}
-
-func hasCondition(cs []metav1.Condition, t string) bool {
-	for _, c := range cs {
-		if c.Type == t {
-			return true
-		}
-	}
-	return false
-}
-
-func equalStatus(a, b v1alpha1.BlueGreenReleaseStatus) bool {
-	ja, _ := json.Marshal(a)
-	jb, _ := json.Marshal(b)
-	return string(ja) == string(jb)
 }
 
 // runnableFunc is a manager.Runnable from a func; it runs on the leader

@@ -20,6 +20,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/bluegreen/bluegreen/deploy"
+	"github.com/bluegreen/bluegreen/test/testbed"
 )
 
 var releasesGVR = schema.GroupVersionResource{Group: "bluegreen.dev", Version: "v1alpha1", Resource: "bluegreenreleases"}
@@ -189,28 +190,9 @@ func installShippedCRD(t *testing.T, dyn dynamic.Interface, file string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	u := &unstructured.Unstructured{}
-	if err := yaml.Unmarshal(data, &u.Object); err != nil {
+	if err := testbed.ApplyCRD(context.Background(), dyn, data); err != nil {
 		t.Fatal(err)
 	}
-	js, err := u.MarshalJSON()
-	if err != nil {
-		t.Fatal(err)
-	}
-	crds := schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
-	force := true
-	if _, err := dyn.Resource(crds).Patch(context.Background(), u.GetName(), types.ApplyPatchType, js, metav1.PatchOptions{FieldManager: "e2e", Force: &force}); err != nil {
-		t.Fatalf("install %s: %v", file, err)
-	}
-	spec, _, _ := unstructured.NestedMap(u.Object, "spec")
-	group, _, _ := unstructured.NestedString(spec, "group")
-	plural, _, _ := unstructured.NestedString(spec, "names", "plural")
-	gvr := schema.GroupVersionResource{Group: group, Version: "v1alpha1", Resource: plural}
-	e := &env{t: t}
-	e.eventually("CRD "+u.GetName()+" is served", func() bool {
-		_, err := dyn.Resource(gvr).List(context.Background(), metav1.ListOptions{Limit: 1})
-		return err == nil
-	})
 }
 
 // scrape reads a Prometheus text page into series → value.
