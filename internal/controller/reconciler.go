@@ -36,10 +36,6 @@ import (
 	"github.com/bluegreen/bluegreen/internal/traffic"
 )
 
-// errStaleRun means a run moved on between the reconcile's read and its
-// Lease: nothing was done, and the release is reconciled again.
-var errStaleRun = errors.New("the run changed since it was read")
-
 // PromoteAnnotation on a BlueGreenRelease lets its paused run switch, as
 // `bluegreen promote` does.
 const PromoteAnnotation = "bluegreen.dev/promote"
@@ -175,11 +171,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		last = app.Runs[0]
 	}
 	st.last(last)
-	lastState := journal.RunState("")
-	if last != nil {
-		lastState = last.State
-	}
-	log.Debug("reconcile", "generation", obj.Generation, "image", rel.Image, "active", st.ActiveColor, "activeImage", st.ActiveImage, "lastRun", st.LastRun, "lastState", lastState)
+	log.Debug("reconcile", "generation", obj.Generation, "image", rel.Image, "active", st.ActiveColor, "activeImage", st.ActiveImage, "lastRun", st.LastRun)
 	switch {
 	case last != nil && last.State == journal.Paused:
 		st.Phase = v1alpha1.PhasePaused
@@ -243,20 +235,10 @@ func (r *Reconciler) drive(ctx context.Context, obj *v1alpha1.BlueGreenRelease, 
 		st.fail("CannotContinue", err)
 		return ctrl.Result{}, nil
 	}
-	return r.start(obj, store, rn, st, func(ctx context.Context, e *engine.Engine) error {
-		// With the Lease held, the record must still be the one this
-		// reconcile read: a command may have carried the run on (and let
-		// go of the Lease) in between, and a run resumed from a stale
-		// record would repeat steps. Then the release is looked at again.
-		fresh, err := store.Get(ctx, rn.ID)
-		if err != nil {
-			return err
-		}
-		if fresh.State != rn.State || !fresh.UpdatedAt.Equal(rn.UpdatedAt) {
-			return fmt.Errorf("%w: run %s is %s now, not %s as read", errStaleRun, rn.ID, fresh.State, rn.State)
-		}
-		return run.Drive(ctx, e, v, rn)
-	})
+	// Execute checks, with the Lease held, that the run is still as read
+	// here (run.ErrStale otherwise); the wake-up at its end reconciles
+	// the release again.
+	return r.start(obj, store, rn, st, func(ctx context.Context, e *engine.Engine) error { return run.Drive(ctx, e, v, rn) })
 }
 
 // start runs fn for rn in a goroutine, through clients behind a fence of

@@ -122,7 +122,9 @@ type Runner struct {
 // someone else's run has overtaken. The Lease is released when fn returns.
 //
 // The run is journaled only by fn (the engine's first write): a run whose
-// Lease cannot be taken leaves nothing behind to resume.
+// Lease cannot be taken leaves nothing behind to resume. A journaled run
+// must still be as the caller read it once the Lease is held: otherwise
+// Execute returns ErrStale and does nothing.
 func (x *Runner) Execute(ctx context.Context, r *journal.Run, actions map[string]engine.Action, parallelism int,
 	fn func(context.Context, *engine.Engine) error) error {
 	ctx, lease, release, err := x.hold(ctx, KeyOf(r), r.ID)
@@ -130,6 +132,9 @@ func (x *Runner) Execute(ctx context.Context, r *journal.Run, actions map[string
 		return err
 	}
 	defer release()
+	if err := x.unchanged(ctx, r); err != nil {
+		return err
+	}
 	go func() {
 		select {
 		case <-lease.AbortRequested():
@@ -146,6 +151,29 @@ func (x *Runner) Execute(ctx context.Context, r *journal.Run, actions map[string
 		return x.superseded(context.WithoutCancel(ctx), r, cause, err)
 	}
 	return err
+}
+
+// ErrStale means a run's record changed between the caller's read and the
+// Lease: someone else carried the run on in between (and let the Lease
+// go). Acting on the old record would repeat or skip steps, so nothing
+// was done; read the run again.
+var ErrStale = errors.New("the run changed since it was read")
+
+// unchanged checks, with the Lease held, that r's record is still the one
+// the caller read. A run not yet journaled is new and passes.
+func (x *Runner) unchanged(ctx context.Context, r *journal.Run) error {
+	fresh, err := x.Store.Get(ctx, r.ID)
+	if errors.Is(err, journal.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read run %s again with its lease held: %w", r.ID, err)
+	}
+	if fresh.State != r.State || !fresh.UpdatedAt.Equal(r.UpdatedAt) {
+		return fmt.Errorf("%w: run %s of %s is %s now, not %s as read: another command or the controller carried it on; "+
+			"see where it stands with `bluegreen status` and ask again", ErrStale, r.ID, r.App, fresh.State, r.State)
+	}
+	return nil
 }
 
 // held is a Lease this process holds, with the cancel of the context it
