@@ -57,15 +57,18 @@ lint:
 	$(GO) tool golangci-lint run ./...
 
 # The API's deep-copy functions and CRDs, from api/ (controller-gen, a tool
-# of the module). generate-check fails when they are not current.
+# of the module), the CRDs copied into the Helm chart. generate-check fails
+# when any of them is not current.
 CRDGEN = $(GO) tool controller-gen object paths=./api/... crd paths=./api/...
 generate:
 	$(CRDGEN) output:crd:artifacts:config=deploy/crds
+	cp deploy/crds/*.yaml charts/bluegreen/crds/
 
 generate-check:
 	@tmp=$$(mktemp -d) && trap 'rm -rf $$tmp' EXIT && \
 	$(CRDGEN) output:crd:artifacts:config=$$tmp && \
 	diff -ru --exclude=bluegreen.dev_bluegreenruns.yaml --exclude=deploy.go deploy/crds $$tmp && \
+	diff -ru --exclude=deploy.go deploy/crds charts/bluegreen/crds && \
 	git diff --exit-code --stat -- api/ || { echo "generated files are stale: run make generate and commit" >&2; exit 1; }
 
 # lint, plus go.mod and go.sum tidy and the golden files of the plans current.

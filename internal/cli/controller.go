@@ -2,11 +2,13 @@ package cli
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/go-logr/logr"
 	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/api/validation"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -25,8 +27,10 @@ type controllerFlags struct {
 	leaseNS       string
 	metrics       string
 	probes        string
-	watch         string
+	watch         []string
 	shutdownGrace time.Duration
+	// The leader Lease's timing (controller-runtime's defaults).
+	leaseDuration, renewDeadline, retryPeriod time.Duration
 }
 
 func newControllerCmd(g *Global) *cobra.Command {
@@ -52,7 +56,10 @@ stops, the next takes the runs over from their records.`,
 	fl.StringVar(&o.leaseNS, "lease-namespace", "", "namespace of the leader Lease (default: the namespace of -n or the context)")
 	fl.StringVar(&o.metrics, "metrics-bind-address", ":8080", "where /metrics listens (0 turns it off)")
 	fl.StringVar(&o.probes, "health-probe-bind-address", ":8081", "where /healthz and /readyz listen (0 turns them off)")
-	fl.StringVar(&o.watch, "watch-namespace", "", "reconcile the BlueGreenReleases of this namespace only (default: every namespace)")
+	fl.StringSliceVar(&o.watch, "watch-namespace", nil, "reconcile the BlueGreenReleases of these namespaces only (repeat it, or separate with commas; default: every namespace)")
+	fl.DurationVar(&o.leaseDuration, "leader-elect-lease-duration", 15*time.Second, "how long the leader Lease lasts without renewal: the longest a crashed leader's releases wait")
+	fl.DurationVar(&o.renewDeadline, "leader-elect-renew-deadline", 10*time.Second, "how long the leader retries a renewal before it stops leading")
+	fl.DurationVar(&o.retryPeriod, "leader-elect-retry-period", 2*time.Second, "how often replicas try to take or renew the leader Lease")
 	fl.DurationVar(&o.shutdownGrace, "shutdown-grace", 30*time.Second, "how long a stop waits for runs to reach a step boundary and record it")
 	return cmd
 }
@@ -60,6 +67,17 @@ stops, the next takes the runs over from their records.`,
 var setLoggerOnce sync.Once
 
 func (g *Global) runController(cmd *cobra.Command, o controllerFlags) error {
+	if o.leaderElect && (o.retryPeriod <= 0 || o.retryPeriod >= o.renewDeadline || o.renewDeadline >= o.leaseDuration) {
+		return fmt.Errorf("%w: --leader-elect-retry-period (%s) < --leader-elect-renew-deadline (%s) < --leader-elect-lease-duration (%s) must hold: "+
+			"a leader must give up before its Lease runs out, and retry before it gives up", plan.ErrInvalid, o.retryPeriod, o.renewDeadline, o.leaseDuration)
+	}
+	watch := map[string]cache.Config{}
+	for _, ns := range o.watch {
+		if errs := validation.ValidateNamespaceName(ns, false); len(errs) > 0 {
+			return fmt.Errorf("%w: --watch-namespace %q is not a namespace name: %s", plan.ErrInvalid, ns, strings.Join(errs, "; "))
+		}
+		watch[ns] = cache.Config{}
+	}
 	opts := g.clientOptions()
 	opts.Fence = nil // each run fences its own clients
 	c, err := kube.Connect(opts)
@@ -86,11 +104,12 @@ func (g *Global) runController(cmd *cobra.Command, o controllerFlags) error {
 	mo := ctrl.Options{
 		Scheme: scheme, LeaderElection: o.leaderElect, LeaderElectionID: "bluegreen-controller",
 		LeaderElectionNamespace: leaseNS, LeaderElectionReleaseOnCancel: true,
+		LeaseDuration: &o.leaseDuration, RenewDeadline: &o.renewDeadline, RetryPeriod: &o.retryPeriod,
 		Metrics: metricsserver.Options{BindAddress: o.metrics}, HealthProbeBindAddress: o.probes,
 		GracefulShutdownTimeout: &o.shutdownGrace,
 	}
-	if o.watch != "" {
-		mo.Cache = cache.Options{DefaultNamespaces: map[string]cache.Config{o.watch: {}}}
+	if len(watch) > 0 {
+		mo.Cache = cache.Options{DefaultNamespaces: watch}
 	}
 	mgr, err := ctrl.NewManager(c.Config, mo)
 	if err != nil {

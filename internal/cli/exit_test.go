@@ -24,6 +24,9 @@ func TestUsageErrorsExit2(t *testing.T) {
 		{"unknown command", []string{"deplyo"}, `unknown command "deplyo" for "bluegreen"`},
 		{"missing spec file", []string{"namespace", "deploy", "--yes"}, "-f/--file is required"},
 		{"server dry run of init", []string{"init", "shop", "--dry-run=server"}, "init's later steps act on the objects its first steps create"},
+		{"controller watching a bad namespace name", []string{"controller", "--watch-namespace", "shop,Not_A_Namespace"}, `--watch-namespace "Not_A_Namespace" is not a namespace name`},
+		{"controller leader timing out of order", []string{"controller", "--leader-elect", "--leader-elect-renew-deadline", "20s"},
+			"--leader-elect-retry-period (2s) < --leader-elect-renew-deadline (20s) < --leader-elect-lease-duration (15s) must hold"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

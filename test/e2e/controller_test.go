@@ -41,25 +41,8 @@ func TestControllerReleasesDeclaredImages(t *testing.T) {
 	installShippedCRD(t, dyn, "crds/bluegreen.dev_bluegreenruns.yaml")
 	installShippedCRD(t, dyn, "crds/bluegreen.dev_bluegreenreleases.yaml")
 
-	metricsAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	ctl := exec.Command(cliBin, "controller", "-v", "--kubeconfig", cluster.Kubeconfig, "-n", e.ns, "--watch-namespace", e.ns,
-		"--metrics-bind-address", metricsAddr, "--health-probe-bind-address", fmt.Sprintf("127.0.0.1:%d", freePort(t)))
-	ctl.Env = append(os.Environ(), "HOME="+t.TempDir())
-	logs := &lockedBuffer{}
-	ctl.Stdout, ctl.Stderr = logs, logs
-	if err := ctl.Start(); err != nil {
-		t.Fatal(err)
-	}
-	stopped := false
-	t.Cleanup(func() {
-		if !stopped {
-			_ = ctl.Process.Kill()
-			_ = ctl.Wait()
-		}
-		if t.Failed() {
-			t.Logf("controller output:\n%s", logs.String())
-		}
-	})
+	ctl := startController(t, "-n", e.ns, "--watch-namespace", e.ns)
+	metricsAddr := ctl.metrics
 
 	releases := dyn.Resource(releasesGVR).Namespace(e.ns)
 	obj := &unstructured.Unstructured{}
@@ -145,19 +128,68 @@ func TestControllerReleasesDeclaredImages(t *testing.T) {
 			m[`rest_client_requests_total{code="200",host="`+strings.TrimPrefix(cluster.Config.Host, "https://")+`",method="GET"}`] != ""
 	})
 
-	if err := ctl.Process.Signal(syscall.SIGTERM); err != nil {
+	ctl.stop()
+}
+
+// controllerProc is a `bluegreen controller` process on the test bed.
+type controllerProc struct {
+	t               *testing.T
+	cmd             *exec.Cmd
+	logs            *lockedBuffer
+	metrics, probes string
+	done            chan struct{}
+	err             error
+}
+
+// startController starts `bluegreen controller -v` with args against the
+// test bed, its metrics and probes on free local ports; the process is
+// killed at the end of the test if it still runs, and its output logged
+// if the test failed.
+func startController(t *testing.T, args ...string) *controllerProc {
+	t.Helper()
+	p := &controllerProc{t: t, logs: &lockedBuffer{}, done: make(chan struct{}),
+		metrics: fmt.Sprintf("127.0.0.1:%d", freePort(t)), probes: fmt.Sprintf("127.0.0.1:%d", freePort(t))}
+	full := append([]string{"controller", "-v", "--kubeconfig", cluster.Kubeconfig}, args...)
+	full = append(full, "--metrics-bind-address", p.metrics, "--health-probe-bind-address", p.probes)
+	p.cmd = exec.Command(cliBin, full...)
+	p.cmd.Env = append(os.Environ(), "HOME="+t.TempDir())
+	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
+	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- ctl.Wait() }()
+	go func() {
+		p.err = p.cmd.Wait()
+		close(p.done)
+	}()
+	t.Cleanup(func() {
+		p.kill()
+		if t.Failed() {
+			t.Logf("controller %v output:\n%s", args, p.logs.String())
+		}
+	})
+	return p
+}
+
+// kill ends the process with SIGKILL, as a crash or an OOM kill would.
+func (p *controllerProc) kill() {
+	_ = p.cmd.Process.Kill()
+	<-p.done
+}
+
+// stop sends SIGTERM and fails the test unless the process exits 0
+// within a minute.
+func (p *controllerProc) stop() {
+	p.t.Helper()
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		p.t.Fatal(err)
+	}
 	select {
-	case err := <-done:
-		stopped = true
-		if err != nil {
-			t.Fatalf("controller after SIGTERM: %v\n%s", err, logs.String())
+	case <-p.done:
+		if p.err != nil {
+			p.t.Fatalf("controller after SIGTERM: %v", p.err)
 		}
 	case <-time.After(time.Minute):
-		t.Fatalf("controller still running a minute after SIGTERM")
+		p.t.Fatalf("controller still running a minute after SIGTERM")
 	}
 }
 
