@@ -20,6 +20,7 @@ import (
 	"github.com/bluegreen/bluegreen/internal/controller"
 	"github.com/bluegreen/bluegreen/internal/kube"
 	"github.com/bluegreen/bluegreen/internal/plan"
+	"github.com/bluegreen/bluegreen/internal/run"
 )
 
 type controllerFlags struct {
@@ -123,7 +124,7 @@ func (g *Global) runController(cmd *cobra.Command, o controllerFlags) error {
 	}
 	id := func() (string, error) { return clusterID, nil }
 	rec := &controller.Reconciler{Client: mgr.GetClient(), Kube: c.Kube, Config: c.Config, Records: c.Records, Identity: id,
-		Context: c.Context, Clock: g.clock, Log: g.log, LeaseDuration: g.LeaseDuration}
+		Context: c.Context, Clock: g.clock, Log: g.log, LeaseDuration: g.LeaseDuration, CrashAt: run.CrashHookFromEnv()}
 	if err := rec.SetupWithManager(mgr); err != nil {
 		return err
 	}

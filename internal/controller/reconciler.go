@@ -57,6 +57,9 @@ type Reconciler struct {
 	Clock         clock.Clock
 	Log           *slog.Logger
 	LeaseDuration time.Duration
+	// CrashAt, when set, is called at every step boundary of every run
+	// (tests kill the process there; see run.CrashHookFromEnv).
+	CrashAt func(step string, p engine.Phase)
 
 	base    context.Context
 	wg      sync.WaitGroup
@@ -272,7 +275,7 @@ func (r *Reconciler) start(obj *v1alpha1.BlueGreenRelease, store journal.Store, 
 		}
 	}
 	runner := &run.Runner{Store: store, Lease: r.Kube, LeaseDuration: r.LeaseDuration, Fence: fence, Clock: r.Clock, Log: r.Log,
-		Sinks: run.Sinks{Events: r.Kube, Secrets: run.Secrets(rn), Extra: []func(engine.Event){wake}}}
+		Sinks: run.Sinks{Events: r.Kube, Secrets: run.Secrets(rn), Extra: []func(engine.Event){wake}}, CrashAt: r.CrashAt}
 	r.mu.Lock()
 	r.running[name] = fl
 	r.mu.Unlock()

@@ -33,25 +33,10 @@ var releasesGVR = schema.GroupVersionResource{Group: "bluegreen.dev", Version: "
 func TestControllerReleasesDeclaredImages(t *testing.T) {
 	e := newEnv(t)
 	e.givenBlueGreenApp("shop", v1, 2)
-	dyn, err := dynamic.NewForConfig(cluster.Config)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// As the chart installs them: the releases' and the runs'.
-	installShippedCRD(t, dyn, "crds/bluegreen.dev_bluegreenruns.yaml")
-	installShippedCRD(t, dyn, "crds/bluegreen.dev_bluegreenreleases.yaml")
-
+	releases := givenReleaseCRDs(t, e.ns)
 	ctl := startController(t, "-n", e.ns, "--watch-namespace", e.ns)
 	metricsAddr := ctl.metrics
-
-	releases := dyn.Resource(releasesGVR).Namespace(e.ns)
-	obj := &unstructured.Unstructured{}
-	if err := yaml.Unmarshal([]byte("apiVersion: bluegreen.dev/v1alpha1\nkind: BlueGreenRelease\nmetadata: {name: shop}\nspec: {image: "+v2+"}\n"), &obj.Object); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := releases.Create(context.Background(), obj, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	createRelease(t, releases, "shop", v2)
 	e.eventually("the controller switches production to "+v2, func() bool {
 		s := e.state("shop")
 		return s.ActiveSelects == "green" && s.GreenImage == v2
@@ -147,12 +132,18 @@ type controllerProc struct {
 // if the test failed.
 func startController(t *testing.T, args ...string) *controllerProc {
 	t.Helper()
+	return startControllerEnv(t, nil, args...)
+}
+
+// startControllerEnv is startController with more environment variables.
+func startControllerEnv(t *testing.T, extraEnv []string, args ...string) *controllerProc {
+	t.Helper()
 	p := &controllerProc{t: t, logs: &lockedBuffer{}, done: make(chan struct{}),
 		metrics: fmt.Sprintf("127.0.0.1:%d", freePort(t)), probes: fmt.Sprintf("127.0.0.1:%d", freePort(t))}
 	full := append([]string{"controller", "-v", "--kubeconfig", cluster.Kubeconfig}, args...)
 	full = append(full, "--metrics-bind-address", p.metrics, "--health-probe-bind-address", p.probes)
 	p.cmd = exec.Command(cliBin, full...)
-	p.cmd.Env = append(os.Environ(), "HOME="+t.TempDir())
+	p.cmd.Env = append(append(os.Environ(), "HOME="+t.TempDir()), extraEnv...)
 	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -212,6 +203,32 @@ func releaseStatus(t *testing.T, ri dynamic.ResourceInterface, name string) map[
 		}
 	}
 	return out
+}
+
+// givenReleaseCRDs installs the CRDs as the chart does (the releases' and
+// the runs') and returns the BlueGreenReleases of namespace ns.
+func givenReleaseCRDs(t *testing.T, ns string) dynamic.ResourceInterface {
+	t.Helper()
+	dyn, err := dynamic.NewForConfig(cluster.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	installShippedCRD(t, dyn, "crds/bluegreen.dev_bluegreenruns.yaml")
+	installShippedCRD(t, dyn, "crds/bluegreen.dev_bluegreenreleases.yaml")
+	return dyn.Resource(releasesGVR).Namespace(ns)
+}
+
+// createRelease declares release name of image.
+func createRelease(t *testing.T, releases dynamic.ResourceInterface, name, image string) {
+	t.Helper()
+	obj := &unstructured.Unstructured{}
+	doc := "apiVersion: bluegreen.dev/v1alpha1\nkind: BlueGreenRelease\nmetadata: {name: " + name + "}\nspec: {image: " + image + "}\n"
+	if err := yaml.Unmarshal([]byte(doc), &obj.Object); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := releases.Create(context.Background(), obj, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // installShippedCRD applies one of the CRDs bluegreen ships and waits

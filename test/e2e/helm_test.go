@@ -15,11 +15,9 @@ import (
 	helmkube "helm.sh/helm/v4/pkg/kube"
 	authzv1 "k8s.io/api/authorization/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/client-go/dynamic"
-	"sigs.k8s.io/yaml"
 )
 
 // The chart installs the controller with the rights it needs and no more:
@@ -101,13 +99,7 @@ func TestHelmChartRunsTheControllerUnderItsOwnRights(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, e := range []*env{mine, other} {
-		obj := &unstructured.Unstructured{}
-		if err := yaml.Unmarshal([]byte("apiVersion: bluegreen.dev/v1alpha1\nkind: BlueGreenRelease\nmetadata: {name: shop}\nspec: {image: "+v2+"}\n"), &obj.Object); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := dyn.Resource(releasesGVR).Namespace(e.ns).Create(ctx, obj, metav1.CreateOptions{}); err != nil {
-			t.Fatal(err)
-		}
+		createRelease(t, dyn.Resource(releasesGVR).Namespace(e.ns), "shop", v2)
 	}
 
 	ctl := startController(t, chartArgs(t, d.Spec.Template.Spec.Containers[0].Args, sa)...)
