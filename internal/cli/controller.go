@@ -30,6 +30,9 @@ type controllerFlags struct {
 	probes        string
 	watch         []string
 	shutdownGrace time.Duration
+	// The runs' API request budget, together.
+	qps   float32
+	burst int
 	// The leader Lease's timing (controller-runtime's defaults).
 	leaseDuration, renewDeadline, retryPeriod time.Duration
 }
@@ -58,6 +61,8 @@ stops, the next takes the runs over from their records.`,
 	fl.StringVar(&o.metrics, "metrics-bind-address", ":8080", "where /metrics listens (0 turns it off)")
 	fl.StringVar(&o.probes, "health-probe-bind-address", ":8081", "where /healthz and /readyz listen (0 turns them off)")
 	fl.StringSliceVar(&o.watch, "watch-namespace", nil, "reconcile the BlueGreenReleases of these namespaces only (repeat it, or separate with commas; default: every namespace)")
+	fl.Float32Var(&o.qps, "kube-api-qps", 100, "API requests a second that all runs together may send (a token bucket)")
+	fl.IntVar(&o.burst, "kube-api-burst", 200, "API requests all runs together may send at once above --kube-api-qps")
 	fl.DurationVar(&o.leaseDuration, "leader-elect-lease-duration", 15*time.Second, "how long the leader Lease lasts without renewal: the longest a crashed leader's releases wait")
 	fl.DurationVar(&o.renewDeadline, "leader-elect-renew-deadline", 10*time.Second, "how long the leader retries a renewal before it stops leading")
 	fl.DurationVar(&o.retryPeriod, "leader-elect-retry-period", 2*time.Second, "how often replicas try to take or renew the leader Lease")
@@ -71,6 +76,9 @@ func (g *Global) runController(cmd *cobra.Command, o controllerFlags) error {
 	if o.leaderElect && (o.retryPeriod <= 0 || o.retryPeriod >= o.renewDeadline || o.renewDeadline >= o.leaseDuration) {
 		return fmt.Errorf("%w: --leader-elect-retry-period (%s) < --leader-elect-renew-deadline (%s) < --leader-elect-lease-duration (%s) must hold: "+
 			"a leader must give up before its Lease runs out, and retry before it gives up", plan.ErrInvalid, o.retryPeriod, o.renewDeadline, o.leaseDuration)
+	}
+	if o.qps <= 0 || o.burst < int(o.qps) {
+		return fmt.Errorf("%w: --kube-api-qps %g must be above 0 and --kube-api-burst %d at least as much", plan.ErrInvalid, o.qps, o.burst)
 	}
 	watch := map[string]cache.Config{}
 	for _, ns := range o.watch {
@@ -109,8 +117,11 @@ func (g *Global) runController(cmd *cobra.Command, o controllerFlags) error {
 		Metrics: metricsserver.Options{BindAddress: o.metrics}, HealthProbeBindAddress: o.probes,
 		GracefulShutdownTimeout: &o.shutdownGrace,
 	}
+	// Releases, runs' metadata, Services and Deployments are cached;
+	// their managed fields are not needed and would double the memory.
+	mo.Cache = cache.Options{DefaultTransform: cache.TransformStripManagedFields()}
 	if len(watch) > 0 {
-		mo.Cache = cache.Options{DefaultNamespaces: watch}
+		mo.Cache.DefaultNamespaces = watch
 	}
 	mgr, err := ctrl.NewManager(c.Config, mo)
 	if err != nil {
@@ -124,7 +135,8 @@ func (g *Global) runController(cmd *cobra.Command, o controllerFlags) error {
 	}
 	id := func() (string, error) { return clusterID, nil }
 	rec := &controller.Reconciler{Client: mgr.GetClient(), Kube: c.Kube, Config: c.Config, Records: c.Records, Identity: id,
-		Context: c.Context, Clock: g.clock, Log: g.log, LeaseDuration: g.LeaseDuration, CrashAt: run.CrashHookFromEnv()}
+		Context: c.Context, Clock: g.clock, Log: g.log, LeaseDuration: g.LeaseDuration, CrashAt: run.CrashHookFromEnv(),
+		QPS: o.qps, Burst: o.burst}
 	if err := rec.SetupWithManager(mgr); err != nil {
 		return err
 	}

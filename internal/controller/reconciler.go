@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -17,6 +19,7 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/util/flowcontrol"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/event"
@@ -57,6 +60,10 @@ type Reconciler struct {
 	Clock         clock.Clock
 	Log           *slog.Logger
 	LeaseDuration time.Duration
+	// QPS and Burst bound the API requests of all runs together (one
+	// token bucket), 100 and 200 when zero.
+	QPS   float32
+	Burst int
 	// CrashAt, when set, is called at every step boundary of every run
 	// (tests kill the process there; see run.CrashHookFromEnv).
 	CrashAt func(step string, p engine.Phase)
@@ -67,7 +74,15 @@ type Reconciler struct {
 	running map[types.NamespacedName]*flight
 	// held back are releases whose last run could not start or be
 	// recorded: the next try waits, doubling up to maxHold.
-	held    map[types.NamespacedName]hold
+	held map[types.NamespacedName]hold
+	// runTransport is the one connection pool of every run's clients,
+	// limiter their one token bucket, and leases the unfenced client
+	// their Leases and Events go through.
+	runTransport http.RoundTripper
+	limiter      flowcontrol.RateLimiter
+	leases       kubernetes.Interface
+	// records are the releases' newest runs as last read (see record).
+	records map[types.NamespacedName]decoded
 	wake    chan event.TypedGenericEvent[*v1alpha1.BlueGreenRelease]
 	metrics *metrics
 }
@@ -99,6 +114,10 @@ const (
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	r.running = map[types.NamespacedName]*flight{}
 	r.held = map[types.NamespacedName]hold{}
+	r.records = map[types.NamespacedName]decoded{}
+	if err := r.runClients(); err != nil {
+		return err
+	}
 	r.metrics = newMetrics()
 	r.wake = make(chan event.TypedGenericEvent[*v1alpha1.BlueGreenRelease], 1024)
 	started := make(chan struct{})
@@ -135,6 +154,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if err := r.Client.Get(ctx, req.NamespacedName, &obj); err != nil {
 		if apierrors.IsNotFound(err) {
 			r.metrics.phase(req.NamespacedName, "", true)
+			r.mu.Lock()
+			delete(r.records, req.NamespacedName)
+			r.mu.Unlock()
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
@@ -156,11 +178,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		return ctrl.Result{}, nil
 	}
 	store := runstore.Identifying(r.Records, obj.Namespace, r.Identity)
-	app, err := run.ServiceStatus(ctx, r.Kube, store, r.Log, r.Context, obj.Namespace, rel, 1)
+	v, err := r.cachedView(ctx, store, obj.Namespace, rel)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	st.observe(app)
+	st.observe(v)
 	if cur != nil {
 		st.progress(*cur)
 		return ctrl.Result{}, nil
@@ -169,46 +191,20 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		st.fail("RunFailedToStart", fmt.Errorf("%w; trying again in %s", h.err, h.until.Sub(r.Clock.Now()).Round(time.Second)))
 		return ctrl.Result{RequeueAfter: h.until.Sub(r.Clock.Now())}, nil
 	}
-	var last *journal.Run
-	if len(app.Runs) > 0 {
-		last = app.Runs[0]
+	if res, due, err := r.decide(ctx, &obj, store, v, rel, st); !due || err != nil {
+		return res, err
 	}
-	st.last(last)
-	log.Debug("reconcile", "generation", obj.Generation, "image", rel.Image, "active", st.ActiveColor, "activeImage", st.ActiveImage, "lastRun", st.LastRun)
-	switch {
-	case last != nil && last.State == journal.Paused:
-		st.Phase = v1alpha1.PhasePaused
-		if _, ok := obj.Annotations[PromoteAnnotation]; !ok {
-			return ctrl.Result{}, nil
-		}
-		// The annotation lets this one run through: it is taken off
-		// first, so that it does not also let the next Manual release.
-		before := obj.DeepCopy()
-		delete(obj.Annotations, PromoteAnnotation)
-		if err := r.Client.Patch(ctx, &obj, client.MergeFrom(before)); err != nil {
-			return ctrl.Result{}, err
-		}
-		return r.drive(ctx, &obj, store, last, run.Promote, st)
-	case last != nil && last.State == journal.Waiting:
-		if wait := last.DueAt.Sub(r.Clock.Now()); wait > 0 {
-			return ctrl.Result{RequeueAfter: wait}, nil
-		}
-		return r.drive(ctx, &obj, store, last, run.Resume, st)
-	case last != nil && !last.State.Final():
-		// A run some process left (a controller that stopped, a CLI
-		// that was killed): its record says where; the Lease says
-		// whether it is still held.
-		return r.drive(ctx, &obj, store, last, run.Resume, st)
-	case st.ActiveImage == rel.Image:
-		st.ready(fmt.Sprintf("%s serves %s", st.ActiveColor, rel.Image))
-		return ctrl.Result{}, nil
-	case last != nil && imageOf(last) == rel.Image && last.State != journal.Succeeded:
-		st.Phase = v1alpha1.PhaseRolledBack
-		if last.State != journal.RolledBack {
-			st.Phase = v1alpha1.PhaseFailed
-		}
-		st.fail("ReleaseFailed", fmt.Errorf("run %s of %s ended %s: %s; set another image to release again", last.ID, rel.Image, last.State, last.Reason))
-		return ctrl.Result{}, nil
+	// A new run looks due. The cache may lag a run's end (a Service still
+	// on the old color beside the run that switched it, which would
+	// release the image again), so the release is decided again on what
+	// the API server says now.
+	if v, err = r.liveView(ctx, store, obj.Namespace, rel); err != nil {
+		return ctrl.Result{}, err
+	}
+	*st = status{Phase: v1alpha1.PhaseIdle}
+	st.observe(v)
+	if res, due, err := r.decide(ctx, &obj, store, v, rel, st); !due || err != nil {
+		return res, err
 	}
 	if err := run.CheckFree(ctx, r.Clock, r.Kube, run.ServiceKey(obj.Namespace, obj.Name)); err != nil {
 		st.Phase = v1alpha1.PhaseProgressing
@@ -227,8 +223,64 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	return r.start(&obj, store, rn, st, func(ctx context.Context, e *engine.Engine) error { return e.Run(ctx, rn) })
 }
 
+// decide carries the release on from view v when its newest run is not
+// over (a pause, a due scale-down, a run some process left), or reports
+// it idle or failed; due says that none of these holds and a new run of
+// spec.image is due.
+func (r *Reconciler) decide(ctx context.Context, obj *v1alpha1.BlueGreenRelease, store *runstore.Store, v view, rel plan.ServiceRelease,
+	st *status) (res ctrl.Result, due bool, err error) {
+	last := v.last
+	st.last(last)
+	r.Log.Debug("reconcile", "release", obj.Namespace+"/"+obj.Name, "generation", obj.Generation, "image", rel.Image,
+		"active", st.ActiveColor, "activeImage", st.ActiveImage, "lastRun", st.LastRun)
+	switch {
+	case last != nil && last.State == journal.Paused:
+		st.Phase = v1alpha1.PhasePaused
+		if _, ok := obj.Annotations[PromoteAnnotation]; !ok {
+			return ctrl.Result{}, false, nil
+		}
+		// The annotation lets this one run through: it is taken off
+		// first, so that it does not also let the next Manual release;
+		// and only once the API server confirms the run still waits (the
+		// cache may be behind a promote typed at a terminal).
+		if fresh, err := store.Get(ctx, last.ID); err != nil || fresh.State != journal.Paused {
+			return ctrl.Result{}, false, err
+		}
+		before := obj.DeepCopy()
+		delete(obj.Annotations, PromoteAnnotation)
+		if err := r.Client.Patch(ctx, obj, client.MergeFrom(before)); err != nil {
+			return ctrl.Result{}, false, err
+		}
+		res, err := r.drive(ctx, obj, store, last, run.Promote, st)
+		return res, false, err
+	case last != nil && last.State == journal.Waiting:
+		if wait := last.DueAt.Sub(r.Clock.Now()); wait > 0 {
+			return ctrl.Result{RequeueAfter: wait}, false, nil
+		}
+		res, err := r.drive(ctx, obj, store, last, run.Resume, st)
+		return res, false, err
+	case last != nil && !last.State.Final():
+		// A run some process left (a controller that stopped, a CLI
+		// that was killed): its record says where; the Lease says
+		// whether it is still held.
+		res, err := r.drive(ctx, obj, store, last, run.Resume, st)
+		return res, false, err
+	case st.ActiveImage == rel.Image:
+		st.ready(fmt.Sprintf("%s serves %s", st.ActiveColor, rel.Image))
+		return ctrl.Result{}, false, nil
+	case last != nil && imageOf(last) == rel.Image && last.State != journal.Succeeded:
+		st.Phase = v1alpha1.PhaseRolledBack
+		if last.State != journal.RolledBack {
+			st.Phase = v1alpha1.PhaseFailed
+		}
+		st.fail("ReleaseFailed", fmt.Errorf("run %s of %s ended %s: %s; set another image to release again", last.ID, rel.Image, last.State, last.Reason))
+		return ctrl.Result{}, false, nil
+	}
+	return ctrl.Result{}, true, nil
+}
+
 // drive continues run rn with verb v in the background.
-func (r *Reconciler) drive(ctx context.Context, obj *v1alpha1.BlueGreenRelease, store journal.Store, rn *journal.Run, v run.Verb, st *status) (ctrl.Result, error) {
+func (r *Reconciler) drive(ctx context.Context, obj *v1alpha1.BlueGreenRelease, store *runstore.Store, rn *journal.Run, v run.Verb, st *status) (ctrl.Result, error) {
 	if err := run.CheckFree(ctx, r.Clock, r.Kube, run.KeyOf(rn)); err != nil {
 		st.note("Locked", err.Error())
 		return ctrl.Result{RequeueAfter: 10 * time.Second}, nil
@@ -246,13 +298,11 @@ func (r *Reconciler) drive(ctx context.Context, obj *v1alpha1.BlueGreenRelease, 
 
 // start runs fn for rn in a goroutine, through clients behind a fence of
 // the run's own, with rn's Lease held.
-func (r *Reconciler) start(obj *v1alpha1.BlueGreenRelease, store journal.Store, rn *journal.Run, st *status,
+func (r *Reconciler) start(obj *v1alpha1.BlueGreenRelease, store *runstore.Store, rn *journal.Run, st *status,
 	fn func(context.Context, *engine.Engine) error) (ctrl.Result, error) {
 	name := types.NamespacedName{Namespace: obj.Namespace, Name: obj.Name}
 	fence := &kube.Fence{}
-	cfg := rest.CopyConfig(r.Config)
-	cfg.Wrap(fence.Wrap)
-	cs, err := kubernetes.NewForConfig(cfg)
+	cs, err := r.runClient(fence.Wrap(r.runTransport))
 	if err != nil {
 		return ctrl.Result{}, err
 	}
@@ -264,18 +314,22 @@ func (r *Reconciler) start(obj *v1alpha1.BlueGreenRelease, store journal.Store, 
 	fl := &flight{id: rn.ID, operation: rn.Operation, image: imageOf(rn)}
 	wake := func(ev engine.Event) {
 		r.metrics.observe(ev)
-		if ev.Step != nil && (ev.Kind == engine.StepStarted || ev.Kind == engine.StepUndoing) {
+		stepped := ev.Step != nil && (ev.Kind == engine.StepStarted || ev.Kind == engine.StepUndoing)
+		if stepped {
 			r.mu.Lock()
 			fl.step = ev.Step.Name
 			r.mu.Unlock()
+		}
+		if !stepped && ev.Kind != "" && !strings.HasPrefix(string(ev.Kind), "run-") {
+			return // a step's end or progress: nothing the status shows
 		}
 		select {
 		case r.wake <- event.TypedGenericEvent[*v1alpha1.BlueGreenRelease]{Object: obj}:
 		default: // the queue holds a wake-up already
 		}
 	}
-	runner := &run.Runner{Store: store, Lease: r.Kube, LeaseDuration: r.LeaseDuration, Fence: fence, Clock: r.Clock, Log: r.Log,
-		Sinks: run.Sinks{Events: r.Kube, Secrets: run.Secrets(rn), Extra: []func(engine.Event){wake}}, CrashAt: r.CrashAt}
+	runner := &run.Runner{Store: store, Lease: r.leases, LeaseDuration: r.LeaseDuration, Fence: fence, Clock: r.Clock, Log: r.Log,
+		Sinks: run.Sinks{Events: r.leases, Secrets: run.Secrets(rn), Extra: []func(engine.Event){wake}}, CrashAt: r.CrashAt}
 	r.mu.Lock()
 	r.running[name] = fl
 	r.mu.Unlock()
@@ -307,6 +361,30 @@ func (r *Reconciler) start(obj *v1alpha1.BlueGreenRelease, store journal.Store, 
 	})
 	st.progress(*fl)
 	return ctrl.Result{}, nil
+}
+
+// runClients makes what every run's clients share: one connection pool
+// (a client of its own each would open a connection, and do a TLS
+// handshake, per run) and one token bucket.
+func (r *Reconciler) runClients() error {
+	rt, err := rest.TransportFor(r.Config)
+	if err != nil {
+		return fmt.Errorf("transport for the runs: %w", err)
+	}
+	qps, burst := r.QPS, r.Burst
+	if qps <= 0 {
+		qps, burst = 100, 200
+	}
+	r.runTransport, r.limiter = rt, flowcontrol.NewTokenBucketRateLimiter(qps, max(burst, int(qps)))
+	r.leases, err = r.runClient(rt)
+	return err
+}
+
+// runClient is a clientset over rt, within the runs' token bucket.
+func (r *Reconciler) runClient(rt http.RoundTripper) (kubernetes.Interface, error) {
+	cfg := rest.CopyConfig(r.Config)
+	cfg.RateLimiter = r.limiter
+	return kubernetes.NewForConfigAndClient(cfg, &http.Client{Transport: rt, Timeout: cfg.Timeout})
 }
 
 // heldBack says whether a release waits after a run that failed to start.
@@ -363,11 +441,8 @@ type status struct {
 	conds       []metav1.Condition
 }
 
-func (s *status) observe(app run.AppStatus) {
-	s.ActiveColor = string(app.Active)
-	if c := app.Colors[app.Active]; c != nil {
-		s.ActiveImage = c.Image
-	}
+func (s *status) observe(v view) {
+	s.ActiveColor, s.ActiveImage = string(v.active), v.activeImage
 }
 
 func (s *status) last(rn *journal.Run) {

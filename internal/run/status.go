@@ -83,6 +83,24 @@ func rollbackCost(v AppStatus) *RollbackCost {
 // nRuns runs journaled through kubeconfig context kctx.
 func ServiceStatus(ctx context.Context, kc kubernetes.Interface, st journal.Store, log *slog.Logger, kctx, ns string,
 	rel plan.ServiceRelease, nRuns int) (AppStatus, error) {
+	v, err := ServiceState(ctx, kc, st, log, kctx, ns, rel, nRuns)
+	if err != nil {
+		return v, err
+	}
+	split, err := trafficSplit(ctx, kc, ns, rel, v.Services[rel.ActiveService])
+	if err != nil {
+		return v, err
+	}
+	for c, cs := range v.Colors {
+		cs.Traffic = split[c]
+	}
+	return v, nil
+}
+
+// ServiceState is ServiceStatus without the share of traffic (no
+// EndpointSlice or pod is read): what a controller decides on.
+func ServiceState(ctx context.Context, kc kubernetes.Interface, st journal.Store, log *slog.Logger, kctx, ns string,
+	rel plan.ServiceRelease, nRuns int) (AppStatus, error) {
 	v := AppStatus{App: rel.App, Namespace: ns, Services: map[string]map[string]string{}, Colors: map[plan.Color]*ColorStatus{}}
 	// The runs first, then the objects: a run that ends while this reads
 	// then shows as not yet ended beside the state it left, never as
@@ -107,12 +125,8 @@ func ServiceStatus(ctx context.Context, kc kubernetes.Interface, st journal.Stor
 			v.Active = plan.Color(svc.Spec.Selector[rel.ColorLabel])
 		}
 	}
-	split, err := trafficSplit(ctx, kc, ns, rel, v.Services[rel.ActiveService])
-	if err != nil {
-		return v, err
-	}
 	for _, c := range []plan.Color{plan.Blue, plan.Green} {
-		cs := &ColorStatus{Deployment: plan.DeploymentName(rel.App, c), Traffic: split[c]}
+		cs := &ColorStatus{Deployment: plan.DeploymentName(rel.App, c)}
 		d, err := kc.AppsV1().Deployments(ns).Get(ctx, cs.Deployment, metav1.GetOptions{})
 		if err == nil {
 			cs.Exists, cs.Ready, cs.Desired = true, d.Status.ReadyReplicas, ptr.Deref(d.Spec.Replicas, 1)

@@ -223,6 +223,14 @@ func (s *Store) create(ctx context.Context, r *journal.Run) (string, error) {
 	return out.GetResourceVersion(), nil
 }
 
+// Version is the resourceVersion of run id as this store last read or
+// wrote it ("" when it has not).
+func (s *Store) Version(id string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.rv[id]
+}
+
 func (s *Store) remember(id, rv string) {
 	s.mu.Lock()
 	s.rv[id] = rv
@@ -407,6 +415,12 @@ func (s *Store) unsealInto(ctx context.Context, id string, rec map[string]any) e
 // objectName is the run's object name: its ID, which is already a valid
 // name (digits, dots, dashes, lower-case hex).
 func objectName(id string) string { return id }
+
+// Selector is the labels of the runs of app in scope, journaled for the
+// cluster of identity cluster: what List selects by.
+func Selector(app string, scope journal.Scope, cluster string) map[string]string {
+	return map[string]string{LabelApp: labelValue(app), LabelScope: string(scope), LabelCluster: cluster}
+}
 
 // labelValue fits a name into a label value (63 characters at most).
 func labelValue(s string) string {

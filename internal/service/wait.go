@@ -70,12 +70,15 @@ func (s *stall) check(d *appsv1.Deployment, now time.Time) error {
 
 // WaitRollout waits until RolloutComplete holds or timeout passes, then
 // reports what it was still waiting for. A rollout past its progress
-// deadline fails at once.
+// deadline fails at once. It reads the Deployment when a watch on it sees
+// a change (a rollout is a few status updates), not every poll interval:
+// a controller waits on many rollouts at once.
 func WaitRollout(ctx context.Context, clk clock.Clock, c kubernetes.Interface, ns, name string, timeout time.Duration) error {
 	var why string
 	var st stall
 	deadline := clk.Now().Add(timeout)
-	err := poll(ctx, clk, timeout, func(ctx context.Context) (bool, error) {
+	watches := []kube.Watcher{kube.Named(c.AppsV1().Deployments(ns).Watch, name)}
+	err := kube.WaitWatched(ctx, clk, pollInterval, timeout, watches, func(ctx context.Context) (bool, error) {
 		d, err := c.AppsV1().Deployments(ns).Get(ctx, name, metav1.GetOptions{})
 		if err != nil {
 			return false, fmt.Errorf("get deployment %s/%s: %w", ns, name, err)
