@@ -13,7 +13,7 @@ PKG := github.com/bluegreen/bluegreen/internal/cli
 LDFLAGS := -X $(PKG).Version=$(VERSION) -X $(PKG).Commit=$(COMMIT) -X $(PKG).Date=$(DATE)
 PLATFORMS := linux/amd64 linux/arm64 darwin/amd64 darwin/arm64
 
-.PHONY: all build release test unit e2e bench lint generate generate-check verify demo demo-cluster demo-namespace testbed gateway-deps clean
+.PHONY: all build release test unit e2e bench bench-controller lint generate generate-check verify demo demo-cluster demo-namespace testbed gateway-deps clean
 
 all: build
 
@@ -93,6 +93,11 @@ e2e: testbed gateway-deps
 BENCH ?= .
 bench: testbed gateway-deps
 	BLUEGREEN_TESTBED_BIN=$$(bash hack/testbed.sh) $(GO) test -run '^$$' -bench '$(BENCH)' -benchtime 1x -timeout 30m ./test/bench/
+
+# The controller over 100, 500 and 1,000 releases (BENCH_RELEASES=n,m,…),
+# a test bed each: memory, CPU, API requests and switch latency.
+bench-controller: testbed
+	BLUEGREEN_TESTBED_BIN=$$(bash hack/testbed.sh) $(GO) test -tags testbed -run '^$$' -bench Controller -benchtime 1x -timeout 120m ./test/fleet/
 
 demo: testbed build
 	BLUEGREEN_TESTBED_BIN=$$(bash hack/testbed.sh) bash hack/demo.sh

@@ -3,6 +3,7 @@ package controller
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 
@@ -68,26 +69,48 @@ func (r *Reconciler) cachedView(ctx context.Context, store *runstore.Store, ns s
 	case err != nil:
 		return v, err
 	}
-	if len(d.Spec.Template.Spec.Containers) > 0 {
-		v.activeImage = d.Spec.Template.Spec.Containers[0].Image
-	}
+	v.activeImage = containerImage(&d)
 	return v, nil
 }
 
-// liveView reads a release's view from the API server (run.ServiceStatus).
+// liveView reads a release's view from the API server: the newest run,
+// then the active Service and the Deployment it selects (runs first, as
+// run.ServiceStatus reads them, for the same reason).
 func (r *Reconciler) liveView(ctx context.Context, store journal.Store, ns string, rel plan.ServiceRelease) (view, error) {
-	app, err := run.ServiceState(ctx, r.Kube, store, r.Log, r.Context, ns, rel, 1)
-	if err != nil {
-		return view{}, err
+	var v view
+	var err error
+	if v.last, err = run.Last(ctx, store, r.Log, run.ServiceKey(ns, rel.App).Filter(r.Context)); err != nil {
+		return v, err
 	}
-	v := view{active: app.Active}
-	if c := app.Colors[app.Active]; c != nil {
-		v.activeImage = c.Image
+	svc, err := r.Kube.CoreV1().Services(ns).Get(ctx, rel.ActiveService, metav1.GetOptions{})
+	switch {
+	case apierrors.IsNotFound(err):
+		return v, nil
+	case err != nil:
+		return v, fmt.Errorf("get service %s/%s: %w", ns, rel.ActiveService, err)
 	}
-	if len(app.Runs) > 0 {
-		v.last = app.Runs[0]
+	if v.active = plan.Color(svc.Spec.Selector[rel.ColorLabel]); !v.active.Valid() {
+		return v, nil
 	}
+	name := plan.DeploymentName(rel.App, v.active)
+	d, err := r.Kube.AppsV1().Deployments(ns).Get(ctx, name, metav1.GetOptions{})
+	switch {
+	case apierrors.IsNotFound(err):
+		return v, nil
+	case err != nil:
+		return v, fmt.Errorf("get deployment %s/%s: %w", ns, name, err)
+	}
+	v.activeImage = containerImage(d)
 	return v, nil
+}
+
+// containerImage is the image of a Deployment's first container, as
+// run.ServiceStatus reports it.
+func containerImage(d *appsv1.Deployment) string {
+	if len(d.Spec.Template.Spec.Containers) == 0 {
+		return ""
+	}
+	return d.Spec.Template.Spec.Containers[0].Image
 }
 
 // decoded is a release's newest run record as this process last read it.

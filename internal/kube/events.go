@@ -20,12 +20,15 @@ import (
 	"github.com/bluegreen/bluegreen/internal/clock"
 )
 
-// kinds maps the lower-case object prefixes used in plans to API kinds,
-// and how to read each (for its UID).
-var kinds = map[string]struct {
+// kind is an API kind Events go on, and how to read an object of it.
+type kind struct {
 	kind, apiVersion string
 	get              func(ctx context.Context, c kubernetes.Interface, ns, name string) (runtime.Object, error)
-}{
+}
+
+// kinds maps the lower-case object prefixes used in plans to API kinds,
+// and how to read each (for its UID).
+var kinds = map[string]kind{
 	"deployment": {"Deployment", "apps/v1", func(ctx context.Context, c kubernetes.Interface, ns, name string) (runtime.Object, error) {
 		return c.AppsV1().Deployments(ns).Get(ctx, name, metav1.GetOptions{})
 	}},
@@ -55,6 +58,9 @@ type Recorder struct {
 	corr *record.EventCorrelator
 	host string
 	clk  clock.Clock
+	// refs are the objects Events went on, read once: a run puts several
+	// Events on each object it changes, and its UID does not change.
+	refs map[string]*corev1.ObjectReference
 }
 
 // NewRecorder returns a Recorder writing through c, its Events stamped by
@@ -64,7 +70,36 @@ func NewRecorder(c kubernetes.Interface, clk clock.Clock) *Recorder {
 		clk = clock.Real{}
 	}
 	return &Recorder{c: c, sink: &typedcorev1.EventSinkImpl{Interface: c.CoreV1().Events("")},
-		corr: record.NewEventCorrelatorWithOptions(record.CorrelatorOptions{Clock: passive{clk}}), host: Self("").Host, clk: clk}
+		corr: record.NewEventCorrelatorWithOptions(record.CorrelatorOptions{Clock: passive{clk}}), host: Self("").Host, clk: clk,
+		refs: map[string]*corev1.ObjectReference{}}
+}
+
+// reference is the object's reference with its UID, read once; an object
+// that does not exist gets one without.
+func (r *Recorder) reference(ctx context.Context, k kind, ns, name string) (*corev1.ObjectReference, error) {
+	key := k.kind + "/" + ns + "/" + name
+	r.mu.Lock()
+	ref, ok := r.refs[key]
+	r.mu.Unlock()
+	if ok {
+		return ref, nil
+	}
+	ref = &corev1.ObjectReference{Kind: k.kind, APIVersion: k.apiVersion, Name: name, Namespace: ns}
+	obj, err := k.get(ctx, r.c, ns, name)
+	switch {
+	case err == nil:
+		if full, rerr := reference.GetReference(scheme.Scheme, obj); rerr == nil {
+			ref = full
+		}
+	case apierrors.IsNotFound(err):
+		return ref, nil // not kept: it may yet be created
+	default:
+		return nil, err
+	}
+	r.mu.Lock()
+	r.refs[key] = ref
+	r.mu.Unlock()
+	return ref, nil
 }
 
 // Event records an Event on object ("deployment/shop-green") in namespace
@@ -77,14 +112,8 @@ func (r *Recorder) Event(ctx context.Context, ns, object, reason, message, event
 	if !ok || !known {
 		return fmt.Errorf("event on %q: unknown object kind", object)
 	}
-	ref := &corev1.ObjectReference{Kind: k.kind, APIVersion: k.apiVersion, Name: name, Namespace: ns}
-	obj, err := k.get(ctx, r.c, ns, name)
-	switch {
-	case err == nil:
-		if full, rerr := reference.GetReference(scheme.Scheme, obj); rerr == nil {
-			ref = full
-		}
-	case !apierrors.IsNotFound(err):
+	ref, err := r.reference(ctx, k, ns, name)
+	if err != nil {
 		return fmt.Errorf("record event on %s/%s: read it: %w", ns, object, err)
 	}
 	now := metav1.NewTime(r.clk.Now())

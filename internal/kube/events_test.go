@@ -4,11 +4,16 @@ package kube_test
 
 import (
 	"context"
+	"net/http"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 
 	"github.com/bluegreen/bluegreen/internal/kube"
 	"github.com/bluegreen/bluegreen/test/servicebed"
@@ -30,7 +35,22 @@ func TestRecorderReferencesTheObjectAndCountsRepeats(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec := kube.NewRecorder(c.Client, nil)
+	// The object is read once for its UID, however many Events go on it.
+	var gets atomic.Int32
+	cfg := rest.CopyConfig(c.Config)
+	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper {
+		return roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			if r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/deployments/shop") {
+				gets.Add(1)
+			}
+			return rt.RoundTrip(r)
+		})
+	})
+	counted, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := kube.NewRecorder(counted, nil)
 	for range 2 {
 		if err := rec.Event(ctx, "default", "deployment/shop", "BlueGreenStep", "run r1 step switch: Switch", "Normal"); err != nil {
 			t.Fatal(err)
@@ -48,6 +68,9 @@ func TestRecorderReferencesTheObjectAndCountsRepeats(t *testing.T) {
 	}
 	if len(ours) != 1 || ours[0].Count != 2 || ours[0].InvolvedObject.Kind != "Deployment" || ours[0].Reason != "BlueGreenStep" {
 		t.Fatalf("bluegreen's events on the Deployment's UID: %+v; want one, counted twice", ours)
+	}
+	if n := gets.Load(); n != 1 {
+		t.Fatalf("two Events read the Deployment %d times, want once", n)
 	}
 
 	if err := rec.Event(ctx, "default", "horizontalpodautoscaler/gone", "BlueGreenStep", "run r1 undid step mirror-hpa", "Normal"); err != nil {

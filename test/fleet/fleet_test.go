@@ -35,6 +35,14 @@ var (
 	buildErr  error
 )
 
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if bin != "" {
+		_ = os.RemoveAll(filepath.Dir(bin))
+	}
+	os.Exit(code)
+}
+
 // binary builds bluegreen once for the package's tests and benchmarks.
 func binary(tb testing.TB) string {
 	tb.Helper()
@@ -84,7 +92,8 @@ func release(tb testing.TB, n int) result {
 	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Minute)
 	defer cancel()
-	c := testbed.StartT(tb, testbed.Options{Name: "fleet", Nodes: Nodes(n)})
+	// Two Services an app: the default /24 of Service IPs holds 127 apps.
+	c := testbed.StartT(tb, testbed.Options{Name: "fleet", Nodes: Nodes(n), ServiceCIDR: "10.96.0.0/16"})
 	dyn, err := dynamic.NewForConfig(c.Config)
 	if err != nil {
 		tb.Fatal(err)
