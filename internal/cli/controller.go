@@ -136,7 +136,7 @@ func (g *Global) runController(cmd *cobra.Command, o controllerFlags) error {
 	id := func() (string, error) { return clusterID, nil }
 	rec := &controller.Reconciler{Client: mgr.GetClient(), Kube: c.Kube, Config: c.Config, Records: c.Records, Identity: id,
 		Context: c.Context, Clock: g.clock, Log: g.log, LeaseDuration: g.LeaseDuration, CrashAt: run.CrashHookFromEnv(),
-		QPS: o.qps, Burst: o.burst}
+		QPS: o.qps, Burst: o.burst, Recorder: mgr.GetEventRecorder("bluegreen-controller")}
 	if err := rec.SetupWithManager(mgr); err != nil {
 		return err
 	}

@@ -19,6 +19,7 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/events"
 	"k8s.io/client-go/util/flowcontrol"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -64,6 +65,8 @@ type Reconciler struct {
 	// token bucket), 100 and 200 when zero.
 	QPS   float32
 	Burst int
+	// Recorder puts Events on the releases (none when nil).
+	Recorder events.EventRecorder
 	// CrashAt, when set, is called at every step boundary of every run
 	// (tests kill the process there; see run.CrashHookFromEnv).
 	CrashAt func(step string, p engine.Phase)
@@ -76,8 +79,8 @@ type Reconciler struct {
 	// recorded: the next try waits, doubling up to maxHold.
 	held map[types.NamespacedName]hold
 	// runTransport is the one connection pool of every run's clients,
-	// limiter their one token bucket, and leases the unfenced client
-	// their Leases and Events go through.
+	// limiter their one token bucket, and leases the unfenced,
+	// unthrottled client their Leases go through.
 	runTransport http.RoundTripper
 	limiter      flowcontrol.RateLimiter
 	leases       kubernetes.Interface
@@ -312,8 +315,12 @@ func (r *Reconciler) start(obj *v1alpha1.BlueGreenRelease, store *runstore.Store
 	}
 	acts := run.ServiceActions(rn, service.Deps{Client: cs, Router: router, Clock: r.Clock, Log: r.Log})
 	fl := &flight{id: rn.ID, operation: rn.Operation, image: imageOf(rn)}
+	// The run's goroutine has a copy of its own: the reconcile goes on
+	// writing the status into obj.
+	obj = obj.DeepCopy()
 	wake := func(ev engine.Event) {
 		r.metrics.observe(ev)
+		recordOn(r.Recorder, obj, ev)
 		stepped := ev.Step != nil && (ev.Kind == engine.StepStarted || ev.Kind == engine.StepUndoing)
 		if stepped {
 			r.mu.Lock()
@@ -329,7 +336,7 @@ func (r *Reconciler) start(obj *v1alpha1.BlueGreenRelease, store *runstore.Store
 		}
 	}
 	runner := &run.Runner{Store: store, Lease: r.leases, LeaseDuration: r.LeaseDuration, Fence: fence, Clock: r.Clock, Log: r.Log,
-		Sinks: run.Sinks{Events: r.leases, Secrets: run.Secrets(rn), Extra: []func(engine.Event){wake}}, CrashAt: r.CrashAt}
+		Sinks: run.Sinks{Events: cs, Secrets: run.Secrets(rn), Extra: []func(engine.Event){wake}}, CrashAt: r.CrashAt}
 	r.mu.Lock()
 	r.running[name] = fl
 	r.mu.Unlock()
@@ -376,7 +383,12 @@ func (r *Reconciler) runClients() error {
 		qps, burst = 100, 200
 	}
 	r.runTransport, r.limiter = rt, flowcontrol.NewTokenBucketRateLimiter(qps, max(burst, int(qps)))
-	r.leases, err = r.runClient(rt)
+	// The Leases' renewals are never throttled: queued behind the runs'
+	// own requests, they came too late, and the runs lost their Leases
+	// and stopped. They are few (one a run every few seconds).
+	cfg := rest.CopyConfig(r.Config)
+	cfg.RateLimiter = flowcontrol.NewFakeAlwaysRateLimiter()
+	r.leases, err = kubernetes.NewForConfigAndClient(cfg, &http.Client{Transport: rt, Timeout: cfg.Timeout})
 	return err
 }
 

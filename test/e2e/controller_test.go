@@ -54,12 +54,18 @@ func TestControllerReleasesDeclaredImages(t *testing.T) {
 	if r := e.machine("teammate").must("status", "shop", "-o", "json"); !strings.Contains(r.stdout, `"operation": "deploy"`) || !strings.Contains(r.stdout, `"state": "succeeded"`) {
 		t.Fatalf("bluegreen status does not show the controller's run:\n%s", r.stdout)
 	}
+	// kubectl describe bluegreenrelease shows what the run did.
+	e.eventually("the release's Events tell the run started, switched and succeeded", func() bool {
+		got := releaseEvents(t, e, "shop")
+		return got["RunStarted"] && got["Switched"] && got["RunSucceeded"]
+	})
 
 	patch := `{"spec":{"image":"` + v3 + `","approval":"Manual"}}`
 	if _, err := releases.Patch(context.Background(), "shop", types.MergePatchType, []byte(patch), metav1.PatchOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	e.eventually("the run pauses at the switch", func() bool { return releaseStatus(t, releases, "shop")["phase"] == "Paused" })
+	e.eventually("an Event on the release says it paused", func() bool { return releaseEvents(t, e, "shop")["RunPaused"] })
 	if s := e.state("shop"); s.ActiveSelects != "green" || s.BlueImage != v3 {
 		t.Fatalf("paused before the switch: %+v; want green active, blue on %s", s, v3)
 	}
@@ -182,6 +188,21 @@ func (p *controllerProc) stop() {
 	case <-time.After(time.Minute):
 		p.t.Fatalf("controller still running a minute after SIGTERM")
 	}
+}
+
+// releaseEvents are the reasons of the Events on release name.
+func releaseEvents(t *testing.T, e *env, name string) map[string]bool {
+	t.Helper()
+	evs, err := e.kube.CoreV1().Events(e.ns).List(context.Background(), metav1.ListOptions{
+		FieldSelector: "involvedObject.kind=BlueGreenRelease,involvedObject.name=" + name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]bool{}
+	for _, ev := range evs.Items {
+		out[ev.Reason] = true
+	}
+	return out
 }
 
 // releaseStatus flattens what the test asserts of a release's status.

@@ -134,9 +134,11 @@ func (f *Fleet) Update(ctx context.Context, image string) (map[App]time.Time, er
 	return at, g.Wait()
 }
 
-// Settled counts the releases that report phase Idle on image.
+// Settled counts the releases that report phase Idle on image, and
+// returns an error naming those that ended Failed or RolledBack.
 func (f *Fleet) Settled(ctx context.Context, image string) (int, error) {
 	n := 0
+	var ended []string
 	for _, ns := range f.Namespaces {
 		list, err := f.Dyn.Resource(releasesGVR).Namespace(ns).List(ctx, metav1.ListOptions{})
 		if err != nil {
@@ -145,19 +147,32 @@ func (f *Fleet) Settled(ctx context.Context, image string) (int, error) {
 		for _, u := range list.Items {
 			phase, _, _ := unstructured.NestedString(u.Object, "status", "phase")
 			active, _, _ := unstructured.NestedString(u.Object, "status", "activeImage")
-			if phase == "Idle" && active == image {
+			switch {
+			case phase == "Idle" && active == image:
 				n++
+			case phase == "Failed" || phase == "RolledBack":
+				ended = append(ended, ns+"/"+u.GetName()+" "+phase)
 			}
 		}
 	}
+	if len(ended) > 0 {
+		return n, fmt.Errorf("%w: %s", errEnded, strings.Join(ended[:min(len(ended), 10)], ", "))
+	}
 	return n, nil
 }
+
+// errEnded means releases ended without switching: waiting longer would
+// not help.
+var errEnded = errors.New("releases ended without switching")
 
 // WaitSettled waits until every release is Idle on image.
 func (f *Fleet) WaitSettled(ctx context.Context, image string) error {
 	last := 0
 	err := poll(ctx, func(ctx context.Context) (bool, error) {
 		n, err := f.Settled(ctx, image)
+		if errors.Is(err, errEnded) {
+			return false, err
+		}
 		if err != nil {
 			return false, nil
 		}
@@ -204,14 +219,14 @@ type Controller struct {
 }
 
 // StartController starts bin as a controller of every namespace, against
-// kubeconfig, its log in dir.
-func StartController(bin, kubeconfig, dir string, port int) (*Controller, error) {
+// kubeconfig, with more arguments args, its log in dir.
+func StartController(bin, kubeconfig, dir string, port int, args ...string) (*Controller, error) {
 	logs, err := os.Create(filepath.Join(dir, "controller.log"))
 	if err != nil {
 		return nil, err
 	}
 	c := &Controller{Metrics: fmt.Sprintf("127.0.0.1:%d", port), logs: logs, done: make(chan error, 1)}
-	c.cmd = exec.Command(bin, "controller", "--kubeconfig", kubeconfig, "--metrics-bind-address", c.Metrics, "--health-probe-bind-address", "0")
+	c.cmd = exec.Command(bin, append([]string{"controller", "--kubeconfig", kubeconfig, "--metrics-bind-address", c.Metrics, "--health-probe-bind-address", "0"}, args...)...)
 	c.cmd.Env = append(os.Environ(), "HOME="+dir)
 	c.cmd.Stdout, c.cmd.Stderr = logs, logs
 	if err := c.cmd.Start(); err != nil {

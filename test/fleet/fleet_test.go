@@ -88,7 +88,7 @@ type result struct {
 
 // release runs a fleet of n through one mass image update and returns
 // its figures; it fails tb unless every release switched exactly once.
-func release(tb testing.TB, n int) result {
+func release(tb testing.TB, n int, args ...string) result {
 	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Minute)
 	defer cancel()
@@ -111,7 +111,7 @@ func release(tb testing.TB, n int) result {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	ctl, err := StartController(binary(tb), c.Kubeconfig, tb.TempDir(), freePort(tb))
+	ctl, err := StartController(binary(tb), c.Kubeconfig, tb.TempDir(), freePort(tb), args...)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -190,6 +190,14 @@ const header = "| releases | RSS idle | RSS peak | CPU (update) | API requests /
 func TestTwentyReleasesAtOnce(t *testing.T) {
 	r := release(t, 20)
 	t.Logf("\n%s\n%s", header, r)
+}
+
+// Runs throttled hard by the controller's token bucket still renew their
+// Leases: four runs renewing every 500 ms (a 3 s Lease) under a budget of
+// 5 requests a second. When the renewals shared the bucket they came too
+// late, the runs lost their Leases and stopped half-way.
+func TestThrottledRunsKeepTheirLeases(t *testing.T) {
+	release(t, 4, "--kube-api-qps", "5", "--kube-api-burst", "5", "--lease-duration", "3s")
 }
 
 // BenchmarkController releases fleets of BENCH_RELEASES (default
