@@ -345,6 +345,14 @@ func (r *Reconciler) start(obj *v1alpha1.BlueGreenRelease, store *runstore.Store
 		if err != nil && !errors.Is(err, engine.ErrPaused) && !errors.Is(err, engine.ErrWaiting) {
 			r.Log.Info("run ended", "release", name.String(), "run", rn.ID, "state", rn.State, "error", err)
 		}
+		// The record as this run left it: a cache still on an older
+		// version of it is then read through, not believed (it would
+		// show the run as running, and a resume would be tried).
+		if v := store.Version(rn.ID); v != "" && !errors.Is(err, run.ErrStale) {
+			r.mu.Lock()
+			r.records[name] = decoded{resourceVersion: v, run: rn}
+			r.mu.Unlock()
+		}
 		unrecorded := false
 		if err != nil && r.base.Err() == nil {
 			_, gerr := store.Get(context.WithoutCancel(r.base), rn.ID)

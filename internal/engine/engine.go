@@ -34,6 +34,39 @@ var (
 type Exec struct {
 	Run  *journal.Run
 	Step *journal.Step
+	// reads are what this execution of the step read once (see Once);
+	// nil outside a step's execution.
+	reads *reads
+}
+
+type reads struct {
+	mu   sync.Mutex
+	vals map[string]any
+}
+
+// Once returns read's value for key, reading it once for one execution of
+// a step: its Settled, Capture and Do then share one read of the cluster
+// instead of one each (they run milliseconds apart, and a resumed step is
+// a new execution that reads afresh). Errors are not kept. Outside a
+// step's execution (an undo, a dry run) it reads every time.
+func Once[T any](x Exec, key string, read func() (T, error)) (T, error) {
+	if x.reads == nil {
+		return read()
+	}
+	x.reads.mu.Lock()
+	v, ok := x.reads.vals[key]
+	x.reads.mu.Unlock()
+	if t, isT := v.(T); ok && isT {
+		return t, nil
+	}
+	t, err := read()
+	if err != nil {
+		return t, err
+	}
+	x.reads.mu.Lock()
+	x.reads.vals[key] = t
+	x.reads.mu.Unlock()
+	return t, nil
 }
 
 // Action executes the steps of one kind. Nil funcs are skipped. An action
@@ -357,7 +390,7 @@ func (e *Engine) step(ctx context.Context, r *journal.Run, s *journal.Step) erro
 	if err != nil {
 		return err
 	}
-	x := Exec{Run: r, Step: s}
+	x := Exec{Run: r, Step: s, reads: &reads{vals: map[string]any{}}}
 	start := e.Clock.Now()
 	log := e.Log.With("run", r.ID, "step", s.Name)
 	switch {

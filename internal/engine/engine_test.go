@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -486,5 +487,60 @@ func TestReportReachesObservers(t *testing.T) {
 	want := []string{"wait-rollout: 1/3 pods ready; 4m left", "wait-rollout: 3/3 pods ready; 3m left"}
 	if !reflect.DeepEqual(notes, want) {
 		t.Fatalf("progress = %q, want %q", notes, want)
+	}
+}
+
+// A step's Settled, Capture and Do share what they read through Once: one
+// read each step execution, none kept across steps, a failed read not
+// kept, and outside a step (an undo) every call reads.
+func TestOnceSharesAReadWithinAStep(t *testing.T) {
+	ctx := context.Background()
+	e, _ := newEngine(t, &system{vals: map[string]string{}, fail: map[string]error{}})
+	reads := map[string]int{}
+	failFirst := true
+	read := func(x Exec) (int, error) {
+		return Once(x, "count", func() (int, error) {
+			reads[x.Step.Name]++
+			if x.Step.Name == "b" && failFirst {
+				failFirst = false
+				return 0, errors.New("transient")
+			}
+			return 7, nil
+		})
+	}
+	undoReads := 0
+	e.Actions["set"] = Action{
+		Settled: func(_ context.Context, x Exec) (string, bool, error) {
+			_, err := read(x)
+			return "", false, err
+		},
+		Capture: func(_ context.Context, x Exec) (any, error) { return read(x) },
+		Do:      func(_ context.Context, x Exec) (any, error) { return read(x) },
+		Undo: func(_ context.Context, x Exec) error {
+			for range 2 {
+				if _, err := Once(x, "count", func() (int, error) { undoReads++; return 1, nil }); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+	}
+	r := newRun("a", "b")
+	if err := e.Run(ctx, r); err == nil || !strings.Contains(err.Error(), "transient") {
+		t.Fatalf("run = %v, want b's Settled to fail on its first read", err)
+	}
+	if reads["a"] != 1 {
+		t.Fatalf("step a read %d times across Settled, Capture and Do, want once", reads["a"])
+	}
+	if undoReads != 2 {
+		t.Fatalf("the undo read %d times in two calls, want 2 (no step execution shares them)", undoReads)
+	}
+	r2 := newRun("b")
+	r2.ID = "r2"
+	if err := e.Run(ctx, r2); err != nil {
+		t.Fatal(err)
+	}
+	if reads["b"] != 2 {
+		t.Fatalf("step b read %d times (a failed read, then one for the step), want 2: a failed read is not kept", reads["b"])
 	}
 }

@@ -223,12 +223,16 @@ func (d Deps) scaleTo(ctx context.Context, ns, name string, n int32) error {
 	return nil
 }
 
-func (d Deps) replicas(ctx context.Context, ns, name string) (int32, error) {
-	dep, err := d.Client.AppsV1().Deployments(ns).Get(ctx, name, metav1.GetOptions{})
-	if err != nil {
-		return 0, kubeErr(fmt.Errorf("get deployment %s/%s: %w", ns, name, err))
-	}
-	return ptr.Deref(dep.Spec.Replicas, 1), nil
+// replicas is a Deployment's spec.replicas, read once for the step's
+// execution x (engine.Once).
+func (d Deps) replicas(ctx context.Context, x engine.Exec, ns, name string) (int32, error) {
+	return engine.Once(x, "replicas/"+ns+"/"+name, func() (int32, error) {
+		dep, err := d.Client.AppsV1().Deployments(ns).Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return 0, kubeErr(fmt.Errorf("get deployment %s/%s: %w", ns, name, err))
+		}
+		return ptr.Deref(dep.Spec.Replicas, 1), nil
+	})
 }
 
 // replicaState is the before-state of scale steps.
@@ -253,12 +257,12 @@ func (d Deps) scale() engine.Action {
 			g, gctx := errgroup.WithContext(ctx)
 			if p.FromActive != "" {
 				g.Go(func() (err error) {
-					want, err = d.replicas(gctx, p.FromNS(), p.FromActive)
+					want, err = d.replicas(gctx, x, p.FromNS(), p.FromActive)
 					return err
 				})
 			}
 			g.Go(func() (err error) {
-				have, err = d.replicas(gctx, p.Namespace, p.Deployment)
+				have, err = d.replicas(gctx, x, p.Namespace, p.Deployment)
 				return err
 			})
 			if err := g.Wait(); err != nil {
@@ -271,7 +275,7 @@ func (d Deps) scale() engine.Action {
 			if err != nil {
 				return nil, err
 			}
-			n, err := d.replicas(ctx, p.Namespace, p.Deployment)
+			n, err := d.replicas(ctx, x, p.Namespace, p.Deployment)
 			return replicaState{n}, err
 		},
 		Do: func(ctx context.Context, x engine.Exec) (any, error) {
@@ -281,7 +285,7 @@ func (d Deps) scale() engine.Action {
 			}
 			n := p.Replicas
 			if p.FromActive != "" {
-				if n, err = d.replicas(ctx, p.FromNS(), p.FromActive); err != nil {
+				if n, err = d.replicas(ctx, x, p.FromNS(), p.FromActive); err != nil {
 					return nil, err
 				}
 			}

@@ -136,7 +136,7 @@ func (d Deps) holdHPA() engine.Action {
 			if err != nil {
 				return nil, err
 			}
-			floor, err := d.replicas(ctx, p.Namespace, p.FloorFrom)
+			floor, err := d.replicas(ctx, x, p.Namespace, p.FloorFrom)
 			if err != nil {
 				return nil, err
 			}

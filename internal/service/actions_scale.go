@@ -75,7 +75,7 @@ func (d Deps) scaleDown() engine.Action {
 			if err != nil {
 				return nil, err
 			}
-			n, err := d.replicas(ctx, p.Namespace, p.Deployment)
+			n, err := d.replicas(ctx, x, p.Namespace, p.Deployment)
 			if err != nil {
 				return nil, err
 			}

@@ -173,7 +173,8 @@ func TestChartInstallModes(t *testing.T) {
 			if !slices.Equal(watch, tc.watchArgs) {
 				t.Errorf("watch arguments = %v, want %v", watch, tc.watchArgs)
 			}
-			for _, a := range []string{"controller", "--leader-elect", "--lease-namespace=bluegreen-system", "--shutdown-grace=30s"} {
+			for _, a := range []string{"controller", "--leader-elect", "--lease-namespace=bluegreen-system", "--shutdown-grace=30s",
+				"--kube-api-qps=100", "--kube-api-burst=200"} {
 				if !slices.Contains(c.Args, a) {
 					t.Errorf("args %v lack %s", c.Args, a)
 				}
