@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the tests run for real when it is missing: nginx and
 # OpenSSH's server (the gateway tests), kubectl (the e2e suite checks
-# what bluegreen writes through kubectl itself) and tmux (a terminal for
-# status --watch's live view), from Debian's packages. The packages' own services
+# what bluegreen writes through kubectl itself), tmux (a terminal for
+# status --watch's live view) and Chromium with a font (the dashboard's
+# tests drive it headless), from Debian's packages. The packages' own services
 # are not started (no init system runs them in CI), and the tests start
 # and stop processes of their own on loopback ports.
 set -euo pipefail
@@ -12,6 +13,8 @@ command -v nginx >/dev/null 2>&1 || [[ -x /usr/sbin/nginx ]] || missing+=(nginx)
 command -v ssh-keygen >/dev/null 2>&1 || missing+=(openssh-client)
 command -v kubectl >/dev/null 2>&1 || missing+=(kubectl)
 command -v tmux >/dev/null 2>&1 || missing+=(tmux)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+[[ -d /usr/share/fonts/truetype/liberation ]] || missing+=(fonts-liberation)
 if ((${#missing[@]} == 0)); then
 	exit 0
 fi

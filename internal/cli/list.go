@@ -100,6 +100,12 @@ func (g *Global) listItems(ctx context.Context, all bool) ([]listItem, error) {
 	if all {
 		ns = ""
 	}
+	return latestItems(ctx, c, id, ns)
+}
+
+// latestItems is listItems of namespace ns (every one when empty) of the
+// cluster c, whose identity is id.
+func latestItems(ctx context.Context, c *kube.Clients, id, ns string) ([]listItem, error) {
 	runs, err := runstore.Latest(ctx, c.Records, ns, id)
 	if err != nil {
 		return nil, err

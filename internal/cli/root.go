@@ -184,7 +184,7 @@ func newRoot(g *Global, name string) *cobra.Command {
 	root.AddCommand(
 		newStatusCmd(g), newInitCmd(g), newDeployCmd(g), newPlanCmd(g), newPromoteCmd(g),
 		newRollbackCmd(g), newAbortCmd(g), newResumeCmd(g), newUnlockCmd(g), newMigrateCmd(g), newNamespaceCmd(g), newVersionCmd(g),
-		newListCmd(g), newControllerCmd(g),
+		newListCmd(g), newControllerCmd(g), newDashboardCmd(g),
 	)
 	// Usage errors exit 2, like bad input: an unknown flag, a bad flag
 	// value, a missing or extra argument.

@@ -51,6 +51,9 @@ type Store struct {
 	// copy makes the store overwrite what it finds (see Mirrored): a copy
 	// follows its primary, it never competes with it.
 	copy bool
+	// sealed reads records as stored: values moved into a run's Secret
+	// stay references (see Sealed).
+	sealed bool
 
 	mu      sync.Mutex
 	rv      map[string]string // run ID → resourceVersion last read or written
@@ -84,6 +87,15 @@ func (s *Store) AutoInstall(clk clock.Clock, dyn dynamic.Interface) *Store {
 	return s
 }
 
+// Sealed makes the store read records as they are stored: the values
+// moved into a run's Secret stay references. A view that shows runs needs
+// no right to read Secrets then, and cannot show what they hold; a store
+// that acts on runs must not be sealed.
+func (s *Store) Sealed() *Store {
+	s.sealed = true
+	return s
+}
+
 // noCRD tells a create refused because the cluster does not serve
 // BlueGreenRuns from one refused because the namespace does not exist.
 func noCRD(err error) bool {
@@ -113,6 +125,11 @@ func saveEncoded(ctx context.Context, r *journal.Run, saveJSON func(context.Cont
 // first write of a run creates its object; every write after it updates the
 // status with the resourceVersion of the one before.
 func (s *Store) SaveJSON(ctx context.Context, id string, data []byte) error {
+	if s.sealed {
+		// Its runs hold references in place of values: written back,
+		// they would lose them.
+		return fmt.Errorf("save run %s: a sealed store only reads", id)
+	}
 	var raw any
 	if err := json.Unmarshal(data, &raw); err != nil {
 		return fmt.Errorf("decode run %s: %w", id, err)
@@ -367,7 +384,7 @@ func (s *Store) decode(ctx context.Context, u *unstructured.Unstructured) (*jour
 	s.mu.Lock()
 	s.uid[u.GetName()] = string(u.GetUID())
 	s.mu.Unlock()
-	if hasRefs(rec) {
+	if hasRefs(rec) && !s.sealed {
 		if err := s.unsealInto(ctx, u.GetName(), rec); err != nil {
 			return nil, err
 		}

@@ -255,6 +255,28 @@ func TestSecretsStayOutOfTheRecord(t *testing.T) {
 	if got.State != journal.Succeeded || strings.Contains(got.Steps[0].Error, "pw-db-4242") {
 		t.Fatalf("state %s, error %q: want succeeded, the password masked", got.State, got.Steps[0].Error)
 	}
+
+	// A sealed store (a view) reads the record without the Secret: a
+	// client with no right to read Secrets gets references, not values.
+	if err := b.cluster.Client.CoreV1().Secrets(b.ns).Delete(t.Context(), "bluegreen-run-"+r.ID, metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.store().Get(t.Context(), r.ID); err == nil {
+		t.Fatal("an unsealed read without the run's Secret succeeded; want it to name the missing Secret")
+	}
+	view, err := b.store().Sealed().Get(t.Context(), r.ID)
+	if err != nil {
+		t.Fatalf("sealed read: %v", err)
+	}
+	all, _ := json.Marshal(view)
+	for _, secret := range []string{"pw-db-4242", "dsnpass", "hunter2", "pvtok-9", "whsec-55", "bear-777", "old-tok-31"} {
+		if strings.Contains(string(all), secret) {
+			t.Errorf("a sealed read shows %q", secret)
+		}
+	}
+	if view.State != journal.Succeeded || view.Steps[0].Name != "set-image" {
+		t.Fatalf("sealed read: state %s, steps %v; want the record as stored", view.State, view.Steps)
+	}
 }
 
 // Pruning keeps the newest finished runs of an app and every unfinished
