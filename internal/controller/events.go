@@ -1,8 +1,13 @@
 package controller
 
 import (
+	"context"
+
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/bluegreen/bluegreen/api/v1alpha1"
 	"github.com/bluegreen/bluegreen/internal/engine"
@@ -48,4 +53,25 @@ func recordOn(rec events.EventRecorder, obj *v1alpha1.BlueGreenRelease, ev engin
 		note += ": " + redact.Text(ev.Run.Reason)
 	}
 	rec.Eventf(obj, nil, e.typ, e.reason, e.action, "%s", note)
+}
+
+// cachedRef finds a Deployment or Service the runs put Events on in the
+// informer cache, which holds both: the UID an Event references costs no
+// request then. Objects the cache lacks (yet) are read by the recorder.
+func (r *Reconciler) cachedRef(ctx context.Context, kind, ns, name string) (*corev1.ObjectReference, bool) {
+	var obj client.Object
+	apiVersion := "v1"
+	switch kind {
+	case "Deployment":
+		obj, apiVersion = &appsv1.Deployment{}, "apps/v1"
+	case "Service":
+		obj = &corev1.Service{}
+	default:
+		return nil, false
+	}
+	if err := r.Client.Get(ctx, types.NamespacedName{Namespace: ns, Name: name}, obj); err != nil {
+		return nil, false
+	}
+	return &corev1.ObjectReference{Kind: kind, APIVersion: apiVersion, Namespace: ns, Name: name, UID: obj.GetUID(),
+		ResourceVersion: obj.GetResourceVersion()}, true
 }

@@ -201,7 +201,8 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	// on the old color beside the run that switched it, which would
 	// release the image again), so the release is decided again on what
 	// the API server says now.
-	if v, err = r.liveView(ctx, store, obj.Namespace, rel); err != nil {
+	v, obs, err := r.liveView(ctx, store, obj.Namespace, rel)
+	if err != nil {
 		return ctrl.Result{}, err
 	}
 	*st = status{Phase: v1alpha1.PhaseIdle}
@@ -214,7 +215,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		st.note("Locked", err.Error())
 		return ctrl.Result{RequeueAfter: 10 * time.Second}, nil
 	}
-	rn, err := run.PlanDeploy(ctx, r.Clock, r.Kube, r.Context, rel)
+	rn, err := run.PlanDeployFrom(r.Clock, r.Context, rel, obs)
 	if err != nil {
 		if errors.Is(err, plan.ErrInvalid) {
 			st.fail("InvalidRelease", err)
@@ -336,7 +337,7 @@ func (r *Reconciler) start(obj *v1alpha1.BlueGreenRelease, store *runstore.Store
 		}
 	}
 	runner := &run.Runner{Store: store, Lease: r.leases, LeaseDuration: r.LeaseDuration, Fence: fence, Clock: r.Clock, Log: r.Log,
-		Sinks: run.Sinks{Events: cs, Secrets: run.Secrets(rn), Extra: []func(engine.Event){wake}}, CrashAt: r.CrashAt}
+		Sinks: run.Sinks{Events: cs, EventRefs: r.cachedRef, Secrets: run.Secrets(rn), Extra: []func(engine.Event){wake}}, CrashAt: r.CrashAt}
 	r.mu.Lock()
 	r.running[name] = fl
 	r.mu.Unlock()

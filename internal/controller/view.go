@@ -3,7 +3,6 @@ package controller
 import (
 	"context"
 	"errors"
-	"fmt"
 	"slices"
 	"strings"
 
@@ -18,6 +17,7 @@ import (
 	"github.com/bluegreen/bluegreen/internal/plan"
 	"github.com/bluegreen/bluegreen/internal/run"
 	"github.com/bluegreen/bluegreen/internal/runstore"
+	"github.com/bluegreen/bluegreen/internal/service"
 )
 
 // view is where a release stands: the color production is on, the image
@@ -74,34 +74,26 @@ func (r *Reconciler) cachedView(ctx context.Context, store *runstore.Store, ns s
 }
 
 // liveView reads a release's view from the API server: the newest run,
-// then the active Service and the Deployment it selects (runs first, as
-// run.ServiceStatus reads them, for the same reason).
-func (r *Reconciler) liveView(ctx context.Context, store journal.Store, ns string, rel plan.ServiceRelease) (view, error) {
+// then (runs first, as run.ServiceStatus reads them, for the same reason)
+// what the planner needs of the app, from which the active color and its
+// image are taken. A new run is planned from the same reads.
+func (r *Reconciler) liveView(ctx context.Context, store journal.Store, ns string, rel plan.ServiceRelease) (view, plan.ServiceObserved, error) {
 	var v view
 	var err error
 	if v.last, err = run.Last(ctx, store, r.Log, run.ServiceKey(ns, rel.App).Filter(r.Context)); err != nil {
-		return v, err
+		return v, plan.ServiceObserved{}, err
 	}
-	svc, err := r.Kube.CoreV1().Services(ns).Get(ctx, rel.ActiveService, metav1.GetOptions{})
-	switch {
-	case apierrors.IsNotFound(err):
-		return v, nil
-	case err != nil:
-		return v, fmt.Errorf("get service %s/%s: %w", ns, rel.ActiveService, err)
+	obs, err := service.ObserveIn(ctx, r.Kube, ns, rel)
+	if err != nil || obs.Active == nil {
+		return v, obs, err
 	}
-	if v.active = plan.Color(svc.Spec.Selector[rel.ColorLabel]); !v.active.Valid() {
-		return v, nil
+	if v.active = plan.Color(obs.Active.Selector[rel.ColorLabel]); !v.active.Valid() {
+		return v, obs, nil
 	}
-	name := plan.DeploymentName(rel.App, v.active)
-	d, err := r.Kube.AppsV1().Deployments(ns).Get(ctx, name, metav1.GetOptions{})
-	switch {
-	case apierrors.IsNotFound(err):
-		return v, nil
-	case err != nil:
-		return v, fmt.Errorf("get deployment %s/%s: %w", ns, name, err)
+	if d := obs.Deployments[v.active]; d != nil && len(d.Containers) > 0 {
+		v.activeImage = d.Containers[0].Image
 	}
-	v.activeImage = containerImage(d)
-	return v, nil
+	return v, obs, nil
 }
 
 // containerImage is the image of a Deployment's first container, as

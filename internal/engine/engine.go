@@ -69,6 +69,31 @@ func Once[T any](x Exec, key string, read func() (T, error)) (T, error) {
 	return t, nil
 }
 
+// Remember sets key's value for the rest of the step's execution: the
+// object a write returns is the object as now stored, which a later read
+// of the execution (Verify's) takes instead of reading it again. Outside a
+// step's execution it does nothing.
+func Remember[T any](x Exec, key string, v T) {
+	if x.reads == nil {
+		return
+	}
+	x.reads.mu.Lock()
+	x.reads.vals[key] = v
+	x.reads.mu.Unlock()
+}
+
+// Forget drops key's value, so that the next Once reads afresh: after a
+// write was refused because the object changed since it was read, the
+// engine's retry must not write from the same stale read.
+func Forget(x Exec, key string) {
+	if x.reads == nil {
+		return
+	}
+	x.reads.mu.Lock()
+	delete(x.reads.vals, key)
+	x.reads.mu.Unlock()
+}
+
 // Action executes the steps of one kind. Nil funcs are skipped. An action
 // must not change the run's steps itself: the engine records every change
 // of a step (and encodes only those). Do and Undo must be idempotent: a resumed run repeats the action of a step that was

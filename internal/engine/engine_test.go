@@ -544,3 +544,52 @@ func TestOnceSharesAReadWithinAStep(t *testing.T) {
 		t.Fatalf("step b read %d times (a failed read, then one for the step), want 2: a failed read is not kept", reads["b"])
 	}
 }
+
+// A write refused because the object changed is retried from a new read
+// (Forget), and the object a write returns is what Verify reads
+// (Remember), so a step that writes once reads once.
+func TestRetriedWriteReadsAfreshAndVerifyReadsTheWrite(t *testing.T) {
+	ctx := context.Background()
+	e, _ := newEngine(t, &system{vals: map[string]string{}, fail: map[string]error{}})
+	reads, writes := 0, 0
+	stored := 1 // the object's version on the server
+	read := func(x Exec) (int, error) {
+		return Once(x, "obj", func() (int, error) { reads++; return stored, nil })
+	}
+	var verified int
+	e.Actions["set"] = Action{
+		Capture: func(_ context.Context, x Exec) (any, error) {
+			v, err := read(x)
+			stored = 2 // someone writes between our read and our write
+			return v, err
+		},
+		Do: func(_ context.Context, x Exec) (any, error) {
+			seen, err := read(x)
+			if err != nil {
+				return nil, err
+			}
+			writes++
+			if seen != stored {
+				Forget(x, "obj")
+				return nil, Transient(errors.New("conflict"))
+			}
+			stored++
+			Remember(x, "obj", stored)
+			return nil, nil
+		},
+		Verify: func(_ context.Context, x Exec) error {
+			v, err := read(x)
+			verified = v
+			return err
+		},
+	}
+	if err := e.Run(ctx, newRun("a")); err != nil {
+		t.Fatal(err)
+	}
+	if writes != 2 || reads != 2 {
+		t.Fatalf("%d writes from %d reads; want the conflict's retry to read again: 2 and 2", writes, reads)
+	}
+	if verified != 3 || reads != 2 {
+		t.Fatalf("Verify read version %d, want 3: the object the write returned", verified)
+	}
+}

@@ -61,6 +61,20 @@ type Recorder struct {
 	// refs are the objects Events went on, read once: a run puts several
 	// Events on each object it changes, and its UID does not change.
 	refs map[string]*corev1.ObjectReference
+	// lookup, when set, is asked before an object is read.
+	lookup RefLookup
+}
+
+// RefLookup finds the reference of object name of kind (a Kind, e.g.
+// "Deployment") in namespace ns without a request, e.g. in an informer
+// cache; ok is false when it does not have it.
+type RefLookup func(ctx context.Context, kind, ns, name string) (ref *corev1.ObjectReference, ok bool)
+
+// WithLookup makes the recorder ask l for an object's reference before it
+// reads the object (nil: it always reads). It returns r.
+func (r *Recorder) WithLookup(l RefLookup) *Recorder {
+	r.lookup = l
+	return r
 }
 
 // NewRecorder returns a Recorder writing through c, its Events stamped by
@@ -83,6 +97,14 @@ func (r *Recorder) reference(ctx context.Context, k kind, ns, name string) (*cor
 	r.mu.Unlock()
 	if ok {
 		return ref, nil
+	}
+	if r.lookup != nil {
+		if ref, ok := r.lookup(ctx, k.kind, ns, name); ok && ref.UID != "" {
+			r.mu.Lock()
+			r.refs[key] = ref
+			r.mu.Unlock()
+			return ref, nil
+		}
 	}
 	ref = &corev1.ObjectReference{Kind: k.kind, APIVersion: k.apiVersion, Name: name, Namespace: ns}
 	obj, err := k.get(ctx, r.c, ns, name)

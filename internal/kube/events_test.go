@@ -80,4 +80,26 @@ func TestRecorderReferencesTheObjectAndCountsRepeats(t *testing.T) {
 	if err != nil || len(gone.Items) != 1 || gone.Items[0].InvolvedObject.UID != "" || gone.Items[0].Type != corev1.EventTypeNormal {
 		t.Fatalf("event on a deleted object: %+v, %v", gone, err)
 	}
+
+	// A recorder with a lookup (a controller's cache) reads nothing when
+	// the lookup has the object, and reads what it lacks.
+	before := gets.Load()
+	asked := map[string]int{}
+	cached := kube.NewRecorder(counted, nil).WithLookup(func(_ context.Context, kind, ns, name string) (*corev1.ObjectReference, bool) {
+		asked[kind+"/"+name]++
+		if kind != "Deployment" || name != "shop" {
+			return nil, false
+		}
+		return &corev1.ObjectReference{Kind: kind, APIVersion: "apps/v1", Namespace: ns, Name: name, UID: dep.UID}, true
+	})
+	if err := cached.Event(ctx, "default", "deployment/shop", "BlueGreenKept", "run r2 kept step set-image", "Normal"); err != nil {
+		t.Fatal(err)
+	}
+	if n := gets.Load() - before; n != 0 || asked["Deployment/shop"] != 1 {
+		t.Fatalf("with the Deployment in the lookup: %d reads, %d lookups; want none and one", n, asked["Deployment/shop"])
+	}
+	kept, err := c.Client.CoreV1().Events("default").List(ctx, metav1.ListOptions{FieldSelector: "involvedObject.uid=" + string(dep.UID) + ",reason=BlueGreenKept"})
+	if err != nil || len(kept.Items) != 1 {
+		t.Fatalf("the Event through the lookup on the Deployment's UID: %+v, %v", kept, err)
+	}
 }

@@ -21,6 +21,12 @@ func PlanDeploy(ctx context.Context, clk clock.Clock, c kubernetes.Interface, kc
 	if err != nil {
 		return nil, err
 	}
+	return PlanDeployFrom(clk, kctx, rel, obs)
+}
+
+// PlanDeployFrom plans the release of rel from obs, what service.Observe
+// read of the app.
+func PlanDeployFrom(clk clock.Clock, kctx string, rel plan.ServiceRelease, obs plan.ServiceObserved) (*journal.Run, error) {
 	steps, err := plan.ServiceDeploy(obs, rel)
 	if err != nil {
 		return nil, err

@@ -27,6 +27,10 @@ type Sinks struct {
 	AuditPath string
 	// Events is the client Kubernetes Events are recorded through.
 	Events kubernetes.Interface
+	// EventRefs, when set, finds the objects Events go on without a
+	// request (a controller's informer cache); those it does not find
+	// are read.
+	EventRefs kube.RefLookup
 	// Notifiers receive the run-level transitions, in the background;
 	// NotifyTimeout bounds the flush at the end of the run.
 	Notifiers     []notify.Notifier
@@ -44,7 +48,7 @@ func (s Sinks) Open(ctx context.Context, r *journal.Run, log *slog.Logger, clk c
 	sinks := append([]func(engine.Event){}, s.Extra...)
 	var closers []func()
 	if s.Events != nil {
-		events, closeEvents := kubeEvents(ctx, s.Events, clk, log)
+		events, closeEvents := kubeEvents(ctx, kube.NewRecorder(s.Events, clk).WithLookup(s.EventRefs), log)
 		sinks, closers = append(sinks, events), append(closers, closeEvents)
 	}
 	secrets := s.Secrets
@@ -82,8 +86,7 @@ var eventReasons = map[engine.EventKind]string{
 // API calls run in the background, off the path between a step and the
 // next (a rollback's switch back must not wait for an Event); the returned
 // func waits until every Event is written.
-func kubeEvents(ctx context.Context, c kubernetes.Interface, clk clock.Clock, log *slog.Logger) (func(engine.Event), func()) {
-	rec := kube.NewRecorder(c, clk)
+func kubeEvents(ctx context.Context, rec *kube.Recorder, log *slog.Logger) (func(engine.Event), func()) {
 	queue := make(chan func(), 4096)
 	done := make(chan struct{})
 	go func() {

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"golang.org/x/sync/errgroup"
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -96,10 +98,22 @@ type containerState struct {
 }
 
 func (d Deps) setImage() engine.Action {
-	get := func(ctx context.Context, p plan.SetImageParams) (*corev1.Container, error) {
-		dep, err := d.Client.AppsV1().Deployments(p.Namespace).Get(ctx, p.Deployment, metav1.GetOptions{})
+	// One read of the Deployment serves Capture and Do, and the object the
+	// update returns serves Verify: engine.Once keeps them for the step's
+	// execution.
+	read := func(ctx context.Context, x engine.Exec, p plan.SetImageParams) (*appsv1.Deployment, error) {
+		return engine.Once(x, "deployment/"+p.Namespace+"/"+p.Deployment, func() (*appsv1.Deployment, error) {
+			dep, err := d.Client.AppsV1().Deployments(p.Namespace).Get(ctx, p.Deployment, metav1.GetOptions{})
+			if err != nil {
+				return nil, kubeErr(fmt.Errorf("get deployment %s/%s: %w", p.Namespace, p.Deployment, err))
+			}
+			return dep, nil
+		})
+	}
+	get := func(ctx context.Context, x engine.Exec, p plan.SetImageParams) (*corev1.Container, error) {
+		dep, err := read(ctx, x, p)
 		if err != nil {
-			return nil, kubeErr(fmt.Errorf("get deployment %s/%s: %w", p.Namespace, p.Deployment, err))
+			return nil, err
 		}
 		for i := range dep.Spec.Template.Spec.Containers {
 			if dep.Spec.Template.Spec.Containers[i].Name == p.Container {
@@ -109,21 +123,26 @@ func (d Deps) setImage() engine.Action {
 		return nil, fmt.Errorf("deployment %s/%s has no container %q", p.Namespace, p.Deployment, p.Container)
 	}
 	// apply edits the container in a read-modify-write guarded by the
-	// resourceVersion; a conflict is retried by the engine.
-	apply := func(ctx context.Context, p plan.SetImageParams, edit func(*corev1.Container)) error {
-		deps := d.Client.AppsV1().Deployments(p.Namespace)
-		dep, err := deps.Get(ctx, p.Deployment, metav1.GetOptions{})
+	// resourceVersion; a conflict is retried by the engine, from a new
+	// read.
+	apply := func(ctx context.Context, x engine.Exec, p plan.SetImageParams, edit func(*corev1.Container)) error {
+		dep, err := read(ctx, x, p)
 		if err != nil {
-			return kubeErr(fmt.Errorf("get deployment %s/%s: %w", p.Namespace, p.Deployment, err))
+			return err
 		}
+		dep = dep.DeepCopy()
 		for i := range dep.Spec.Template.Spec.Containers {
 			if dep.Spec.Template.Spec.Containers[i].Name == p.Container {
 				edit(&dep.Spec.Template.Spec.Containers[i])
 			}
 		}
-		if _, err := deps.Update(ctx, dep, metav1.UpdateOptions{}); err != nil {
+		key := "deployment/" + p.Namespace + "/" + p.Deployment
+		out, err := d.Client.AppsV1().Deployments(p.Namespace).Update(ctx, dep, metav1.UpdateOptions{})
+		if err != nil {
+			engine.Forget(x, key)
 			return kubeErr(fmt.Errorf("set image of deployment %s/%s: %w", p.Namespace, p.Deployment, err))
 		}
+		engine.Remember(x, key, out)
 		return nil
 	}
 	return engine.Action{
@@ -132,18 +151,18 @@ func (d Deps) setImage() engine.Action {
 			if err != nil {
 				return nil, err
 			}
-			c, err := get(ctx, p)
+			c, err := get(ctx, x, p)
 			if err != nil {
 				return nil, err
 			}
-			return containerState{Image: c.Image, Env: c.Env}, nil
+			return containerState{Image: c.Image, Env: slices.Clone(c.Env)}, nil
 		},
 		Do: func(ctx context.Context, x engine.Exec) (any, error) {
 			p, err := params[plan.SetImageParams](x)
 			if err != nil {
 				return nil, err
 			}
-			return nil, apply(ctx, p, func(c *corev1.Container) {
+			return nil, apply(ctx, x, p, func(c *corev1.Container) {
 				c.Image = p.Image
 				c.Env = mergeEnv(c.Env, p.Env)
 			})
@@ -153,7 +172,7 @@ func (d Deps) setImage() engine.Action {
 			if err != nil {
 				return err
 			}
-			c, err := get(ctx, p)
+			c, err := get(ctx, x, p)
 			if err != nil {
 				return err
 			}
@@ -178,7 +197,7 @@ func (d Deps) setImage() engine.Action {
 			if err := x.Step.DecodeBefore(&before); err != nil {
 				return err
 			}
-			return apply(ctx, p, func(c *corev1.Container) {
+			return apply(ctx, x, p, func(c *corev1.Container) {
 				c.Image = before.Image
 				c.Env = before.Env
 			})

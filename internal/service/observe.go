@@ -16,11 +16,18 @@ import (
 // Observe reads what the planner needs about app: namespace, Services,
 // both colors' Deployments and their autoscalers. It only reads.
 func Observe(ctx context.Context, c kubernetes.Interface, ns string, rel plan.ServiceRelease) (plan.ServiceObserved, error) {
-	obs := plan.ServiceObserved{Namespace: ns, Deployments: map[plan.Color]*plan.DeploymentInfo{}}
-	var err error
-	if obs.NamespaceExists, err = namespaceExists(ctx, c, ns); err != nil || !obs.NamespaceExists {
-		return obs, err
+	exists, err := namespaceExists(ctx, c, ns)
+	if err != nil || !exists {
+		return plan.ServiceObserved{Namespace: ns}, err
 	}
+	return ObserveIn(ctx, c, ns, rel)
+}
+
+// ObserveIn is Observe for a caller that knows namespace ns exists (a
+// controller reconciling an object in it): the namespace is not read.
+func ObserveIn(ctx context.Context, c kubernetes.Interface, ns string, rel plan.ServiceRelease) (plan.ServiceObserved, error) {
+	obs := plan.ServiceObserved{Namespace: ns, NamespaceExists: true, Deployments: map[plan.Color]*plan.DeploymentInfo{}}
+	var err error
 	if obs.Active, err = serviceInfo(ctx, c, ns, rel.ActiveService); err != nil {
 		return obs, err
 	}
