@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
 	"sync"
 	"time"
 
@@ -45,7 +44,6 @@ type Server struct {
 	token string
 	// hosts are the Host headers the server answers to (see guard).
 	hosts map[string]bool
-	pages pages
 
 	base context.Context
 	wg   sync.WaitGroup
@@ -72,11 +70,7 @@ func New(cfg Config) (*Server, error) {
 	if _, err := rand.Read(b); err != nil {
 		return nil, fmt.Errorf("make the dashboard's form token: %w", err)
 	}
-	p, err := parsePages(cfg.Clock)
-	if err != nil {
-		return nil, err
-	}
-	return &Server{cfg: cfg, token: hex.EncodeToString(b), pages: p, acting: map[string]*action{}}, nil
+	return &Server{cfg: cfg, token: hex.EncodeToString(b), acting: map[string]*action{}}, nil
 }
 
 // CheckLoopback refuses a listen address that is not a loopback one: the
@@ -184,7 +178,7 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, http.StatusBadGateway, err)
 		return
 	}
-	s.render(w, r, "list", listPage{page: s.page("Apps"), Apps: rows})
+	s.render(w, r, http.StatusOK, s.page("Apps"), func(d *doc) { s.writeList(d, rows) })
 }
 
 func (s *Server) listJSON(w http.ResponseWriter, r *http.Request) {
@@ -202,7 +196,7 @@ func (s *Server) app(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, status, err)
 		return
 	}
-	s.render(w, r, "app", p)
+	s.render(w, r, http.StatusOK, p.page, func(d *doc) { s.writeApp(d, p) })
 }
 
 func (s *Server) appJSON(w http.ResponseWriter, r *http.Request) {
@@ -300,7 +294,7 @@ func (s *Server) act(w http.ResponseWriter, r *http.Request) {
 	}()
 	// ns and name are Kubernetes names (appPage found the app by them):
 	// the target is this app's page on this server.
-	http.Redirect(w, r, "/apps/"+url.PathEscape(ns)+"/"+url.PathEscape(name), http.StatusSeeOther) //nolint:gosec // a path of this server, see above
+	http.Redirect(w, r, appPath(ns, name), http.StatusSeeOther) //nolint:gosec // a path of this server, see above
 }
 
 func (s *Server) lastAction(ns, name string) *action {
