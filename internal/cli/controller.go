@@ -61,7 +61,7 @@ stops, the next takes the runs over from their records.`,
 	fl.StringVar(&o.metrics, "metrics-bind-address", ":8080", "where /metrics listens (0 turns it off)")
 	fl.StringVar(&o.probes, "health-probe-bind-address", ":8081", "where /healthz and /readyz listen (0 turns them off)")
 	fl.StringSliceVar(&o.watch, "watch-namespace", nil, "reconcile the BlueGreenReleases of these namespaces only (repeat it, or separate with commas; default: every namespace)")
-	fl.Float32Var(&o.qps, "kube-api-qps", 100, "API requests a second that all runs together may send (a token bucket)")
+	fl.Float32Var(&o.qps, "kube-api-qps", 100, "API requests a second that all runs together may send (a token bucket; runs about to switch or rolling back have a second one of the same size)")
 	fl.IntVar(&o.burst, "kube-api-burst", 200, "API requests all runs together may send at once above --kube-api-qps")
 	fl.DurationVar(&o.leaseDuration, "leader-elect-lease-duration", 15*time.Second, "how long the leader Lease lasts without renewal: the longest a crashed leader's releases wait")
 	fl.DurationVar(&o.renewDeadline, "leader-elect-renew-deadline", 10*time.Second, "how long the leader retries a renewal before it stops leading")

@@ -79,11 +79,12 @@ type Reconciler struct {
 	// recorded: the next try waits, doubling up to maxHold.
 	held map[types.NamespacedName]hold
 	// runTransport is the one connection pool of every run's clients,
-	// limiter their one token bucket, and leases the unfenced,
+	// limiter their one token bucket and urgent the second, for runs about
+	// to switch or rolling back (see runLimiter), and leases the unfenced,
 	// unthrottled client their Leases go through.
-	runTransport http.RoundTripper
-	limiter      flowcontrol.RateLimiter
-	leases       kubernetes.Interface
+	runTransport    http.RoundTripper
+	limiter, urgent flowcontrol.RateLimiter
+	leases          kubernetes.Interface
 	// records are the releases' newest runs as last read (see record).
 	records map[types.NamespacedName]decoded
 	wake    chan event.TypedGenericEvent[*v1alpha1.BlueGreenRelease]
@@ -306,7 +307,9 @@ func (r *Reconciler) start(obj *v1alpha1.BlueGreenRelease, store *runstore.Store
 	fn func(context.Context, *engine.Engine) error) (ctrl.Result, error) {
 	name := types.NamespacedName{Namespace: obj.Namespace, Name: obj.Name}
 	fence := &kube.Fence{}
-	cs, err := r.runClient(fence.Wrap(r.runTransport))
+	lim := &runLimiter{normal: r.limiter, urgent: r.urgent}
+	lim.hot.Store(critical(rn))
+	cs, err := r.runClient(fence.Wrap(r.runTransport), lim)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
@@ -320,6 +323,7 @@ func (r *Reconciler) start(obj *v1alpha1.BlueGreenRelease, store *runstore.Store
 	// writing the status into obj.
 	obj = obj.DeepCopy()
 	wake := func(ev engine.Event) {
+		lim.follow(ev)
 		r.metrics.observe(ev)
 		recordOn(r.Recorder, obj, ev)
 		stepped := ev.Step != nil && (ev.Kind == engine.StepStarted || ev.Kind == engine.StepUndoing)
@@ -392,6 +396,7 @@ func (r *Reconciler) runClients() error {
 		qps, burst = 100, 200
 	}
 	r.runTransport, r.limiter = rt, flowcontrol.NewTokenBucketRateLimiter(qps, max(burst, int(qps)))
+	r.urgent = flowcontrol.NewTokenBucketRateLimiter(qps, max(burst, int(qps)))
 	// The Leases' renewals are never throttled: queued behind the runs'
 	// own requests, they came too late, and the runs lost their Leases
 	// and stopped. They are few (one a run every few seconds).
@@ -401,10 +406,10 @@ func (r *Reconciler) runClients() error {
 	return err
 }
 
-// runClient is a clientset over rt, within the runs' token bucket.
-func (r *Reconciler) runClient(rt http.RoundTripper) (kubernetes.Interface, error) {
+// runClient is a clientset over rt, within the request budget lim.
+func (r *Reconciler) runClient(rt http.RoundTripper, lim flowcontrol.RateLimiter) (kubernetes.Interface, error) {
 	cfg := rest.CopyConfig(r.Config)
-	cfg.RateLimiter = r.limiter
+	cfg.RateLimiter = lim
 	return kubernetes.NewForConfigAndClient(cfg, &http.Client{Transport: rt, Timeout: cfg.Timeout})
 }
 
