@@ -204,6 +204,8 @@ func (s *Server) writeApp(d *doc, p appPage) {
 	if act := p.Action; act != nil {
 		class, how := "ended", "done"
 		switch {
+		case act.Stopped != "":
+			how = act.Stopped
 		case act.Running():
 			class, how = "running", "in progress"
 		case act.Err != "":

@@ -59,6 +59,12 @@ type action struct {
 	Started time.Time
 	Ended   time.Time
 	Err     string
+	// Stopped says why the dashboard stopped the action itself (a
+	// rollback pressed while a promote watched the new color).
+	Stopped string
+
+	cancel context.CancelFunc
+	done   chan struct{}
 }
 
 // Running reports whether the action has not ended.
@@ -228,7 +234,7 @@ func (s *Server) appPage(ctx context.Context, ns, name string) (appPage, int, er
 			b.Why = "this dashboard is read-only"
 		case a.Refused[v] != "":
 			b.Why = a.Refused[v]
-		case p.Action != nil && p.Action.Running():
+		case p.Action != nil && p.Action.Running() && !preempts(v, p.Action.Verb):
 			b.Why = fmt.Sprintf("a %s from this dashboard is in progress", p.Action.Verb)
 		default:
 			missing, err := s.cfg.Access.Missing(ctx, ns, v)
@@ -270,12 +276,23 @@ func (s *Server) act(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	key := ns + "/" + name
-	a := &action{Verb: v, Started: s.cfg.Clock.Now()}
+	base := s.base
+	if base == nil {
+		base = context.Background()
+	}
+	ctx, cancel := context.WithCancel(base)
+	a := &action{Verb: v, Started: s.cfg.Clock.Now(), cancel: cancel, done: make(chan struct{})}
 	s.mu.Lock()
-	if cur := s.acting[key]; cur != nil && cur.Running() {
+	cur := s.acting[key]
+	if cur != nil && cur.Running() && !preempts(v, cur.Verb) {
 		s.mu.Unlock()
+		cancel()
 		s.fail(w, r, http.StatusConflict, fmt.Errorf("%s of %s refused: a %s from this dashboard is in progress", v, key, cur.Verb))
 		return
+	}
+	if cur != nil && cur.Running() {
+		cur.Stopped = fmt.Sprintf("stopped at a step boundary for the %s pressed %s", v, s.ago(a.Started))
+		cur.cancel()
 	}
 	s.acting[key] = a
 	s.mu.Unlock()
@@ -283,19 +300,28 @@ func (s *Server) act(w http.ResponseWriter, r *http.Request) {
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		err := s.cfg.Source.Do(s.base, ns, name, v)
+		defer close(a.done)
+		defer cancel()
+		if cur != nil {
+			<-cur.done // the run it stops is journaled and its Lease free
+		}
+		err := s.cfg.Source.Do(ctx, ns, name, v)
 		s.mu.Lock()
 		a.Ended = s.cfg.Clock.Now()
-		if err != nil {
+		if err != nil && a.Stopped == "" {
 			a.Err = err.Error()
 		}
 		s.mu.Unlock()
 		s.cfg.Log.Info("dashboard action ended", "verb", v, "namespace", ns, "release", name, "error", err)
 	}()
-	// ns and name are Kubernetes names (appPage found the app by them):
-	// the target is this app's page on this server.
 	http.Redirect(w, r, appPath(ns, name), http.StatusSeeOther) //nolint:gosec // a path of this server, see above
 }
+
+// preempts reports whether verb v, pressed while an action of verb cur
+// runs on the same app, stops that action and goes ahead: a rollback is
+// never held up by the promote whose new color it undoes (the promote may
+// watch it for many minutes).
+func preempts(v, cur Verb) bool { return v == Rollback && cur != Rollback }
 
 func (s *Server) lastAction(ns, name string) *action {
 	s.mu.Lock()

@@ -42,7 +42,7 @@ func TestDashboardShowsAndActsUnderTheUsersRights(t *testing.T) {
 	if err := os.WriteFile(spec, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	e.mustCLI("deploy", "-f", spec, "--pause")
+	e.mustCLI("deploy", "-f", spec, "--pause", "--watch-window", "30m")
 	secrets := []string{"Zq8secretEnvValue77", "Zq8secretWebhookToken42"}
 
 	// When someone who may only read opens the dashboard
@@ -118,17 +118,18 @@ func TestDashboardShowsAndActsUnderTheUsersRights(t *testing.T) {
 	}
 	b.do("press promote again", chromedp.Click(chromedp.CSS("#promote")))
 
-	// Then production switches to green and the page follows
+	// Then production switches to green and the page follows, while the
+	// promote watches the new color for its window
 	b.waitFor("the page to show green active", `span#active.green`)
 	if s := e.state("shop"); s.ActiveSelects != "green" || s.GreenImage != v2 {
 		t.Fatalf("after promote from the dashboard: %+v", s)
 	}
-	e.eventually("the page to show the promote done", func() bool {
-		return strings.Contains(b.textNow("#action"), "done")
+	e.eventually("the page to show the promote watching", func() bool {
+		return strings.Contains(b.textNow("#action"), "in progress") && strings.Contains(b.textNow(`li.step[data-state="started"]`), "watch")
 	})
 	b.screenshot("dashboard-promoted.png")
 
-	// When the releaser rolls back
+	// When the releaser rolls back during the watch window
 	b.waitFor("the rollback button to be enabled", `#rollback:not([disabled])`)
 	b.do("press rollback twice", chromedp.Click(chromedp.CSS("#rollback")), chromedp.Click(chromedp.CSS("#rollback")))
 
