@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/bluegreen/bluegreen/internal/clock"
 	"github.com/bluegreen/bluegreen/internal/dashboard"
@@ -61,6 +62,22 @@ func TestPagesEscapeWhatTheyShow(t *testing.T) {
 			if csp := rec.Header().Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self'") {
 				t.Fatalf("GET %s: Content-Security-Policy %q", path, csp)
 			}
+		}
+	}
+}
+
+// An app page refreshes as often as asked; the list, which reads two
+// objects an app, every 10 s at the most.
+func TestTheListRefreshesLessOften(t *testing.T) {
+	srv, err := dashboard.New(dashboard.Config{Source: hostile{}, Clock: clock.Real{}, Log: slog.New(slog.DiscardHandler), Refresh: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string]string{"/": `data-refresh="10000"`, "/apps/prod/shop": `data-refresh="2000"`} {
+		rec := httptest.NewRecorder()
+		srv.Handler().ServeHTTP(rec, httptest.NewRequestWithContext(t.Context(), http.MethodGet, path, nil))
+		if body := rec.Body.String(); !strings.Contains(body, want) {
+			t.Errorf("GET %s: want %s in\n%s", path, want, body)
 		}
 	}
 }

@@ -19,6 +19,9 @@ import (
 	"github.com/bluegreen/bluegreen/internal/clock"
 )
 
+// listRefresh is the shortest refresh period of the list of apps.
+const listRefresh = 10 * time.Second
+
 // ErrNoApp is what Source.App returns for an app without runs.
 var ErrNoApp = errors.New("no run of this app is recorded")
 
@@ -184,7 +187,14 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, http.StatusBadGateway, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, s.page("Apps"), func(d *doc) { s.writeList(d, rows) })
+	p := s.page("Apps")
+	if p.Refresh > 0 {
+		// The list reads two objects an app: with hundreds of apps, a
+		// refresh every few seconds would be hundreds of requests a
+		// second.
+		p.Refresh = max(p.Refresh, listRefresh.Milliseconds())
+	}
+	s.render(w, r, http.StatusOK, p, func(d *doc) { s.writeList(d, rows) })
 }
 
 func (s *Server) listJSON(w http.ResponseWriter, r *http.Request) {
