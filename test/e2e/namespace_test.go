@@ -455,6 +455,14 @@ func TestNamespaceInitUnderLoad(t *testing.T) {
 			}
 			time.Sleep(50 * time.Millisecond)
 		}
+		// And no worker of the configuration before it, which routes no
+		// myapp.com, still takes connections.
+		settle, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+		err := g.Settled(settle)
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
 	}
 	load := gatewaybed.StartLoad(t, p.addrs(), "myapp.com", "/pay", 1000)
 	time.Sleep(2 * time.Second)

@@ -98,7 +98,7 @@ func NewNginx(name, dir string) (*Nginx, error) {
 		user = "user root;\n"
 	}
 	conf := fmt.Sprintf(`%sdaemon off;
-worker_processes 2;
+worker_processes %[4]d;
 pid %[2]s/nginx.pid;
 error_log %[2]s/logs/error.log warn;
 events { worker_connections 4096; }
@@ -114,7 +114,7 @@ http {
     # Nothing else is served: a host bluegreen does not route is refused.
     server { listen %[3]d default_server; return 421; }
 }
-`, user, dir, n.Port)
+`, user, dir, n.Port, workers)
 	if err := os.WriteFile(n.Conf(), []byte(conf), 0o644); err != nil {
 		return nil, err
 	}
@@ -127,6 +127,51 @@ http {
 	if err := waitListening(n.Address(), 10*time.Second); err != nil {
 		n.Stop()
 		return nil, fmt.Errorf("nginx %s did not listen on %s: %w\n%s", name, n.Address(), err, stderr.String())
+	}
+	return n, nil
+}
+
+// workers is the worker_processes of every gateway's configuration.
+const workers = 2
+
+// Settled waits until the gateway runs only the workers of its newest
+// configuration. After a reload the old workers go on accepting
+// connections for a moment, with the old configuration: a request that
+// one answers may be routed as before the reload.
+func (n *Nginx) Settled(ctx context.Context) error {
+	for {
+		kids, err := children(n.cmd.Process.Pid)
+		if err == nil && kids == workers {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("nginx %s runs %d workers after a reload, want %d: %w", n.Name, kids, workers, ctx.Err())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// children counts the processes whose parent is pid.
+func children(pid int) (int, error) {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, e := range entries {
+		if _, err := strconv.Atoi(e.Name()); err != nil {
+			continue
+		}
+		stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue // it exited
+		}
+		// pid (comm) state ppid …: comm may hold spaces, so read after ")".
+		_, rest, ok := strings.Cut(string(stat), ") ")
+		if fields := strings.Fields(rest); ok && len(fields) > 1 && fields[1] == strconv.Itoa(pid) {
+			n++
+		}
 	}
 	return n, nil
 }
