@@ -129,26 +129,27 @@ func (s *dashSource) App(ctx context.Context, ns, app string) (*dashboard.App, e
 		return nil, fmt.Errorf("%s/%s: %w in namespace %s, the one this dashboard shows (start it with -n %s, or -A)", ns, app, dashboard.ErrNoApp, s.ns, ns)
 	}
 	store := runstore.New(s.c.Records, ns, s.id).Sealed()
-	last, err := run.Last(ctx, store, s.g.log, journal.Filter{App: app})
+	runs, err := run.Runs(ctx, store, s.g.log, journal.Filter{App: app, Limit: 5})
 	if err != nil {
 		return nil, err
 	}
-	if last == nil {
+	if len(runs) == 0 {
 		return nil, fmt.Errorf("%s/%s: %w in the cluster of context %s", ns, app, dashboard.ErrNoApp, s.c.Context)
 	}
+	last := runs[0]
 	out := &dashboard.App{Namespace: ns, App: app, Scope: string(last.Scope), Refused: map[dashboard.Verb]string{}, Command: map[dashboard.Verb]string{}}
-	runs := []*journal.Run{last}
 	if last.Scope == journal.ScopeService {
 		var rel plan.ServiceRelease
 		_ = json.Unmarshal(last.Spec, &rel)
 		rel.App = app
 		rel.Defaults()
-		st, err := run.ServiceStatus(ctx, s.c.Kube, store, s.g.log, s.c.Context, ns, rel, 5)
+		// Of the newest runs of every scope, the service scope's.
+		runs = slices.DeleteFunc(runs, func(r *journal.Run) bool { return r.Scope != journal.ScopeService })
+		st, err := run.ServiceStatusOf(ctx, s.c.Kube, ns, rel, runs)
 		if err != nil {
 			return nil, err
 		}
 		fillStatus(out, st)
-		runs = st.Runs
 	}
 	for _, r := range runs {
 		out.Runs = append(out.Runs, brief(r))
@@ -192,14 +193,7 @@ func fillStatus(out *dashboard.App, st run.AppStatus) {
 		out.Services = append(out.Services, dashboard.Service{Name: name, Selects: labels.Set(st.Services[name]).String()})
 	}
 	if rc := st.Rollback; rc != nil {
-		switch rc.Cost {
-		case "none":
-			out.Rollback = "nothing to roll back (" + rc.Reason + ")"
-		case "instant":
-			out.Rollback = fmt.Sprintf("instant: %s has %d ready pods, production needs %d", rc.Color, rc.Ready, rc.Needed)
-		default:
-			out.Rollback = fmt.Sprintf("needs scale-up: %s has %d of %d ready pods; rollback scales it up and waits until Ready before moving traffic", rc.Color, rc.Ready, rc.Needed)
-		}
+		out.Rollback = rc.Text()
 	}
 }
 
@@ -224,11 +218,9 @@ func (s *dashSource) Do(ctx context.Context, ns, app string, v dashboard.Verb) e
 // actingIn is a copy of g for one action in namespace ns: its own fence,
 // no terminal to print to or to ask on (the logger still logs).
 func (g *Global) actingIn(ns string) *Global {
-	a := &Global{
-		Kubeconfig: g.Kubeconfig, Kube: g.Kube, Output: "text", Journal: g.Journal, Audit: g.Audit, Notify: g.Notify, NotifyTo: g.NotifyTo,
-		AWSEndpoint: g.AWSEndpoint, Verbose: g.Verbose, NotifyTimeout: g.NotifyTimeout, RunHistory: g.RunHistory, LeaseDuration: g.LeaseDuration,
-		in: strings.NewReader(""), out: io.Discard, err: io.Discard, log: g.log, clock: g.clock, fence: &kube.Fence{}, notifyTargets: g.notifyTargets,
-	}
+	a := *g
+	a.Output, a.in, a.out, a.err = "text", strings.NewReader(""), io.Discard, io.Discard
+	a.fence, a.progress = &kube.Fence{}, progressLines{}
 	a.Kube.Context.Namespace = ns
-	return a
+	return &a
 }

@@ -137,14 +137,7 @@ func (g *Global) writeStatus(out io.Writer, v statusView) error {
 	_ = tw.Flush()
 	fmt.Fprintln(out)
 	if rc := v.Rollback; rc != nil {
-		switch rc.Cost {
-		case "none":
-			fmt.Fprintf(out, "Rollback: nothing to roll back (%s)\n", rc.Reason)
-		case "instant":
-			fmt.Fprintf(out, "Rollback: instant (%s has %d ready pods, production needs %d)\n", rc.Color, rc.Ready, rc.Needed)
-		default:
-			fmt.Fprintf(out, "Rollback: needs scale-up (%s has %d of %d ready pods; rollback scales it up and waits until Ready before moving traffic)\n", rc.Color, rc.Ready, rc.Needed)
-		}
+		fmt.Fprintf(out, "Rollback: %s\n", rc.Text())
 	}
 	for _, name := range slices.Sorted(maps.Keys(v.Services)) {
 		fmt.Fprintf(out, "Service %s selects %s\n", name, labels.Set(v.Services[name]).String())

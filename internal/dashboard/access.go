@@ -51,7 +51,8 @@ var serviceWrites = []Right{
 // Access asks the API server, with SelfSubjectAccessReviews, whether the
 // user the dashboard acts as may take a verb in a namespace: the same
 // RBAC that would refuse the writes, asked before the first one. Answers
-// are kept for a few seconds, as a page refreshes every few.
+// are kept a few seconds per right (a page refreshes every few, and
+// promote and rollback need the same rights).
 type Access struct {
 	Kube  kubernetes.Interface
 	Clock clock.Clock
@@ -63,43 +64,50 @@ type Access struct {
 }
 
 type answer struct {
-	missing string
+	allowed bool
 	at      time.Time
 }
 
 // Missing returns the rights to take v in ns that the user lacks, as
 // "patch services, update deployments.apps"; empty when it has them all.
 func (a *Access) Missing(ctx context.Context, ns string, v Verb) (string, error) {
+	var missing []string
+	for _, r := range Rights[v] {
+		ok, err := a.allowed(ctx, ns, r)
+		if err != nil {
+			return "", err
+		}
+		if !ok {
+			missing = append(missing, r.String())
+		}
+	}
+	return strings.Join(missing, ", "), nil
+}
+
+func (a *Access) allowed(ctx context.Context, ns string, r Right) (bool, error) {
 	ttl := a.TTL
 	if ttl == 0 {
 		ttl = 10 * time.Second
 	}
-	key := ns + "/" + string(v)
+	key := ns + " " + r.String()
 	a.mu.Lock()
-	if got, ok := a.seen[key]; ok && a.Clock.Now().Sub(got.at) < ttl {
-		a.mu.Unlock()
-		return got.missing, nil
-	}
+	got, ok := a.seen[key]
 	a.mu.Unlock()
-	var missing []string
-	for _, r := range Rights[v] {
-		review := &authzv1.SelfSubjectAccessReview{Spec: authzv1.SelfSubjectAccessReviewSpec{ResourceAttributes: &authzv1.ResourceAttributes{
-			Namespace: ns, Group: r.Group, Resource: r.Resource, Subresource: r.Subresource, Verb: r.Verb,
-		}}}
-		out, err := a.Kube.AuthorizationV1().SelfSubjectAccessReviews().Create(ctx, review, metav1.CreateOptions{})
-		if err != nil {
-			return "", fmt.Errorf("ask whether you may %s in namespace %s: %w", r, ns, err)
-		}
-		if !out.Status.Allowed {
-			missing = append(missing, r.String())
-		}
+	if ok && a.Clock.Now().Sub(got.at) < ttl {
+		return got.allowed, nil
 	}
-	got := strings.Join(missing, ", ")
+	review := &authzv1.SelfSubjectAccessReview{Spec: authzv1.SelfSubjectAccessReviewSpec{ResourceAttributes: &authzv1.ResourceAttributes{
+		Namespace: ns, Group: r.Group, Resource: r.Resource, Subresource: r.Subresource, Verb: r.Verb,
+	}}}
+	out, err := a.Kube.AuthorizationV1().SelfSubjectAccessReviews().Create(ctx, review, metav1.CreateOptions{})
+	if err != nil {
+		return false, fmt.Errorf("ask whether you may %s in namespace %s: %w", r, ns, err)
+	}
 	a.mu.Lock()
 	if a.seen == nil {
 		a.seen = map[string]answer{}
 	}
-	a.seen[key] = answer{missing: got, at: a.Clock.Now()}
+	a.seen[key] = answer{allowed: out.Status.Allowed, at: a.Clock.Now()}
 	a.mu.Unlock()
-	return got, nil
+	return out.Status.Allowed, nil
 }

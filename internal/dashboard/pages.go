@@ -70,6 +70,13 @@ func (d *doc) el(tag, attrs, text string) {
 	d.raw("</", tag, ">")
 }
 
+// stateCell writes a table cell with a run's or a step's state.
+func (d *doc) stateCell(state string) {
+	d.raw("<td>")
+	d.el("span", ` class="state `+html.EscapeString(state)+`"`, state)
+	d.raw("</td>")
+}
+
 func (s *Server) page(title string) page {
 	return page{Title: title, Context: s.cfg.Title, Token: s.token, Refresh: s.cfg.Refresh.Milliseconds()}
 }
@@ -177,9 +184,7 @@ func (s *Server) writeList(d *doc, apps []AppRow) {
 		d.el("code", "", a.Image)
 		d.raw("</td>")
 		d.el("td", "", a.Operation)
-		d.raw("<td>")
-		d.el("span", ` class="state `+html.EscapeString(a.State)+`"`, a.State)
-		d.raw("</td>")
+		d.stateCell(a.State)
 		d.el("td", ` title="`+stamp(a.UpdatedAt)+`"`, s.ago(a.UpdatedAt))
 		d.raw("</tr>\n")
 	}
@@ -348,9 +353,7 @@ func (s *Server) writeRuns(d *doc, runs []RunBrief) {
 		d.el("code", "", r.ID)
 		d.raw("</td>")
 		d.el("td", "", r.Operation)
-		d.raw("<td>")
-		d.el("span", ` class="state `+html.EscapeString(r.State)+`"`, r.State)
-		d.raw("</td>")
+		d.stateCell(r.State)
 		d.el("td", "", r.Actor)
 		d.el("td", ` title="`+stamp(r.UpdatedAt)+`"`, s.ago(r.UpdatedAt))
 		d.el("td", "", r.Reason)

@@ -54,6 +54,18 @@ type RollbackCost struct {
 	Reason string `json:"reason,omitempty"`
 }
 
+// Text says what a rollback would cost, as status prints it after
+// "Rollback: ".
+func (rc *RollbackCost) Text() string {
+	switch rc.Cost {
+	case "none":
+		return fmt.Sprintf("nothing to roll back (%s)", rc.Reason)
+	case "instant":
+		return fmt.Sprintf("instant (%s has %d ready pods, production needs %d)", rc.Color, rc.Ready, rc.Needed)
+	}
+	return fmt.Sprintf("needs scale-up (%s has %d of %d ready pods; rollback scales it up and waits until Ready before moving traffic)", rc.Color, rc.Ready, rc.Needed)
+}
+
 // rollbackCost derives the rollback cost from both colors' readiness; nil
 // when there is no active color to roll back from, cost "none" when the
 // last run is already rolled back or aborted.
@@ -87,21 +99,35 @@ func ServiceStatus(ctx context.Context, kc kubernetes.Interface, st journal.Stor
 	if err != nil {
 		return v, err
 	}
+	return v, addTraffic(ctx, kc, ns, rel, &v)
+}
+
+// ServiceStatusOf is ServiceStatus for runs the caller has read already
+// (newest first, read before this is called, as ServiceState explains).
+func ServiceStatusOf(ctx context.Context, kc kubernetes.Interface, ns string, rel plan.ServiceRelease, runs []*journal.Run) (AppStatus, error) {
+	v := AppStatus{App: rel.App, Namespace: ns, Runs: runs}
+	if err := serviceObjects(ctx, kc, ns, rel, &v); err != nil {
+		return v, err
+	}
+	return v, addTraffic(ctx, kc, ns, rel, &v)
+}
+
+func addTraffic(ctx context.Context, kc kubernetes.Interface, ns string, rel plan.ServiceRelease, v *AppStatus) error {
 	split, err := trafficSplit(ctx, kc, ns, rel, v.Services[rel.ActiveService])
 	if err != nil {
-		return v, err
+		return err
 	}
 	for c, cs := range v.Colors {
 		cs.Traffic = split[c]
 	}
-	return v, nil
+	return nil
 }
 
 // ServiceState is ServiceStatus without the share of traffic (no
 // EndpointSlice or pod is read): what a controller decides on.
 func ServiceState(ctx context.Context, kc kubernetes.Interface, st journal.Store, log *slog.Logger, kctx, ns string,
 	rel plan.ServiceRelease, nRuns int) (AppStatus, error) {
-	v := AppStatus{App: rel.App, Namespace: ns, Services: map[string]map[string]string{}, Colors: map[plan.Color]*ColorStatus{}}
+	v := AppStatus{App: rel.App, Namespace: ns}
 	// The runs first, then the objects: a run that ends while this reads
 	// then shows as not yet ended beside the state it left, never as
 	// ended beside the state from before it (which would look like a
@@ -112,13 +138,20 @@ func ServiceState(ctx context.Context, kc kubernetes.Interface, st journal.Store
 	if v.Runs, err = Runs(ctx, st, log, f); err != nil {
 		return v, err
 	}
+	return v, serviceObjects(ctx, kc, ns, rel, &v)
+}
+
+// serviceObjects reads the app's Services and both colors' Deployments
+// into v, and what a rollback would cost.
+func serviceObjects(ctx context.Context, kc kubernetes.Interface, ns string, rel plan.ServiceRelease, v *AppStatus) error {
+	v.Services, v.Colors = map[string]map[string]string{}, map[plan.Color]*ColorStatus{}
 	for _, name := range []string{rel.ActiveService, rel.PreviewService} {
 		svc, err := kc.CoreV1().Services(ns).Get(ctx, name, metav1.GetOptions{})
 		if apierrors.IsNotFound(err) {
 			continue
 		}
 		if err != nil {
-			return v, fmt.Errorf("get service %s/%s: %w", ns, name, err)
+			return fmt.Errorf("get service %s/%s: %w", ns, name, err)
 		}
 		v.Services[name] = svc.Spec.Selector
 		if name == rel.ActiveService {
@@ -134,12 +167,12 @@ func ServiceState(ctx context.Context, kc kubernetes.Interface, st journal.Store
 				cs.Image = d.Spec.Template.Spec.Containers[0].Image
 			}
 		} else if !apierrors.IsNotFound(err) {
-			return v, fmt.Errorf("get deployment %s/%s: %w", ns, cs.Deployment, err)
+			return fmt.Errorf("get deployment %s/%s: %w", ns, cs.Deployment, err)
 		}
 		v.Colors[c] = cs
 	}
-	v.Rollback = rollbackCost(v)
-	return v, nil
+	v.Rollback = rollbackCost(*v)
+	return nil
 }
 
 // trafficSplit counts the ready endpoints of the active Service per color:
