@@ -12,8 +12,12 @@
 # kwok and kwokctl are installed with `go install`. Needs only Go and network
 # access to the Go module proxy.
 #
-# Usage: hack/testbed.sh          build if needed, print the bin dir
-#        hack/testbed.sh --key    print the cache key only
+# Usage: hack/testbed.sh            build if needed, print the bin dir
+#        hack/testbed.sh --key      print the cache key only
+#        hack/testbed.sh --kubectl  also build upstream kubectl at the test
+#                                   bed's Kubernetes release (as upstream
+#                                   releases it: static, stripped), print its
+#                                   path; the benchmark times `kubectl patch`
 set -euo pipefail
 
 # Keep in sync with KwokVersion in test/testbed/bindir.go.
@@ -54,6 +58,19 @@ complete() {
 key="$(cache_key)"
 if [[ "${1:-}" == "--key" ]]; then
 	echo "$key"
+	exit 0
+fi
+if [[ "${1:-}" == "--kubectl" ]]; then
+	bin="$("${BASH_SOURCE[0]}")"
+	if [[ ! -x "$bin/kubectl" ]]; then
+		version="$(cd "$build" && go list -m -f '{{.Version}}' k8s.io/kubernetes)"
+		log "building kubectl $version into $bin"
+		(cd "$build" && CGO_ENABLED=0 go build -tags kubectl -trimpath \
+			-ldflags "-s -w -X k8s.io/component-base/version.gitVersion=$version -X k8s.io/client-go/pkg/version.gitVersion=$version" \
+			-o "$bin/.kubectl.tmp" ./kubectl)
+		mv -f "$bin/.kubectl.tmp" "$bin/kubectl"
+	fi
+	echo "$bin/kubectl"
 	exit 0
 fi
 

@@ -54,8 +54,16 @@ type scaleDownState struct {
 	HPA      *autoscalingv2.HorizontalPodAutoscaler `json:"hpa,omitempty"`
 }
 
+// hpaOf is the autoscaler that scales deployment, or nil. It lists from the
+// API server's watch cache (resourceVersion "0"): a list without one is
+// served only once that cache has caught up with etcd, and for a kind
+// nobody wrote lately that waits for etcd's next progress notification,
+// 60–100 ms after any write anywhere in the cluster. The cache lags by the
+// time a watch event takes; an autoscaler created in that instant is not
+// seen, so it is neither deleted nor recorded, and the undo leaves it as
+// it is.
 func (d Deps) hpaOf(ctx context.Context, ns, deployment string) (*autoscalingv2.HorizontalPodAutoscaler, error) {
-	list, err := d.Client.AutoscalingV2().HorizontalPodAutoscalers(ns).List(ctx, metav1.ListOptions{})
+	list, err := d.Client.AutoscalingV2().HorizontalPodAutoscalers(ns).List(ctx, metav1.ListOptions{ResourceVersion: "0"})
 	if err != nil {
 		return nil, kubeErr(fmt.Errorf("list autoscalers in %s: %w", ns, err))
 	}

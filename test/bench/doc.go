@@ -1,7 +1,9 @@
 // Package bench measures how fast bluegreen moves production traffic on the
 // test bed (package testbed: a real control plane with kwok's fake nodes).
 //
-// BenchmarkSwitch times, over BENCH_RUNS runs each (default 30):
+// BenchmarkSwitch times, over BENCH_RUNS runs each (default 30), with
+// promote, rollback, kubectl patch and selector-patch interleaved round by
+// round so that they see the same load:
 //
 //   - promote: from the `bluegreen promote` call until the active Service's
 //     EndpointSlices list at least one ready endpoint and only pods of the
@@ -11,6 +13,8 @@
 //   - auto-rollback: a release whose production checks fail in the watch
 //     window, from the failed check to the switch back starting (the
 //     run's journal) and done (the CLI's output);
+//   - kubectl patch: the same selector patch as a user would type it, with
+//     upstream kubectl at the test bed's release, as a process;
 //   - selector-patch: a bare merge patch of the active Service's selector,
 //     without the CLI: the floor the tool is compared to;
 //   - costs: the pieces a CLI call is made of (process start, connecting,

@@ -76,6 +76,16 @@ func (p *phases) add(b *testing.B, c call, movedAt time.Time, started, switching
 	p.switched = append(p.switched, sd)
 }
 
+// afterSwitch is, run by run, how long the process ran on after the
+// EndpointSlices had moved.
+func (p *phases) afterSwitch() sample {
+	var out sample
+	for i := range p.moved {
+		out = append(out, p.exit[i]-p.moved[i])
+	}
+	return out
+}
+
 // intervals are the per-run gaps between consecutive phases.
 func (p *phases) intervals() []sample {
 	gap := func(to, from sample) sample {
@@ -124,6 +134,18 @@ type report struct {
 	slow   map[string]slowest
 	// versus compares this build with a baseline, row by row.
 	versus []comparison
+	// ratios compare measurements of this build taken in the same rounds.
+	ratios []ratio
+}
+
+// ratio is one measurement over another, both taken in the same rounds.
+type ratio struct {
+	name     string
+	num, den sample
+}
+
+func (r *report) ratio(name string, num, den sample) {
+	r.ratios = append(r.ratios, ratio{name, num, den})
 }
 
 // comparison is one measurement of this build and of a baseline, taken
@@ -161,6 +183,16 @@ func (r *report) print(w io.Writer, machine string) {
 	fmt.Fprintf(w, "\n## Results (%s)\n\n%s\n\nTimes in ms; %d timed runs per scenario after %d warm-up run; percentiles are nearest-rank.\n\n",
 		time.Now().UTC().Format("2006-01-02"), machine, r.runs, warmup)
 	table(w, r.rows)
+	if len(r.ratios) > 0 {
+		fmt.Fprint(w, "\nRatios of medians, and of each side's p99 to its own median, from the same rounds:\n\n")
+		fmt.Fprintln(w, "| ratio | of medians | p99 / median, left | p99 / median, right |")
+		fmt.Fprintln(w, "|---|--:|--:|--:|")
+		for _, q := range r.ratios {
+			n, d := q.num.summary(), q.den.summary()
+			fmt.Fprintf(w, "| %s | %.2f | %.2f | %.2f |\n", q.name, float64(n.median)/float64(max(d.median, 1)),
+				float64(n.p99)/float64(max(n.median, 1)), float64(d.p99)/float64(max(d.median, 1)))
+		}
+	}
 	promote, rollback := r.phases["promote"], r.phases["rollback"]
 	if promote != nil && rollback != nil {
 		pi, ri := promote.intervals(), rollback.intervals()

@@ -37,17 +37,54 @@ const (
 // settleTimeout bounds every wait for the cluster to reach a state.
 const settleTimeout = 2 * time.Minute
 
+// releaseBuild is how `make release` builds: static, without paths or
+// symbols. The benchmark times the binary users install.
+var releaseBuild = []string{"build", "-trimpath", "-ldflags", "-s -w"}
+
+// goBuild runs `go build` as the release does, in dir ("" for here).
+func goBuild(dir string, args ...string) ([]byte, error) {
+	cmd := exec.Command("go", append(slices.Clone(releaseBuild), args...)...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	return cmd.CombinedOutput()
+}
+
 // buildCLI builds the bluegreen binary into a temporary folder.
 func buildCLI(b *testing.B) string {
 	b.Helper()
 	bin := filepath.Join(b.TempDir(), "bluegreen")
-	cmd := exec.Command("go", "build", "-o", bin, "github.com/bluegreen/bluegreen/cmd/bluegreen")
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Run(); err != nil {
-		b.Fatalf("build bluegreen: %v\n%s", err, out.String())
+	if out, err := goBuild("", "-o", bin, "github.com/bluegreen/bluegreen/cmd/bluegreen"); err != nil {
+		b.Fatalf("build bluegreen: %v\n%s", err, out)
 	}
 	return bin
+}
+
+// buildKubectl builds (once, then cached with the test bed's binaries)
+// upstream kubectl at the test bed's Kubernetes release and returns its
+// path.
+func buildKubectl(b *testing.B) string {
+	b.Helper()
+	cmd := exec.Command("bash", "hack/testbed.sh", "--kubectl")
+	cmd.Dir = filepath.Join("..", "..")
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	out, err := cmd.Output()
+	if err != nil {
+		b.Fatalf("build kubectl (hack/testbed.sh --kubectl): %v\n%s", err, errb.String())
+	}
+	lines := strings.Fields(string(out))
+	if len(lines) == 0 {
+		b.Fatalf("hack/testbed.sh --kubectl printed no path\n%s", errb.String())
+	}
+	path := lines[len(lines)-1]
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(cmd.Dir, path)
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return abs
 }
 
 // contender is a build of bluegreen under measurement; label is empty for
@@ -80,9 +117,7 @@ func buildCLIAt(b *testing.B, ref string) string {
 	git("worktree", "add", "--detach", dir, ref)
 	b.Cleanup(func() { _ = exec.Command("git", "worktree", "remove", "--force", dir).Run() })
 	bin := filepath.Join(b.TempDir(), "bluegreen-baseline")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/bluegreen")
-	cmd.Dir = dir
-	if out, err := cmd.CombinedOutput(); err != nil {
+	if out, err := goBuild(dir, "-o", bin, "./cmd/bluegreen"); err != nil {
 		b.Fatalf("build bluegreen at %s: %v\n%s", ref, err, out)
 	}
 	return bin
@@ -96,17 +131,25 @@ type world struct {
 	config     *rest.Config
 	kubeconfig string
 	bin        string
-	ns         string
-	journal    string
-	audit      string
+	// flags go before every CLI call's own arguments.
+	flags   []string
+	ns      string
+	journal string
+	audit   string
 }
 
-func newWorld(ctx context.Context, b *testing.B, c *testbed.Cluster, bin, name string) *world {
+func newWorld(ctx context.Context, b *testing.B, c *testbed.Cluster, who contender, name string) *world {
 	b.Helper()
 	dir := b.TempDir()
-	w := &world{b: b, kube: c.Client, config: c.Config, kubeconfig: c.Kubeconfig, bin: bin,
+	w := &world{b: b, kube: c.Client, config: c.Config, kubeconfig: c.Kubeconfig, bin: who.bin,
 		ns:      fmt.Sprintf("bench-%s-%d", name, time.Now().UnixNano()%1_000_000),
 		journal: filepath.Join(dir, "journal.db"), audit: filepath.Join(dir, "audit.jsonl")}
+	w.flags = []string{"--kubeconfig", w.kubeconfig, "-n", w.ns, "--audit-log", w.audit}
+	if who.label != "" {
+		// A baseline may predate run records in the cluster: its journal
+		// goes to the world's folder (newer builds ignore the flag).
+		w.flags = append(w.flags, "--journal", w.journal)
+	}
 	if _, err := w.kube.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: w.ns}}, metav1.CreateOptions{}); err != nil {
 		b.Fatal(err)
 	}
@@ -217,6 +260,7 @@ type line struct {
 
 // call is what one CLI invocation did.
 type call struct {
+	cmd    string    // the program and its arguments
 	t0     time.Time // just before the process started
 	exit   time.Duration
 	code   int
@@ -225,7 +269,7 @@ type call struct {
 }
 
 func (c call) String() string {
-	return fmt.Sprintf("stdout:\n%sstderr:\n%s", c.stamped(), c.stderr)
+	return fmt.Sprintf("%s\nstdout:\n%sstderr:\n%s", c.cmd, c.stamped(), c.stderr)
 }
 
 // stamped is the stdout lines, each with when it arrived, and the exit.
@@ -250,25 +294,31 @@ func (c call) find(want ...string) (time.Duration, bool) {
 	return 0, false
 }
 
-// cli runs the bluegreen binary against the world's namespace, journal and
-// audit log, stamping every stdout line as it arrives.
+// cli runs the bluegreen binary against the world's namespace and audit
+// log, stamping every stdout line as it arrives.
 func (w *world) cli(ctx context.Context, args ...string) call {
+	w.b.Helper()
+	return w.run(ctx, w.bin, nil, append(slices.Clone(w.flags), args...)...)
+}
+
+// run runs a program with env added to the benchmark's own, stamping every
+// stdout line as it arrives.
+func (w *world) run(ctx context.Context, bin string, env []string, args ...string) call {
 	w.b.Helper()
 	ctx, cancel := context.WithTimeout(ctx, settleTimeout)
 	defer cancel()
-	full := append([]string{"--kubeconfig", w.kubeconfig, "-n", w.ns, "--journal", w.journal, "--audit-log", w.audit}, args...)
-	cmd := exec.CommandContext(ctx, w.bin, full...)
-	cmd.Env = os.Environ()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Env = append(os.Environ(), env...)
 	var errb bytes.Buffer
 	cmd.Stderr = &errb
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		w.b.Fatal(err)
 	}
-	var c call
+	c := call{cmd: filepath.Base(bin) + " " + strings.Join(args, " ")}
 	c.t0 = time.Now()
 	if err := cmd.Start(); err != nil {
-		w.b.Fatalf("run bluegreen: %v", err)
+		w.b.Fatalf("run %s: %v", bin, err)
 	}
 	sc := bufio.NewScanner(stdout)
 	for sc.Scan() {
@@ -283,7 +333,7 @@ func (w *world) cli(ctx context.Context, args ...string) call {
 	case errors.As(err, &ee):
 		c.code = ee.ExitCode()
 	case err != nil:
-		w.b.Fatalf("run bluegreen %s: %v", strings.Join(args, " "), err)
+		w.b.Fatalf("run %s %s: %v", bin, strings.Join(args, " "), err)
 	}
 	return c
 }
