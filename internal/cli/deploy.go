@@ -161,7 +161,8 @@ func (s *session) carryOutDue(ctx context.Context, ns, app string) error {
 
 // lastRun returns the newest run of an app in the current context, or nil.
 func (s *session) lastRun(ctx context.Context, ns, app string) (*journal.Run, error) {
-	return run.Last(ctx, s.store, s.g.log, run.ServiceKey(ns, app).Filter(s.clients.Context))
+	k := run.ServiceKey(ns, app)
+	return run.Newest(ctx, s.store, s.clients.Lease, s.g.log, k, k.Filter(s.clients.Context))
 }
 
 func (g *Global) printPlan(r *journal.Run) error {

@@ -362,7 +362,7 @@ func newNamespaceVerbCmd(g *Global, v run.Verb, short string) *cobra.Command {
 					return err
 				}
 			}
-			r, err := run.Last(ctx, s.store, g.log, s.key.Filter(s.clients.Context))
+			r, err := run.Newest(ctx, s.store, s.clients.Lease, g.log, s.key, s.key.Filter(s.clients.Context))
 			if err != nil {
 				return err
 			}
@@ -432,7 +432,7 @@ type productStatusView struct {
 // be read is reported, not fatal) and the product's last run.
 func (s *nsSession) status(ctx context.Context) (productStatusView, error) {
 	split, serr := s.router.Observe(ctx, s.target)
-	last, err := run.Last(ctx, s.store, s.g.log, s.key.Filter(s.clients.Context))
+	last, err := run.Newest(ctx, s.store, s.clients.Lease, s.g.log, s.key, s.key.Filter(s.clients.Context))
 	if err != nil {
 		return productStatusView{}, err
 	}

@@ -33,6 +33,9 @@ type Filter struct {
 	Limit int
 }
 
+// Matches reports whether f selects r.
+func (f Filter) Matches(r *Run) bool { return f.match(r) }
+
 func (f Filter) match(r *Run) bool {
 	return (f.Scope == "" || f.Scope == r.Scope) &&
 		(f.Context == "" || f.Context == r.Context) &&

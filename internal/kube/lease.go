@@ -35,6 +35,10 @@ const (
 	AbortAnnotation = "bluegreen.io/abort-requested"
 	// UnlockedAnnotation records who broke the lease by force, and when.
 	UnlockedAnnotation = "bluegreen.io/unlocked-by"
+	// LastRunAnnotation names, on a lease released or broken, the run
+	// that held it last and the acquisition it held ("ID acquired=TIME",
+	// TIME the lease's acquireTime then); see LeaseRun.
+	LastRunAnnotation = "bluegreen.io/last-run"
 )
 
 // DefaultLeaseDuration is how long a lease stays valid without renewal.

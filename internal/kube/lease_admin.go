@@ -3,6 +3,7 @@ package kube
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	coordv1 "k8s.io/api/coordination/v1"
@@ -94,6 +95,7 @@ func Unlock(ctx context.Context, clk clock.Clock, client kubernetes.Interface, n
 	}
 	cur.Annotations[UnlockedAnnotation] = by + " at " + clk.Now().UTC().Format(time.RFC3339)
 	delete(cur.Annotations, AbortAnnotation)
+	noteLastRun(cur, ParseHolder(holder).Run)
 	cur.Spec.HolderIdentity, cur.Spec.RenewTime = nil, nil
 	if _, err := leases.Update(ctx, cur, metav1.UpdateOptions{}); err != nil {
 		return "", fmt.Errorf("unlock lease %s/%s: %w", namespace, name, err)
@@ -108,4 +110,54 @@ func LiveHolder(ctx context.Context, clk clock.Clock, client kubernetes.Interfac
 		return "", err
 	}
 	return liveHolder(cur, clk.Now()), nil
+}
+
+// noteLastRun records on l, about to be released or broken, that run held
+// it last, with the acquisition it held it by (LastRunAnnotation).
+func noteLastRun(l *coordv1.Lease, run string) {
+	if run == "" {
+		return
+	}
+	if l.Annotations == nil {
+		l.Annotations = map[string]string{}
+	}
+	l.Annotations[LastRunAnnotation] = run + " acquired=" + acquired(l)
+}
+
+// acquired is the lease's acquireTime as the last-run note writes it.
+func acquired(l *coordv1.Lease) string {
+	if l.Spec.AcquireTime == nil {
+		return ""
+	}
+	return l.Spec.AcquireTime.UTC().Format(metav1.RFC3339Micro)
+}
+
+// LeaseRun reads lease namespace/name and returns the run that holds it,
+// or held it last. Runs are journaled only with their lease held, so that
+// run is the newest one of the lease's app, read in one call from etcd
+// where a list of the app's runs grows with its history and, on a busy
+// cluster, waits for the API server's watch cache to catch up.
+//
+// ok is false when the lease cannot say: there is none, its holder names
+// no run, nobody noted the last run, or the note is of an acquisition
+// before the current one (a bluegreen that writes no note took the lease
+// since). Only a list of the runs can tell then.
+func LeaseRun(ctx context.Context, client kubernetes.Interface, namespace, name string) (run string, ok bool, err error) {
+	cur, err := getLease(ctx, client, namespace, name)
+	if err != nil || cur == nil {
+		return "", false, err
+	}
+	if holder := ptr.Deref(cur.Spec.HolderIdentity, ""); holder != "" {
+		run = ParseHolder(holder).Run
+		return run, run != "", nil
+	}
+	note, found := cur.Annotations[LastRunAnnotation]
+	if !found {
+		return "", false, nil
+	}
+	run, at, _ := strings.Cut(note, " acquired=")
+	if run == "" || at == "" || at != acquired(cur) {
+		return "", false, nil
+	}
+	return run, true, nil
 }

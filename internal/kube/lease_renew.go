@@ -118,6 +118,7 @@ func (l *Lease) Release(ctx context.Context) error {
 		free.Spec.HolderIdentity = ptr.To("")
 		free.Spec.RenewTime = nil
 		delete(free.Annotations, AbortAnnotation)
+		noteLastRun(free, l.opts.Holder.Run)
 		// Written over the lease as this holder last wrote it: one call,
 		// and a conflict if anyone wrote it since; then read and judge again.
 		_, err := leases.Update(ctx, free, metav1.UpdateOptions{})

@@ -269,3 +269,80 @@ func fencedClient(t *testing.T, cfg *rest.Config, f *kube.Fence) kubernetes.Inte
 	cfg.Wrap(f.Wrap)
 	return kubernetes.NewForConfigOrDie(cfg)
 }
+
+// The lease names the run that holds it or held it last, so that the
+// newest run is read by name; when it cannot say for sure, LeaseRun says
+// so and the caller lists the runs.
+func TestLeaseRun(t *testing.T) {
+	c := leaseBed(t)
+	ctx := t.Context()
+	leases := c.Client.CoordinationV1().Leases("default")
+	run := func(name string) (string, bool) {
+		t.Helper()
+		id, ok, err := kube.LeaseRun(ctx, c.Client, "default", name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id, ok
+	}
+	acquire := func(name, id string) *kube.Lease {
+		t.Helper()
+		l, err := kube.Acquire(ctx, c.Client, kube.LeaseOptions{Namespace: "default", Name: name, Holder: holder(id), Duration: 30 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l
+	}
+	want := func(name, id string, ok bool) {
+		t.Helper()
+		if gotID, gotOK := run(name); gotID != id || gotOK != ok {
+			t.Fatalf("LeaseRun(%s) = %q, %t; want %q, %t", name, gotID, gotOK, id, ok)
+		}
+	}
+
+	want("no-such-lease", "", false)
+
+	l := acquire("noted", "r1")
+	want("noted", "r1", true) // held: the holder names it
+	if err := l.Release(ctx); err != nil {
+		t.Fatal(err)
+	}
+	want("noted", "r1", true) // released: the note names it
+	l = acquire("noted", "r2")
+	want("noted", "r2", true)
+	if _, err := kube.Unlock(ctx, clock.Real{}, c.Client, "default", "noted", "tester"); err != nil {
+		t.Fatal(err)
+	}
+	want("noted", "r2", true) // broken by unlock: noted too
+	<-l.Lost()
+
+	// A bluegreen that writes no note takes and releases the lease: the
+	// note left is of an acquisition before, and says nothing.
+	l = acquire("noted", "r3")
+	if err := l.Release(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cur, err := leases.Get(ctx, "noted", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	later := metav1.NewMicroTime(cur.Spec.AcquireTime.Add(time.Second))
+	cur.Spec.HolderIdentity, cur.Spec.AcquireTime = ptr.To("old@host pid=1 run=r4"), &later
+	if cur, err = leases.Update(ctx, cur, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	want("noted", "r4", true) // held by it: its holder still names the run
+	cur.Spec.HolderIdentity = ptr.To("")
+	if _, err := leases.Update(ctx, cur, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	want("noted", "", false)
+
+	// A lease held under a name without a run (written by hand) says
+	// nothing either.
+	if _, err := leases.Create(ctx, &coordv1.Lease{ObjectMeta: metav1.ObjectMeta{Name: "by-hand"},
+		Spec: coordv1.LeaseSpec{HolderIdentity: ptr.To("someone")}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	want("by-hand", "", false)
+}

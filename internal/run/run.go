@@ -265,6 +265,36 @@ func Runs(ctx context.Context, st journal.Store, log *slog.Logger, f journal.Fil
 	return runs, err
 }
 
+// Newest is the newest run of key k that f matches, or nil. The key's
+// Lease names it (kube.LeaseRun), and it is read by name: two reads of one
+// object each, from etcd. A list of the runs, which Last makes, grows with
+// the app's history, and on a busy cluster waits 60–100 ms for the API
+// server's watch cache to catch up with etcd. When the Lease cannot say
+// (there is none, it was last taken by a bluegreen that leaves no note, or
+// the run it names is gone, unreadable or not f's), the runs are listed.
+func Newest(ctx context.Context, st journal.Store, leases kubernetes.Interface, log *slog.Logger, k Key, f journal.Filter) (*journal.Run, error) {
+	id, ok, err := kube.LeaseRun(ctx, leases, k.Namespace, k.LeaseName())
+	if err != nil {
+		log.Debug("read the lease for the newest run; listing runs", "lease", k.LeaseName(), "error", err)
+	}
+	if ok {
+		// Runs in the cluster are told apart by the cluster's identity
+		// (the store's Get checks it), not by the name of the kubeconfig
+		// context that journaled them, as List does.
+		byKey := f
+		byKey.Context = ""
+		r, err := st.Get(ctx, id)
+		if err == nil && byKey.Matches(r) {
+			return r, nil
+		}
+		// Gone, unreadable (killed between its create and its first
+		// write) or not f's: the list tells, skipping what it cannot read
+		// with a warning.
+		log.Debug("the run the lease names is not the newest readable one; listing runs", "run", id, "error", err)
+	}
+	return Last(ctx, st, log, f)
+}
+
 // Last is the newest run that f matches, or nil.
 func Last(ctx context.Context, st journal.Store, log *slog.Logger, f journal.Filter) (*journal.Run, error) {
 	f.Limit = 1

@@ -164,6 +164,14 @@ func TestListFiltersAndReportsBadRecords(t *testing.T) {
 	if err != nil || len(all) != 1 || all[0].App != "cart" {
 		t.Fatalf("List cart = %v, %v", ids(all), err)
 	}
+	// Read by name, the other cluster's run is not this cluster's either;
+	// its own store reads it.
+	if r, err := b.store().Get(t.Context(), "20261203-130000.000-000004"); !errors.Is(err, journal.ErrNotFound) {
+		t.Fatalf("Get of another cluster's run = %v, %v; want journal.ErrNotFound", r, err)
+	}
+	if _, err := runstore.New(b.dyn, b.ns, "another-cluster").Get(t.Context(), "20261203-130000.000-000004"); err != nil {
+		t.Fatalf("Get by its own cluster: %v", err)
+	}
 }
 
 // A run's spec never changes: the API server refuses an edit.
