@@ -41,32 +41,56 @@ type Exec struct {
 
 type reads struct {
 	mu   sync.Mutex
-	vals map[string]any
+	vals map[string]*readState
+}
+
+// read is one key's value, or a read of it still on its way.
+type readState struct {
+	done chan struct{} // closed when val and err are set
+	val  any
+	err  error
 }
 
 // Once returns read's value for key, reading it once for one execution of
-// a step: its Settled, Capture and Do then share one read of the cluster
-// instead of one each (they run milliseconds apart, and a resumed step is
-// a new execution that reads afresh). Errors are not kept. Outside a
-// step's execution (an undo, a dry run) it reads every time.
+// a step: its Prefetch, Settled, Capture and Do then share one read of the
+// cluster instead of one each (they run milliseconds apart, and a resumed
+// step is a new execution that reads afresh). A read of key still on its
+// way (a Prefetch's) is waited for. Errors are not kept: the next caller
+// reads again. Outside a step's execution (an undo, a dry run) it reads
+// every time.
 func Once[T any](x Exec, key string, read func() (T, error)) (T, error) {
 	if x.reads == nil {
 		return read()
 	}
-	x.reads.mu.Lock()
-	v, ok := x.reads.vals[key]
-	x.reads.mu.Unlock()
-	if t, isT := v.(T); ok && isT {
-		return t, nil
+	for {
+		x.reads.mu.Lock()
+		r, ok := x.reads.vals[key]
+		if !ok {
+			r = &readState{done: make(chan struct{})}
+			x.reads.vals[key] = r
+			x.reads.mu.Unlock()
+			t, err := read()
+			r.val, r.err = t, err
+			if err != nil {
+				x.reads.mu.Lock()
+				if x.reads.vals[key] == r {
+					delete(x.reads.vals, key)
+				}
+				x.reads.mu.Unlock()
+			}
+			close(r.done)
+			return t, err
+		}
+		x.reads.mu.Unlock()
+		<-r.done
+		if t, isT := r.val.(T); r.err == nil && isT {
+			return t, nil
+		}
+		// The read on its way failed (or was of another type): read anew.
+		if r.err == nil {
+			return read()
+		}
 	}
-	t, err := read()
-	if err != nil {
-		return t, err
-	}
-	x.reads.mu.Lock()
-	x.reads.vals[key] = t
-	x.reads.mu.Unlock()
-	return t, nil
 }
 
 // Remember sets key's value for the rest of the step's execution: the
@@ -77,8 +101,10 @@ func Remember[T any](x Exec, key string, v T) {
 	if x.reads == nil {
 		return
 	}
+	r := &readState{done: make(chan struct{}), val: v}
+	close(r.done)
 	x.reads.mu.Lock()
-	x.reads.vals[key] = v
+	x.reads.vals[key] = r
 	x.reads.mu.Unlock()
 }
 
@@ -109,6 +135,18 @@ type Action struct {
 	Verify func(ctx context.Context, x Exec) error
 	// Undo restores the before-state.
 	Undo func(ctx context.Context, x Exec) error
+	// Prefetch, when set, reads through Once what Do will read first,
+	// while the engine writes the step's start (a record write is an API
+	// round trip and an etcd commit): Do then takes those reads, a few
+	// milliseconds old, instead of making them after the write. It must
+	// only read; a read it fails, Do makes itself. The write still comes
+	// before Do acts.
+	Prefetch func(ctx context.Context, x Exec)
+	// PrefetchUndo is Prefetch for Undo: a rollback starts it, for every
+	// step it will undo, while its first write goes out. Undo takes the
+	// reads only if it starts within a second of the rollback (an undo
+	// before it may have waited for pods), and reads afresh otherwise.
+	PrefetchUndo func(ctx context.Context, x Exec)
 	// Settled, when set, is asked before the step starts whether the
 	// system already is as the step would leave it (a scale to the size
 	// the Deployment has). When it says so, with a note on why, the step is
@@ -153,6 +191,8 @@ type Engine struct {
 	written uint64
 	// rollingBack is the change that entered rolling-back (0: none yet).
 	rollingBack uint64
+	// undoReads are what the rollback under way prefetched for its undos.
+	undoReads map[*journal.Step]undoReads
 }
 
 // Phase names a step boundary.
@@ -415,7 +455,7 @@ func (e *Engine) step(ctx context.Context, r *journal.Run, s *journal.Step) erro
 	if err != nil {
 		return err
 	}
-	x := Exec{Run: r, Step: s, reads: &reads{vals: map[string]any{}}}
+	x := Exec{Run: r, Step: s, reads: &reads{vals: map[string]*readState{}}}
 	start := e.Clock.Now()
 	log := e.Log.With("run", r.ID, "step", s.Name)
 	switch {
@@ -450,6 +490,11 @@ func (e *Engine) step(ctx context.Context, r *journal.Run, s *journal.Step) erro
 				}
 				return nil
 			}
+		}
+		if a.Prefetch != nil {
+			pctx, cancel := context.WithCancel(ctx)
+			defer cancel() // reads Do did not take are not waited for
+			go a.Prefetch(pctx, x)
 		}
 		if err := e.start(ctx, a, x); err != nil {
 			return e.fail(ctx, r, s, err)

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -591,5 +593,186 @@ func TestRetriedWriteReadsAfreshAndVerifyReadsTheWrite(t *testing.T) {
 	}
 	if verified != 3 || reads != 2 {
 		t.Fatalf("Verify read version %d, want 3: the object the write returned", verified)
+	}
+}
+
+// blockingStore holds every write until release is closed, counting them.
+type blockingStore struct {
+	journal.Store
+	release chan struct{}
+	writes  atomic.Int32
+}
+
+func (b *blockingStore) Save(ctx context.Context, r *journal.Run) error {
+	b.writes.Add(1)
+	<-b.release
+	return b.Store.Save(ctx, r)
+}
+
+// A step's Prefetch reads while the engine writes the step's start, and
+// Do takes those reads; Do still acts only after the write. A read the
+// Prefetch fails, Do makes itself.
+func TestPrefetchReadsWhileTheStartIsWritten(t *testing.T) {
+	tests := []struct {
+		name          string
+		prefetchFails bool
+		wantReads     int32
+	}{
+		{name: "prefetched", wantReads: 1},
+		{name: "prefetch failed", prefetchFails: true, wantReads: 2},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e, store := newEngine(t, &system{vals: map[string]string{}, fail: map[string]error{}})
+			bs := &blockingStore{Store: store, release: make(chan struct{})}
+			e.Store = bs
+			var reads atomic.Int32
+			read := func(x Exec, fail bool) (int, error) {
+				return Once(x, "count", func() (int, error) {
+					reads.Add(1)
+					if fail {
+						return 0, errors.New("transient")
+					}
+					return 7, nil
+				})
+			}
+			prefetched := make(chan struct{})
+			var wroteBeforeDo int32
+			e.Actions["set"] = Action{
+				Prefetch: func(_ context.Context, x Exec) {
+					_, _ = read(x, tc.prefetchFails)
+					close(prefetched)
+				},
+				Do: func(_ context.Context, x Exec) (any, error) {
+					wroteBeforeDo = bs.writes.Load()
+					return read(x, false)
+				},
+			}
+			go func() {
+				// The start's write waits for the prefetch: they overlap.
+				<-prefetched
+				close(bs.release)
+			}()
+			r := newRun("a")
+			if err := e.Run(context.Background(), r); err != nil {
+				t.Fatal(err)
+			}
+			if wroteBeforeDo < 1 {
+				t.Fatal("Do ran before the step's start was written")
+			}
+			if got := reads.Load(); got != tc.wantReads {
+				t.Fatalf("read %d times, want %d", got, tc.wantReads)
+			}
+			if got, _ := r.Steps[0].Output.MarshalJSON(); string(got) != "7" {
+				t.Fatalf("Do's output = %s, want the read's 7", got)
+			}
+		})
+	}
+}
+
+// Two callers of Once for one key while its read is on its way share it.
+func TestOnceWaitsForAReadOnItsWay(t *testing.T) {
+	x := Exec{reads: &reads{vals: map[string]*readState{}}}
+	started, finish := make(chan struct{}), make(chan struct{})
+	var reads atomic.Int32
+	slow := func() (int, error) {
+		reads.Add(1)
+		close(started)
+		<-finish
+		return 3, nil
+	}
+	done := make(chan int)
+	go func() {
+		v, _ := Once(x, "k", slow)
+		done <- v
+	}()
+	<-started
+	go func() {
+		v, _ := Once(x, "k", func() (int, error) { reads.Add(1); return 4, nil })
+		done <- v
+	}()
+	// Time for the second caller to arrive while the read is on its way
+	// (arriving after it, it passes as well).
+	time.Sleep(20 * time.Millisecond)
+	close(finish)
+	if a, b := <-done, <-done; a != 3 || b != 3 || reads.Load() != 1 {
+		t.Fatalf("values %d and %d after %d reads; want 3 and 3 after one", a, b, reads.Load())
+	}
+}
+
+// A rollback prefetches its undos' reads while its first write goes out;
+// an undo takes them only if it starts within prefetchFresh of that.
+func TestPrefetchUndoOverlapsTheRollbacksFirstWrite(t *testing.T) {
+	tests := []struct {
+		name string
+		// slowUndoB is how long the undo of b, which comes before a's,
+		// takes on the clock.
+		slowUndoB time.Duration
+		wantReads map[string]int32
+	}{
+		{name: "fresh", wantReads: map[string]int32{"a": 1, "b": 1}},
+		{name: "an undo before took long", slowUndoB: 2 * prefetchFresh, wantReads: map[string]int32{"a": 2, "b": 1}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			sys := &system{vals: map[string]string{}, fail: map[string]error{}}
+			e, store := newEngine(t, sys)
+			clk := clock.NewFake(time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC))
+			e.Clock = clk
+			r := newRun("a", "b")
+			if err := e.Run(ctx, r); err != nil {
+				t.Fatal(err)
+			}
+			var mu sync.Mutex
+			reads := map[string]int32{}
+			read := func(x Exec) (int, error) {
+				return Once(x, "state", func() (int, error) {
+					mu.Lock()
+					reads[x.Step.Name]++
+					mu.Unlock()
+					return 1, nil
+				})
+			}
+			var prefetches sync.WaitGroup
+			prefetches.Add(2)
+			base := sys.setAction()
+			e.Actions["set"] = Action{
+				Do: base.Do,
+				PrefetchUndo: func(_ context.Context, x Exec) {
+					defer prefetches.Done()
+					_, _ = read(x)
+				},
+				Undo: func(ctx context.Context, x Exec) error {
+					if _, err := read(x); err != nil {
+						return err
+					}
+					if x.Step.Name == "b" {
+						clk.Advance(tc.slowUndoB)
+					}
+					return base.Undo(ctx, x)
+				},
+			}
+			bs := &blockingStore{Store: store, release: make(chan struct{})}
+			e.Store = bs
+			go func() {
+				// The first write waits for both prefetches: they overlap.
+				prefetches.Wait()
+				close(bs.release)
+			}()
+			if err := e.Rollback(ctx, r, "test"); err != nil {
+				t.Fatal(err)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			for step, want := range tc.wantReads {
+				if reads[step] != want {
+					t.Fatalf("step %s read %d times, want %d (all: %v)", step, reads[step], want, reads)
+				}
+			}
+			if r.State != journal.RolledBack || sys.vals["a"] != "" || sys.vals["b"] != "" {
+				t.Fatalf("run %s, values %v; want rolled back to empty", r.State, sys.vals)
+			}
+		})
 	}
 }

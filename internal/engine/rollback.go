@@ -29,6 +29,9 @@ func (e *Engine) Rollback(ctx context.Context, r *journal.Run, reason string) er
 	e.rollingBack = e.seq
 	e.mu.Unlock()
 	e.emit(Event{Run: r, Kind: RunRollingBack})
+	pctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	e.prefetchUndos(pctx, r)
 	bs := blocks(r.Steps)
 	for i := len(bs) - 1; i >= 0; i-- {
 		if s, err := e.undoBlock(ctx, r, bs[i]); err != nil {
@@ -76,7 +79,7 @@ func (e *Engine) undo(ctx context.Context, r *journal.Run, s *journal.Step) erro
 	}
 	e.emit(Event{Run: r, Step: s, Kind: StepUndoing})
 	e.crash(s.Name, "undoing")
-	x := Exec{Run: r, Step: s}
+	x := Exec{Run: r, Step: s, reads: e.prefetched(s)}
 	var why string
 	if _, err := e.retry(ctx, func() (any, error) { return nil, a.Undo(ctx, x) }); err != nil {
 		var k kept
@@ -98,6 +101,57 @@ func (e *Engine) undo(ctx context.Context, r *journal.Run, s *journal.Step) erro
 	}
 	e.crash(s.Name, "undone")
 	return nil
+}
+
+// prefetchFresh is how old a rollback's prefetched reads may be when an
+// undo starts.
+const prefetchFresh = time.Second
+
+// undoReads are the reads a rollback prefetched for one step's undo.
+type undoReads struct {
+	reads *reads
+	at    time.Time
+}
+
+// prefetchUndos starts the PrefetchUndo of every step the rollback will
+// undo, while its first write goes out; the undos take what was read
+// (prefetched).
+func (e *Engine) prefetchUndos(ctx context.Context, r *journal.Run) {
+	e.mu.Lock()
+	e.undoReads = map[*journal.Step]undoReads{}
+	e.mu.Unlock()
+	if e.durable(r) {
+		return // a resumed rollback: no write to overlap
+	}
+	for i := range r.Steps {
+		s := &r.Steps[i]
+		switch s.State {
+		case journal.Started, journal.Done, journal.Errored, journal.Undoing:
+		default:
+			continue
+		}
+		a, err := e.action(s)
+		if err != nil || a.PrefetchUndo == nil || a.Undo == nil {
+			continue
+		}
+		x := Exec{Run: r, Step: s, reads: &reads{vals: map[string]*readState{}}}
+		e.mu.Lock()
+		e.undoReads[s] = undoReads{reads: x.reads, at: e.Clock.Now()}
+		e.mu.Unlock()
+		go a.PrefetchUndo(ctx, x)
+	}
+}
+
+// prefetched is the reads prefetched for s's undo, or nil when there are
+// none or they are older than prefetchFresh.
+func (e *Engine) prefetched(s *journal.Step) *reads {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	u, ok := e.undoReads[s]
+	if !ok || e.Clock.Now().Sub(u.at) > prefetchFresh {
+		return nil
+	}
+	return u.reads
 }
 
 // durable reports whether the run's rolling-back state is written.

@@ -138,7 +138,7 @@ func targets(p plan.SwitchParams) (active, preview traffic.Target, err error) {
 //
 // need is read at the same time as the Service: both are on the path to
 // the switch.
-func (d Deps) shift(ctx context.Context, p plan.SwitchParams, to plan.Color, need func(context.Context) (int32, error), timeout time.Duration) error {
+func (d Deps) shift(ctx context.Context, x engine.Exec, p plan.SwitchParams, to plan.Color, need func(context.Context) (int32, error), timeout time.Duration) error {
 	var svc *corev1.Service
 	var n int32
 	g, gctx := errgroup.WithContext(ctx)
@@ -147,20 +147,14 @@ func (d Deps) shift(ctx context.Context, p plan.SwitchParams, to plan.Color, nee
 		return err
 	})
 	g.Go(func() (err error) {
-		if svc, err = d.Client.CoreV1().Services(p.Namespace).Get(gctx, p.ActiveService, metav1.GetOptions{}); err != nil {
-			return kubeErr(fmt.Errorf("get service %s/%s: %w", p.Namespace, p.ActiveService, err))
-		}
-		return nil
+		svc, err = d.activeService(gctx, x, p)
+		return err
 	})
 	if err := g.Wait(); err != nil {
 		return err
 	}
-	sel := maps.Clone(svc.Spec.Selector)
-	if sel == nil {
-		sel = map[string]string{}
-	}
-	sel[p.ColorLabel] = string(to)
-	if err := d.waitPodsReady(ctx, p.Namespace, sel, int(max(n, 1)), timeout); err != nil {
+	sel := switchSelector(svc, p, to)
+	if err := d.waitPodsReady(ctx, x, p.Namespace, sel, int(max(n, 1)), timeout); err != nil {
 		return fmt.Errorf("refusing to point Service %s at %s: %w", p.ActiveService, to, err)
 	}
 	active, preview, err := targets(p)
@@ -176,13 +170,73 @@ func (d Deps) shift(ctx context.Context, p plan.SwitchParams, to plan.Color, nee
 	return WaitEndpoints(ctx, d.Clock, d.Client, p.Namespace, p.ActiveService, sel, d.EndpointTimeout)
 }
 
+// activeService reads the Service production goes through, once for the
+// step's execution x (engine.Once).
+func (d Deps) activeService(ctx context.Context, x engine.Exec, p plan.SwitchParams) (*corev1.Service, error) {
+	return engine.Once(x, "service/"+p.Namespace+"/"+p.ActiveService, func() (*corev1.Service, error) {
+		svc, err := d.Client.CoreV1().Services(p.Namespace).Get(ctx, p.ActiveService, metav1.GetOptions{})
+		if err != nil {
+			return nil, kubeErr(fmt.Errorf("get service %s/%s: %w", p.Namespace, p.ActiveService, err))
+		}
+		return svc, nil
+	})
+}
+
+// switchSelector is the active Service's selector pointed at color to.
+func switchSelector(svc *corev1.Service, p plan.SwitchParams, to plan.Color) map[string]string {
+	sel := maps.Clone(svc.Spec.Selector)
+	if sel == nil {
+		sel = map[string]string{}
+	}
+	sel[p.ColorLabel] = string(to)
+	return sel
+}
+
+// prefetchSwitch makes the switch's first reads (the serving color's ready
+// count, the active Service, the pods of the color it switches to) while
+// the engine writes the step's start; prefetchSwitchBack makes those of
+// its undo while the rollback's first write goes out.
+func (d Deps) prefetchSwitch(ctx context.Context, x engine.Exec)     { d.prefetchShift(ctx, x, false) }
+func (d Deps) prefetchSwitchBack(ctx context.Context, x engine.Exec) { d.prefetchShift(ctx, x, true) }
+
+func (d Deps) prefetchShift(ctx context.Context, x engine.Exec, back bool) {
+	p, err := params[plan.SwitchParams](x)
+	if err != nil {
+		return
+	}
+	to := p.To
+	if back {
+		to = p.From
+	} else {
+		go func() { _, _ = d.activeReady(ctx, x, p.Namespace, p.MinReadyFrom) }()
+	}
+	svc, err := d.activeService(ctx, x, p)
+	if err != nil {
+		return
+	}
+	sel := labels.SelectorFromSet(switchSelector(svc, p, to)).String()
+	_, _ = d.podsOnce(ctx, x, p.Namespace, sel)
+}
+
+// podsOnce lists the pods sel matches from the watch cache, once for the
+// step's execution x.
+func (d Deps) podsOnce(ctx context.Context, x engine.Exec, ns, sel string) (*corev1.PodList, error) {
+	return engine.Once(x, "pods/"+ns+"/"+sel, func() (*corev1.PodList, error) {
+		return d.Client.CoreV1().Pods(ns).List(ctx, cachedList(sel))
+	})
+}
+
 // waitPodsReady waits until at least need pods match sel and every
 // non-terminating one is Ready. At the timeout it settles for need Ready
 // pods, and fails with fewer.
-func (d Deps) waitPodsReady(ctx context.Context, ns string, sel map[string]string, need int, timeout time.Duration) error {
+func (d Deps) waitPodsReady(ctx context.Context, x engine.Exec, ns string, sel map[string]string, need int, timeout time.Duration) error {
 	var ready, total int
+	selector := labels.SelectorFromSet(sel).String()
 	count := func(ctx context.Context) (bool, error) {
-		pods, err := d.Client.CoreV1().Pods(ns).List(ctx, cachedList(labels.SelectorFromSet(sel).String()))
+		// The first count may take the list the step's Prefetch made;
+		// every later one lists afresh.
+		pods, err := d.podsOnce(ctx, x, ns, selector)
+		engine.Forget(x, "pods/"+ns+"/"+selector)
 		if err != nil {
 			return false, kubeErr(fmt.Errorf("list pods %v: %w", sel, err))
 		}
@@ -216,15 +270,17 @@ func atLeast(n int32) func(context.Context) (int32, error) {
 
 // activeReady is how many ready pods the Deployment serving production has:
 // the new color must match it before it takes the traffic.
-func (d Deps) activeReady(ctx context.Context, ns, name string) (int32, error) {
+func (d Deps) activeReady(ctx context.Context, x engine.Exec, ns, name string) (int32, error) {
 	if name == "" {
 		return 1, nil
 	}
-	dep, err := d.Client.AppsV1().Deployments(ns).Get(ctx, name, metav1.GetOptions{})
-	if err != nil {
-		return 0, kubeErr(fmt.Errorf("get deployment %s/%s: %w", ns, name, err))
-	}
-	return dep.Status.ReadyReplicas, nil
+	return engine.Once(x, "ready/"+ns+"/"+name, func() (int32, error) {
+		dep, err := d.Client.AppsV1().Deployments(ns).Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return 0, kubeErr(fmt.Errorf("get deployment %s/%s: %w", ns, name, err))
+		}
+		return dep.Status.ReadyReplicas, nil
+	})
 }
 
 func podReady(p *corev1.Pod) bool {
@@ -238,6 +294,8 @@ func podReady(p *corev1.Pod) bool {
 
 func (d Deps) switchTraffic() engine.Action {
 	return engine.Action{
+		Prefetch:     d.prefetchSwitch,
+		PrefetchUndo: d.prefetchSwitchBack,
 		Do: func(ctx context.Context, x engine.Exec) (any, error) {
 			p, err := params[plan.SwitchParams](x)
 			if err != nil {
@@ -245,14 +303,14 @@ func (d Deps) switchTraffic() engine.Action {
 			}
 			var need int32
 			activeReady := func(ctx context.Context) (n int32, err error) {
-				need, err = d.activeReady(ctx, p.Namespace, p.MinReadyFrom)
+				need, err = d.activeReady(ctx, x, p.Namespace, p.MinReadyFrom)
 				return need, err
 			}
 			timeout := p.ReadyTimeout.D()
 			if timeout == 0 {
 				timeout = d.EndpointTimeout
 			}
-			if err := d.shift(ctx, p, p.To, activeReady, timeout); err != nil {
+			if err := d.shift(ctx, x, p, p.To, activeReady, timeout); err != nil {
 				if need > 1 {
 					err = fmt.Errorf("%w (%s serves production with %d ready pods; the new color must match it: check its autoscaler and quota, or raise --rollout-timeout)", err, p.MinReadyFrom, need)
 				}
@@ -283,7 +341,7 @@ func (d Deps) switchTraffic() engine.Action {
 			}
 			// Back to the old color as soon as one of its pods is Ready:
 			// production is failing on the new one.
-			return d.shift(ctx, p, p.From, atLeast(1), d.EndpointTimeout)
+			return d.shift(ctx, x, p, p.From, atLeast(1), d.EndpointTimeout)
 		},
 	}
 }

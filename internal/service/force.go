@@ -10,6 +10,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 
+	"github.com/bluegreen/bluegreen/internal/engine"
 	"github.com/bluegreen/bluegreen/internal/plan"
 )
 
@@ -76,5 +77,5 @@ func ForceBack(ctx context.Context, d Deps, rel plan.ServiceRelease, timeout tim
 	}
 	p := plan.SwitchParams{Namespace: ns, ActiveService: rel.ActiveService, PreviewService: rel.PreviewService,
 		ColorLabel: rel.ColorLabel, From: from, To: f.To, App: rel.App}
-	return f, d.shift(ctx, p, f.To, atLeast(need), timeout)
+	return f, d.shift(ctx, engine.Exec{}, p, f.To, atLeast(need), timeout)
 }
