@@ -10,9 +10,11 @@ import (
 	"syscall"
 
 	"github.com/bluegreen/bluegreen/internal/cli"
+	"github.com/bluegreen/bluegreen/internal/startgc"
 )
 
 func main() {
+	startgc.Done()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := cli.Execute(ctx, os.Args, os.Stdin, os.Stdout, os.Stderr)
 	stop()
