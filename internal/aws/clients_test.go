@@ -23,7 +23,7 @@ func TestSNSGoesThroughTheGate(t *testing.T) {
 	topic := srv.AddTopic("eu-west-1", "releases")
 	errLost := errors.New("lease lost")
 	var closed bool
-	c, err := Load(context.Background(), Options{Region: "eu-west-1", Endpoint: srv.URL(), Gate: func() error {
+	cfg, err := Config(context.Background(), Options{Region: "eu-west-1", Endpoint: srv.URL(), Gate: func() error {
 		if closed {
 			return errLost
 		}
@@ -32,12 +32,13 @@ func TestSNSGoesThroughTheGate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	c := NewSNS(cfg)
 	in := &sns.PublishInput{TopicArn: sdkaws.String(topic), Message: sdkaws.String("m")}
-	if _, err := c.SNS.Publish(context.Background(), in); err != nil {
+	if _, err := c.Publish(context.Background(), in); err != nil {
 		t.Fatalf("Publish through an open gate: %v", err)
 	}
 	closed = true
-	if _, err := c.SNS.Publish(context.Background(), in); !errors.Is(err, errLost) {
+	if _, err := c.Publish(context.Background(), in); !errors.Is(err, errLost) {
 		t.Fatalf("Publish through a closed gate: %v, want %v", err, errLost)
 	}
 	if n := len(srv.Published(topic)); n != 1 {
@@ -57,7 +58,7 @@ func TestLoadRequiringCredentials(t *testing.T) {
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", none)
 	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
 
-	_, err := Load(t.Context(), Options{Region: "eu-west-1", RequireCredentials: true})
+	_, err := Config(t.Context(), Options{Region: "eu-west-1", RequireCredentials: true})
 	if !errors.Is(err, ErrNoCredentials) {
 		t.Fatalf("Load with no credentials: %v; want ErrNoCredentials", err)
 	}
@@ -69,7 +70,7 @@ func TestLoadRequiringCredentials(t *testing.T) {
 
 	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDTEST")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
-	if _, err := Load(t.Context(), Options{Region: "eu-west-1", RequireCredentials: true}); err != nil {
+	if _, err := Config(t.Context(), Options{Region: "eu-west-1", RequireCredentials: true}); err != nil {
 		t.Fatalf("Load with credentials in the environment: %v", err)
 	}
 }

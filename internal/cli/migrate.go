@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	bgaws "github.com/bluegreen/bluegreen/internal/aws"
+	"github.com/bluegreen/bluegreen/internal/awscluster"
 	"github.com/bluegreen/bluegreen/internal/check"
 	"github.com/bluegreen/bluegreen/internal/engine"
 	"github.com/bluegreen/bluegreen/internal/journal"
@@ -106,7 +107,7 @@ type migrateSession struct {
 	*session
 	m        plan.Migration
 	src, dst *kube.Clients
-	aws      *bgaws.Clients
+	aws      *awscluster.Clients
 	env      migrate.Env
 }
 
@@ -131,7 +132,7 @@ func (g *Global) migrateSession(ctx context.Context, f *migrateFlags) (*migrateS
 	if m.Source.Region != "" {
 		region = m.Source.Region
 	}
-	ac, err := bgaws.Load(ctx, bgaws.Options{Region: region, Profile: f.awsProfile, Endpoint: g.AWSEndpoint, Gate: g.fence.Err, RequireCredentials: true})
+	ac, err := awscluster.Load(ctx, bgaws.Options{Region: region, Profile: f.awsProfile, Endpoint: g.AWSEndpoint, Gate: g.fence.Err, RequireCredentials: true})
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", plan.ErrInvalid, err)
 	}

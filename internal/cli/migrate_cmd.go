@@ -12,6 +12,7 @@ import (
 	"github.com/bluegreen/bluegreen/internal/journal"
 	"github.com/bluegreen/bluegreen/internal/migrate"
 	"github.com/bluegreen/bluegreen/internal/run"
+	"github.com/bluegreen/bluegreen/internal/run/clusterscope"
 )
 
 func newMigrateCmd(g *Global) *cobra.Command {
@@ -69,7 +70,7 @@ func newMigratePlanCmd(g *Global) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			r, err := run.ObserveAndPlanMigration(ctx, g.clock, s.env, s.src.Context, s.m)
+			r, err := clusterscope.ObserveAndPlan(ctx, g.clock, s.env, s.src.Context, s.m)
 			if err != nil {
 				return err
 			}

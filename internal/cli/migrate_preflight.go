@@ -7,7 +7,7 @@ import (
 
 	"github.com/bluegreen/bluegreen/internal/plan"
 	"github.com/bluegreen/bluegreen/internal/preflight"
-	"github.com/bluegreen/bluegreen/internal/run"
+	"github.com/bluegreen/bluegreen/internal/run/clusterscope"
 )
 
 // ErrPreflight means a preflight check failed; nothing was changed.
@@ -16,7 +16,7 @@ var ErrPreflight = errors.New("preflight failed")
 // preflight runs the worksheet checks and the removed-API scan, prints
 // them, and fails if any check failed. It writes nothing.
 func (s *migrateSession) preflight(ctx context.Context, obs plan.MigrationObserved, standalone bool) error {
-	results, err := run.MigrationPreflight(ctx, run.PreflightInput{Migration: s.m, Env: s.env, Observed: obs,
+	results, err := clusterscope.Preflight(ctx, clusterscope.PreflightInput{Migration: s.m, Env: s.env, Observed: obs,
 		SourceConfig: s.src.Config, TargetContext: s.dst.Context})
 	if err != nil {
 		return err

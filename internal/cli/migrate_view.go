@@ -7,7 +7,7 @@ import (
 
 	"github.com/bluegreen/bluegreen/internal/journal"
 	"github.com/bluegreen/bluegreen/internal/migrate"
-	"github.com/bluegreen/bluegreen/internal/run"
+	"github.com/bluegreen/bluegreen/internal/run/clusterscope"
 )
 
 // migrationSummary is a migration run as printed: the run, the live
@@ -62,7 +62,7 @@ func (g *Global) printChecklist(items []migrate.Item) {
 
 func (s *migrateSession) printMigrationStatus(ctx context.Context, r *journal.Run) error {
 	v := migrationView(r)
-	weights, checklist := run.MigrationStatus(ctx, s.env, r, s.g.log)
+	weights, checklist := clusterscope.Status(ctx, s.env, r, s.g.log)
 	v.Weights = weights
 	if checklist != nil { // re-verified now; else the one journaled, if any
 		v.Checklist = checklist

@@ -94,12 +94,12 @@ func (g *Global) notifiers(ctx context.Context, secrets *redact.Secrets) []notif
 		case "sns":
 			c, ok := clients[t.region]
 			if !ok {
-				ac, err := bgaws.Load(ctx, bgaws.Options{Region: t.region, Endpoint: g.AWSEndpoint, Gate: g.fence.Err})
+				cfg, err := bgaws.Config(ctx, bgaws.Options{Region: t.region, Endpoint: g.AWSEndpoint, Gate: g.fence.Err})
 				if err != nil {
 					g.log.Warn("sns notifications disabled", "topic", t.topic, "error", err)
 					continue
 				}
-				c = ac.SNS
+				c = bgaws.NewSNS(cfg)
 				clients[t.region] = c
 			}
 			out = append(out, &notify.SNS{TopicARN: t.topic, Client: c, Secrets: secrets})

@@ -11,7 +11,7 @@ import (
 	r53sdk "github.com/aws/aws-sdk-go-v2/service/route53"
 	r53types "github.com/aws/aws-sdk-go-v2/service/route53/types"
 
-	bgaws "github.com/bluegreen/bluegreen/internal/aws"
+	"github.com/bluegreen/bluegreen/internal/awscluster"
 	"github.com/bluegreen/bluegreen/internal/batch"
 	"github.com/bluegreen/bluegreen/internal/clock"
 )
@@ -28,7 +28,7 @@ const route53Poll = time.Second
 // of fifty of each against a quota of five requests a second.
 type cnameChanges struct {
 	clk    clock.Clock
-	r53    bgaws.Route53
+	r53    awscluster.Route53
 	window time.Duration // how long a batch waits for more lanes to join
 
 	mu      sync.Mutex
@@ -49,7 +49,7 @@ type changeBatch struct {
 // maxChanges is Route 53's limit of changes in one batch.
 const maxChanges = 1000
 
-func newCNAMEChanges(r53 bgaws.Route53, clk clock.Clock, window time.Duration) *cnameChanges {
+func newCNAMEChanges(r53 awscluster.Route53, clk clock.Clock, window time.Duration) *cnameChanges {
 	return &cnameChanges{r53: r53, clk: clk, window: window, pending: map[string]*changeBatch{}, last: map[string]*changeBatch{},
 		status: &batch.Batcher[r53types.ChangeStatus]{Interval: route53Poll, Clock: clk, Fetch: func(ctx context.Context, ids []string) (map[string]r53types.ChangeStatus, error) {
 			out := map[string]r53types.ChangeStatus{}

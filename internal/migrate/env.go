@@ -6,7 +6,7 @@ import (
 
 	"k8s.io/client-go/kubernetes"
 
-	bgaws "github.com/bluegreen/bluegreen/internal/aws"
+	"github.com/bluegreen/bluegreen/internal/awscluster"
 	"github.com/bluegreen/bluegreen/internal/check"
 	"github.com/bluegreen/bluegreen/internal/clock"
 	"github.com/bluegreen/bluegreen/internal/engine"
@@ -23,7 +23,7 @@ type Env struct {
 	// SourceObjects and TargetObjects serve the warm standby copy.
 	SourceObjects, TargetObjects *standby.Cluster
 	SourceName, TargetName       string
-	AWS                          *bgaws.Clients
+	AWS                          *awscluster.Clients
 	// Router moves the weighted records; Records are its targets.
 	Router  traffic.Router
 	Records []traffic.Target

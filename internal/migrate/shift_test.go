@@ -13,7 +13,7 @@ import (
 	r53sdk "github.com/aws/aws-sdk-go-v2/service/route53"
 	"k8s.io/utils/ptr"
 
-	bgaws "github.com/bluegreen/bluegreen/internal/aws"
+	"github.com/bluegreen/bluegreen/internal/awscluster"
 	"github.com/bluegreen/bluegreen/internal/clock"
 	"github.com/bluegreen/bluegreen/internal/engine"
 	"github.com/bluegreen/bluegreen/internal/journal"
@@ -48,7 +48,7 @@ func shiftWorld(t *testing.T, blueValue, greenValue string) (*awsfake.Server, st
 // the spec's values for the shop record.
 func shiftEnv(t *testing.T, fake *awsfake.Server, zone, blueValue, greenValue string) Env {
 	t.Helper()
-	clients := bgaws.FromConfig(fake.AWSConfig())
+	clients := awscluster.FromConfig(fake.AWSConfig())
 	target := traffic.Target{Name: shopRecord, Options: map[string]string{
 		r53router.ZoneOption: zone, r53router.PollIntervalOption: "10ms",
 		"blue.set-identifier": "blue", "blue.value": blueValue, "green.set-identifier": "green", "green.value": greenValue,

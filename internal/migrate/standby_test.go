@@ -14,7 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	bgaws "github.com/bluegreen/bluegreen/internal/aws"
+	"github.com/bluegreen/bluegreen/internal/awscluster"
 	"github.com/bluegreen/bluegreen/internal/engine"
 	"github.com/bluegreen/bluegreen/internal/journal"
 	"github.com/bluegreen/bluegreen/internal/plan"
@@ -42,7 +42,7 @@ func TestStandbyUndoKeepsANamespaceWithOthersObjects(t *testing.T) {
 	}
 	fake := awsfake.New(awsfake.Options{}).StartT(t)
 	env := Env{Source: a.Client, Target: b.Client, SourceObjects: src, TargetObjects: dst, SourceName: "cluster-a", TargetName: "cluster-b",
-		AWS: bgaws.FromConfig(fake.AWSConfig()), Log: slog.New(slog.DiscardHandler)}
+		AWS: awscluster.FromConfig(fake.AWSConfig()), Log: slog.New(slog.DiscardHandler)}
 	act := Actions(env)[plan.KindStandby]
 
 	tests := []struct {

@@ -11,7 +11,7 @@ import (
 	r53sdk "github.com/aws/aws-sdk-go-v2/service/route53"
 	r53types "github.com/aws/aws-sdk-go-v2/service/route53/types"
 
-	bgaws "github.com/bluegreen/bluegreen/internal/aws"
+	"github.com/bluegreen/bluegreen/internal/awscluster"
 )
 
 // checkRecordTTL: resolvers keep an answer for its TTL, so a weight shift
@@ -79,7 +79,7 @@ func recordString(r Record) string { return fqdn(r.Name) + " " + strings.ToUpper
 // listRecordSets pages through the zone from the record's name and type;
 // Route 53 lists in name and type order, so the first record set of another
 // name or type ends the search.
-func listRecordSets(ctx context.Context, api bgaws.Route53, rec Record) ([]r53types.ResourceRecordSet, error) {
+func listRecordSets(ctx context.Context, api awscluster.Route53, rec Record) ([]r53types.ResourceRecordSet, error) {
 	name, typ := fqdn(rec.Name), strings.ToUpper(rec.Type)
 	zone := strings.TrimPrefix(rec.ZoneID, "/hostedzone/")
 	in := &r53sdk.ListResourceRecordSetsInput{HostedZoneId: aws.String(zone), StartRecordName: aws.String(name), StartRecordType: r53types.RRType(typ)}

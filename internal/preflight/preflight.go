@@ -13,7 +13,7 @@ import (
 	"github.com/aws/smithy-go"
 	"k8s.io/client-go/kubernetes"
 
-	bgaws "github.com/bluegreen/bluegreen/internal/aws"
+	"github.com/bluegreen/bluegreen/internal/awscluster"
 	"github.com/bluegreen/bluegreen/internal/traffic"
 )
 
@@ -72,7 +72,7 @@ type Input struct {
 	// Source is cluster A (blue), Target cluster B (green).
 	Source, Target Cluster
 	// AWS holds the AWS clients, all for the clusters' region.
-	AWS *bgaws.Clients
+	AWS *awscluster.Clients
 	// Records are the records whose weights the migration shifts.
 	Records []Record
 	// Values compares the live record sets of Targets with the values the

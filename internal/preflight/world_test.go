@@ -6,7 +6,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
-	bgaws "github.com/bluegreen/bluegreen/internal/aws"
+	"github.com/bluegreen/bluegreen/internal/awscluster"
 	"github.com/bluegreen/bluegreen/test/awsfake"
 )
 
@@ -115,7 +115,7 @@ func (w world) start(t *testing.T) (*awsfake.Server, Input) {
 	return srv, Input{
 		Source:        Cluster{Name: "blue"},
 		Target:        Cluster{Name: "green"},
-		AWS:           bgaws.FromConfig(srv.AWSConfig()),
+		AWS:           awscluster.FromConfig(srv.AWSConfig()),
 		Records:       []Record{{ZoneID: zone, Name: appRecord, Type: "CNAME"}},
 		Volumes:       []Volume{{PV: "pvc-data-db-0", VolumeID: volumeA, StorageClass: "gp3"}},
 		LoadBalancers: []string{"green-web"},

@@ -8,7 +8,6 @@ import (
 
 	"github.com/bluegreen/bluegreen/internal/clock"
 	"github.com/bluegreen/bluegreen/internal/journal"
-	"github.com/bluegreen/bluegreen/internal/migrate"
 	"github.com/bluegreen/bluegreen/internal/plan"
 	"github.com/bluegreen/bluegreen/internal/service"
 	"github.com/bluegreen/bluegreen/internal/traffic"
@@ -84,16 +83,6 @@ func PlanNamespaceInit(clk clock.Clock, kctx string, obs plan.NamespaceObserved,
 	}
 	return New(clk, Planned{Key: ProductKey(rel.Namespaces[plan.Blue], rel.Product), Operation: "init", Context: kctx, Spec: rel,
 		Approved: true, Steps: steps})
-}
-
-// ObserveAndPlanMigration reads both clusters through env (no write) and
-// plans migration m.
-func ObserveAndPlanMigration(ctx context.Context, clk clock.Clock, env migrate.Env, kctx string, m plan.Migration) (*journal.Run, error) {
-	obs, err := migrate.Observe(ctx, env, m)
-	if err != nil {
-		return nil, err
-	}
-	return PlanMigration(clk, kctx, obs, m)
 }
 
 // InitManifests returns the layout a planned init would create, to commit

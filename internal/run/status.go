@@ -12,7 +12,6 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/bluegreen/bluegreen/internal/journal"
-	"github.com/bluegreen/bluegreen/internal/migrate"
 	"github.com/bluegreen/bluegreen/internal/plan"
 )
 
@@ -212,23 +211,4 @@ func trafficSplit(ctx context.Context, kc kubernetes.Interface, ns string, rel p
 		out[c] = n * 100 / total
 	}
 	return out, nil
-}
-
-// MigrationStatus reads a migration's live weights, one split per record
-// (a record that cannot be read is logged and left out), and, once run r
-// succeeded, re-verifies its checklist. It writes nothing.
-func MigrationStatus(ctx context.Context, env migrate.Env, r *journal.Run, log *slog.Logger) (map[string]map[string]int, []migrate.Item) {
-	weights := map[string]map[string]int{}
-	for _, t := range env.Records {
-		if split, err := env.Router.Observe(ctx, t); err == nil {
-			weights[t.Name] = split
-		} else {
-			log.Warn("observe weights", "record", t.Name, "error", err)
-		}
-	}
-	var checklist []migrate.Item
-	if r.State == journal.Succeeded {
-		checklist = env.Verify(ctx, r)
-	}
-	return weights, checklist
 }

@@ -17,7 +17,6 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
-	awsapi "github.com/bluegreen/bluegreen/internal/aws"
 	"github.com/bluegreen/bluegreen/internal/clock"
 )
 
@@ -160,8 +159,11 @@ type Deps struct {
 	// Clusters holds the cluster of each color, for routers that act on two
 	// clusters at once (external-dns annotations).
 	Clusters map[string]kubernetes.Interface
-	// Route53 is the Route 53 API.
-	Route53 awsapi.Route53
+	// Route53 is the Route 53 API, an awscluster.Route53, which the
+	// route53 router takes. It is untyped here so that package traffic,
+	// which every scope imports, links no AWS API (Go initializes every
+	// linked package at start, whatever the command).
+	Route53 any
 	// Clock paces a router's waits; nil means the wall clock.
 	Clock clock.Clock
 	// Log is where a router reports what it did and what it could not

@@ -11,7 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
-	bgaws "github.com/bluegreen/bluegreen/internal/aws"
+	"github.com/bluegreen/bluegreen/internal/awscluster"
 	"github.com/bluegreen/bluegreen/internal/batch"
 )
 
@@ -32,7 +32,7 @@ type ec2Reads struct {
 // 200 values per filter.
 const filterValues = 200
 
-func newEC2Reads(c bgaws.EC2, interval time.Duration) *ec2Reads {
+func newEC2Reads(c awscluster.EC2, interval time.Duration) *ec2Reads {
 	return &ec2Reads{
 		volumes: &batch.Batcher[ec2types.Volume]{Interval: interval, Fetch: func(ctx context.Context, ids []string) (map[string]ec2types.Volume, error) {
 			out := map[string]ec2types.Volume{}

@@ -12,7 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
-	bgaws "github.com/bluegreen/bluegreen/internal/aws"
+	"github.com/bluegreen/bluegreen/internal/awscluster"
 	"github.com/bluegreen/bluegreen/internal/clock"
 	"github.com/bluegreen/bluegreen/internal/engine"
 	"github.com/bluegreen/bluegreen/internal/kube"
@@ -32,7 +32,7 @@ type Env struct {
 	Source, Target kubernetes.Interface
 	// SourceName and TargetName name the clusters in messages (contexts).
 	SourceName, TargetName string
-	EC2                    bgaws.EC2
+	EC2                    awscluster.EC2
 	Log                    *slog.Logger
 	// Poll is how often waits re-read the clusters and EC2 (default 250ms).
 	Poll time.Duration

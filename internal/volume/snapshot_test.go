@@ -12,7 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 
-	bgaws "github.com/bluegreen/bluegreen/internal/aws"
+	"github.com/bluegreen/bluegreen/internal/awscluster"
 	"github.com/bluegreen/bluegreen/internal/clock"
 	"github.com/bluegreen/bluegreen/internal/engine"
 	"github.com/bluegreen/bluegreen/internal/journal"
@@ -32,7 +32,7 @@ func snapshotWorld(t *testing.T) (*awsfake.Server, string, map[string]engine.Act
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := Env{EC2: bgaws.FromConfig(fake.AWSConfig()).EC2, Log: slog.New(slog.DiscardHandler), Poll: 20 * time.Millisecond}
+	env := Env{EC2: awscluster.FromConfig(fake.AWSConfig()).EC2, Log: slog.New(slog.DiscardHandler), Poll: 20 * time.Millisecond}
 	return fake, vol, Actions(env)
 }
 

@@ -23,7 +23,7 @@ import (
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	"k8s.io/client-go/util/flowcontrol"
 
-	bgaws "github.com/bluegreen/bluegreen/internal/aws"
+	"github.com/bluegreen/bluegreen/internal/awscluster"
 	"github.com/bluegreen/bluegreen/internal/clock"
 	"github.com/bluegreen/bluegreen/internal/engine"
 	"github.com/bluegreen/bluegreen/internal/journal"
@@ -119,7 +119,7 @@ func (hw *handoffWorld) buildEnv(b *testing.B, dir string) migrate.Env {
 	cfg.HTTPClient = countingHTTP{inner: awshttp.NewBuildableClient(), reg: hw.reg}
 	return migrate.Env{
 		Source: srcKube, Target: dstKube, SourceObjects: srcObj, TargetObjects: dstObj,
-		SourceName: src.Context, TargetName: dst.Context, AWS: bgaws.FromConfig(cfg),
+		SourceName: src.Context, TargetName: dst.Context, AWS: awscluster.FromConfig(cfg),
 		Log: slog.New(slog.DiscardHandler), Clock: clock.Real{},
 	}
 }

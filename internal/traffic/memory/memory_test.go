@@ -13,7 +13,7 @@ import (
 	"sync"
 	"testing"
 
-	awsapi "github.com/bluegreen/bluegreen/internal/aws"
+	"github.com/bluegreen/bluegreen/internal/awscluster"
 	"github.com/bluegreen/bluegreen/internal/clock"
 	"github.com/bluegreen/bluegreen/internal/engine"
 	"github.com/bluegreen/bluegreen/internal/journal"
@@ -122,7 +122,7 @@ func TestARouterIsOnePackagePlusRegistration(t *testing.T) {
 	if err := r.Shift(t.Context(), targets[0], traffic.All("blue", "green")); err != nil {
 		t.Fatal(err)
 	}
-	shift := migrate.Actions(migrate.Env{AWS: &awsapi.Clients{}, Router: r, Records: targets, Clock: clock.Real{}, Log: slog.New(slog.DiscardHandler)})[plan.KindShift]
+	shift := migrate.Actions(migrate.Env{AWS: &awscluster.Clients{}, Router: r, Records: targets, Clock: clock.Real{}, Log: slog.New(slog.DiscardHandler)})[plan.KindShift]
 	run := &journal.Run{ID: "run"}
 	for i := range shifts {
 		if _, err := shift.Do(t.Context(), engine.Exec{Run: run, Step: &shifts[i]}); err != nil {

@@ -11,7 +11,7 @@ import (
 	sdk "github.com/aws/aws-sdk-go-v2/service/route53"
 	"github.com/aws/aws-sdk-go-v2/service/route53/types"
 
-	awsapi "github.com/bluegreen/bluegreen/internal/aws"
+	"github.com/bluegreen/bluegreen/internal/awscluster"
 	"github.com/bluegreen/bluegreen/internal/traffic"
 	"github.com/bluegreen/bluegreen/internal/traffic/route53"
 	"github.com/bluegreen/bluegreen/test/awsfake"
@@ -116,7 +116,7 @@ func (e *env) changeStatus(t *testing.T, id string) types.ChangeStatus {
 // recorder passes calls through and remembers what it saw; pageSize > 0
 // forces small list pages.
 type recorder struct {
-	awsapi.Route53
+	awscluster.Route53
 	pageSize int32
 
 	mu       sync.Mutex

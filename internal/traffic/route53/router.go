@@ -11,7 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/route53/types"
 	"github.com/aws/smithy-go"
 
-	awsapi "github.com/bluegreen/bluegreen/internal/aws"
+	"github.com/bluegreen/bluegreen/internal/awscluster"
 	"github.com/bluegreen/bluegreen/internal/clock"
 	"github.com/bluegreen/bluegreen/internal/engine"
 	"github.com/bluegreen/bluegreen/internal/traffic"
@@ -24,10 +24,11 @@ func init() {
 	traffic.Register(traffic.Plugin{
 		Name: Name,
 		New: func(d traffic.Deps) (traffic.Router, error) {
-			if d.Route53 == nil {
-				return nil, fmt.Errorf("no Route 53 client: set traffic.Deps.Route53")
+			api, ok := d.Route53.(awscluster.Route53)
+			if !ok || api == nil {
+				return nil, fmt.Errorf("no Route 53 client: set traffic.Deps.Route53 to an awscluster.Route53 (got %T)", d.Route53)
 			}
-			return &Router{API: d.Route53, Clock: d.Clock}, nil
+			return &Router{API: api, Clock: d.Clock}, nil
 		},
 		Records:        records,
 		ClusterDefault: true,
@@ -38,13 +39,13 @@ func init() {
 // sets. The zero value needs API set.
 type Router struct {
 	// API is the Route 53 client.
-	API awsapi.Route53
+	API awscluster.Route53
 	// Clock paces the wait for INSYNC; nil means the wall clock.
 	Clock clock.Clock
 }
 
 // New returns a Router calling api.
-func New(api awsapi.Route53) *Router { return &Router{API: api} }
+func New(api awscluster.Route53) *Router { return &Router{API: api} }
 
 func (r *Router) clock() clock.Clock {
 	if r.Clock == nil {

@@ -184,6 +184,8 @@ func TestRegistered(t *testing.T) {
 	}
 	_, err = traffic.New(route53.Name, traffic.Deps{})
 	wantErr(t, err, "router route53", "no Route 53 client", "traffic.Deps.Route53")
+	_, err = traffic.New(route53.Name, traffic.Deps{Route53: e.srv})
+	wantErr(t, err, "router route53", "no Route 53 client", "awscluster.Route53")
 }
 
 func TestShiftAPIErrorNamesZone(t *testing.T) {

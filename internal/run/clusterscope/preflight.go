@@ -1,4 +1,4 @@
-package run
+package clusterscope
 
 import (
 	"context"
@@ -33,10 +33,10 @@ type PreflightInput struct {
 	TargetContext string
 }
 
-// MigrationPreflight runs the runbook's worksheet checks and the
+// Preflight runs the runbook's worksheet checks and the
 // removed-API scan. It writes nothing; the results say pass, warn or fail
 // with a fix each. An error means the input itself is wrong.
-func MigrationPreflight(ctx context.Context, in PreflightInput) ([]preflight.Result, error) {
+func Preflight(ctx context.Context, in PreflightInput) ([]preflight.Result, error) {
 	pin := preflight.Input{
 		Source:        preflight.Cluster{Name: in.Migration.Source.EKSCluster, Kube: in.Env.Source},
 		Target:        preflight.Cluster{Name: in.Migration.Target.EKSCluster, Kube: in.Env.Target},
