@@ -62,8 +62,14 @@ type scaleDownState struct {
 // time a watch event takes; an autoscaler created in that instant is not
 // seen, so it is neither deleted nor recorded, and the undo leaves it as
 // it is.
-func (d Deps) hpaOf(ctx context.Context, ns, deployment string) (*autoscalingv2.HorizontalPodAutoscaler, error) {
-	list, err := d.Client.AutoscalingV2().HorizontalPodAutoscalers(ns).List(ctx, metav1.ListOptions{ResourceVersion: "0"})
+//
+// Capture and Do share the list within one execution of the step
+// (engine.Once); a scale-down that was due later and is done by another
+// process lists afresh.
+func (d Deps) hpaOf(ctx context.Context, x engine.Exec, ns, deployment string) (*autoscalingv2.HorizontalPodAutoscaler, error) {
+	list, err := engine.Once(x, "hpas/"+ns, func() (*autoscalingv2.HorizontalPodAutoscalerList, error) {
+		return d.Client.AutoscalingV2().HorizontalPodAutoscalers(ns).List(ctx, metav1.ListOptions{ResourceVersion: "0"})
+	})
 	if err != nil {
 		return nil, kubeErr(fmt.Errorf("list autoscalers in %s: %w", ns, err))
 	}
@@ -87,7 +93,7 @@ func (d Deps) scaleDown() engine.Action {
 			if err != nil {
 				return nil, err
 			}
-			h, err := d.hpaOf(ctx, p.Namespace, p.Deployment)
+			h, err := d.hpaOf(ctx, x, p.Namespace, p.Deployment)
 			if h != nil {
 				h = cleanHPA(h)
 			}
@@ -113,7 +119,7 @@ func (d Deps) scaleDown() engine.Action {
 						due.UTC().Format(time.RFC3339))}
 				}
 			}
-			if h, err := d.hpaOf(ctx, p.Namespace, p.Deployment); err != nil {
+			if h, err := d.hpaOf(ctx, x, p.Namespace, p.Deployment); err != nil {
 				return nil, err
 			} else if h != nil {
 				err := d.Client.AutoscalingV2().HorizontalPodAutoscalers(p.Namespace).Delete(ctx, h.Name, metav1.DeleteOptions{})

@@ -113,7 +113,7 @@ func (p *phases) slowest() int {
 }
 
 var intervalNames = []string{
-	"call → run read and running (process start, kubeconfig, the cluster's identity and the run's record read side by side, lease)",
+	"call → run read and running (process start, kubeconfig, the Lease and the cluster's identity side by side, the run the Lease names, the Lease taken, the run read again)",
 	"→ switch step starts (the steps before and the record write before the switch; rollback: undo of scale-down-old)",
 	"→ EndpointSlices list only the target color (Deployment and Service read side by side, pods list, selector patch, endpoint controller)",
 	"→ the CLI sees it (preview patch, Service read, its 50 ms endpoint poll)",

@@ -399,7 +399,7 @@ func benchCosts(ctx context.Context, b *testing.B, w *world, kubectl string, run
 
 	rep.addCost("`bluegreen version` (process start, no cluster)", version)
 	rep.addCost("`kubectl version --client` (process start, no cluster)", kversion)
-	rep.addCost("`bluegreen status` (start, connect, journal read, a few API reads)", status)
+	rep.addCost("`bluegreen status` (start, connect, the app's run records and a few API reads)", status)
 	rep.addCost("one API round trip (GET a Service, client-go)", get)
 	rep.addCost("first API call of a new client (TCP and TLS handshake, GET)", dial)
 	rep.addCost("one Kubernetes Event (create)", event)
