@@ -1,14 +1,11 @@
 package ebssim_test
 
 import (
-	"context"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // TestAttachedBeforeStart covers volumes attached in EC2 before the
@@ -28,7 +25,6 @@ func TestAttachedBeforeStart(t *testing.T) {
 	attach(t, client, foreign, inst, "/dev/xvdba")
 	attach(t, client, vol, inst, "/dev/xvdbz")
 	c.createStaticPV(t, "db-pv", vol, "data-db-0")
-	c.createClaim(t, "data-db-0")
 
 	// when the simulator starts,
 	c.runSimulator(t, defaultOptions(client))
@@ -77,18 +73,4 @@ func attach(t *testing.T, client *ec2.Client, volumeID, instance, device string)
 	if err != nil {
 		t.Fatalf("attach volume %s to %s: %v", volumeID, instance, err)
 	}
-}
-
-// createClaim creates the PVC name with the StatefulSets' claim spec and
-// waits until it is bound.
-func (c *cluster) createClaim(t *testing.T, name string) {
-	t.Helper()
-	pvc := &corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: claimSpec()}
-	if _, err := c.Client.CoreV1().PersistentVolumeClaims(ns).Create(t.Context(), pvc, metav1.CreateOptions{}); err != nil {
-		t.Fatalf("create claim %s: %v", name, err)
-	}
-	waitFor(t, "claim "+name+" bound", func(ctx context.Context) (bool, error) {
-		got, err := c.Client.CoreV1().PersistentVolumeClaims(ns).Get(ctx, name, metav1.GetOptions{})
-		return err == nil && got.Status.Phase == corev1.ClaimBound, nil
-	})
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -111,7 +112,12 @@ func createVolume(t *testing.T, client *ec2.Client) string {
 }
 
 // createStaticPV creates the PV name for volumeID, pre-bound to the PVC
-// claim in ns, as the hand-off creates it in the target cluster.
+// claim in ns, and the claim bound to it, as the hand-off does in the target
+// cluster: the PV first, the claim once the PV controller has seen the PV
+// (Available; a claim that comes first waits for the controller's next
+// resync), and returns once the claim is Bound. A pod whose claim is still
+// unbound is marked unschedulable, and the scheduler may take minutes to
+// try it again.
 func (c *cluster) createStaticPV(t *testing.T, name, volumeID, claim string) {
 	t.Helper()
 	pv := &corev1.PersistentVolume{
@@ -135,6 +141,33 @@ func (c *cluster) createStaticPV(t *testing.T, name, volumeID, claim string) {
 	if _, err := c.Client.CoreV1().PersistentVolumes().Create(t.Context(), pv, metav1.CreateOptions{}); err != nil {
 		t.Fatalf("create persistent volume %s in %s: %v", name, c.Name, err)
 	}
+	waitFor(t, fmt.Sprintf("persistent volume %s available in %s", name, c.Name), func(ctx context.Context) (bool, error) {
+		got, err := c.Client.CoreV1().PersistentVolumes().Get(ctx, name, metav1.GetOptions{})
+		return err == nil && got.Status.Phase == corev1.VolumeAvailable, err
+	})
+	pvc := &corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Name: claim, Namespace: ns}, Spec: claimSpec()}
+	pvc.Spec.VolumeName = name
+	if _, err := c.Client.CoreV1().PersistentVolumeClaims(ns).Create(t.Context(), pvc, metav1.CreateOptions{}); err != nil {
+		t.Fatalf("create claim %s in %s: %v", claim, c.Name, err)
+	}
+	poked := false
+	waitFor(t, fmt.Sprintf("claim %s bound to %s in %s", claim, name, c.Name), func(ctx context.Context) (bool, error) {
+		got, err := c.Client.CoreV1().PersistentVolumeClaims(ns).Get(ctx, claim, metav1.GetOptions{})
+		if err != nil || got.Status.Phase == corev1.ClaimBound {
+			return err == nil, err
+		}
+		// The PV controller's claim and volume workers both write the PV's
+		// phase; the loser of that race gives up on the claim until the
+		// next resync. Touching the claim makes it sync again now.
+		vol, err := c.Client.CoreV1().PersistentVolumes().Get(ctx, name, metav1.GetOptions{})
+		if err != nil || poked || vol.Status.Phase != corev1.VolumeBound {
+			return false, err
+		}
+		poked = true
+		patch := []byte(`{"metadata":{"annotations":{"ebssim.test/poked":"true"}}}`)
+		_, err = c.Client.CoreV1().PersistentVolumeClaims(ns).Patch(ctx, claim, types.MergePatchType, patch, metav1.PatchOptions{})
+		return false, err
+	}, func() string { return c.schedulingState("") })
 }
 
 // claimSpec is the spec of the StatefulSets' volume claim template.
@@ -202,8 +235,41 @@ func (c *cluster) scheduledPod(t *testing.T, name string) *corev1.Pod {
 		}
 		pod = p
 		return p.Spec.NodeName != "", nil
-	})
+	}, func() string { return c.schedulingState(name) })
 	return pod
+}
+
+// schedulingState describes what decides whether pod name (if not empty)
+// can be scheduled: its conditions and the phases of the claims and volumes
+// in c.
+func (c *cluster) schedulingState(name string) string {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var b strings.Builder
+	if name == "" {
+		// only the claims and volumes
+	} else if p, err := c.Client.CoreV1().Pods(ns).Get(ctx, name, metav1.GetOptions{}); err != nil {
+		fmt.Fprintf(&b, "pod: %v; ", err)
+	} else {
+		for _, cond := range p.Status.Conditions {
+			fmt.Fprintf(&b, "pod %s=%s (%s: %s); ", cond.Type, cond.Status, cond.Reason, cond.Message)
+		}
+	}
+	if claims, err := c.Client.CoreV1().PersistentVolumeClaims(ns).List(ctx, metav1.ListOptions{}); err == nil {
+		for _, pvc := range claims.Items {
+			fmt.Fprintf(&b, "claim %s %s volume=%q; ", pvc.Name, pvc.Status.Phase, pvc.Spec.VolumeName)
+		}
+	}
+	if pvs, err := c.Client.CoreV1().PersistentVolumes().List(ctx, metav1.ListOptions{}); err == nil {
+		for _, pv := range pvs.Items {
+			claim := ""
+			if ref := pv.Spec.ClaimRef; ref != nil {
+				claim = ref.Name + "/" + string(ref.UID)
+			}
+			fmt.Fprintf(&b, "volume %s %s claim=%s; ", pv.Name, pv.Status.Phase, claim)
+		}
+	}
+	return b.String()
 }
 
 // waitPodGone waits until pod name no longer exists.
