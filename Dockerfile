@@ -1,4 +1,5 @@
-# bluegreen for CI pipelines: a static binary on a distroless base, run as
+# bluegreen for CI pipelines and the controller: the complete build (every
+# command, no companion needed), a static binary on a distroless base, run as
 # a non-root user. Build: docker build --build-arg VERSION=$(git describe --tags --always) -t bluegreen .
 # Run:   docker run --rm -v ~/.kube:/home/nonroot/.kube:ro bluegreen status shop -n prod
 

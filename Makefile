@@ -17,20 +17,27 @@ PLATFORMS := linux/amd64 linux/arm64 darwin/amd64 darwin/arm64
 
 all: build
 
+# Two programs: bin/bluegreen, the lean build people type (no cluster scope,
+# no controller: it starts faster), and bin/bluegreen-full, the complete
+# build it runs for migrate and controller. Keep them side by side.
 build:
-	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/bluegreen
+	$(GO) build -tags lean -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/bluegreen
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)-full ./cmd/bluegreen
 
-# Stripped, static binaries for every platform in dist/, each also as a
-# .tar.gz with LICENSE (what krew installs), and their SHA-256 checksums.
+# Stripped, static binaries for every platform in dist/: per platform a
+# .tar.gz with bluegreen (lean), bluegreen-full and LICENSE (what krew
+# installs), both programs also on their own, and their SHA-256 checksums.
 release:
 	@rm -rf dist && mkdir -p dist
 	@set -e; for p in $(PLATFORMS); do \
 		os=$${p%/*}; arch=$${p#*/}; name=bluegreen_$(VERSION)_$${os}_$${arch}; \
 		echo "build $$name"; \
-		CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -ldflags '-s -w $(LDFLAGS)' -o dist/$$name/bluegreen ./cmd/bluegreen; \
+		CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build -tags lean -trimpath -ldflags '-s -w $(LDFLAGS)' -o dist/$$name/bluegreen ./cmd/bluegreen; \
+		CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -ldflags '-s -w $(LDFLAGS)' -o dist/$$name/bluegreen-full ./cmd/bluegreen; \
 		cp LICENSE deploy/krew/kubectl_complete-bluegreen dist/$$name/; \
 		cp dist/$$name/bluegreen dist/$$name.bin; \
-		tar -C dist/$$name -czf dist/$$name.tar.gz bluegreen kubectl_complete-bluegreen LICENSE; \
+		cp dist/$$name/bluegreen-full dist/$${name/bluegreen_/bluegreen-full_}.bin; \
+		tar -C dist/$$name -czf dist/$$name.tar.gz bluegreen bluegreen-full kubectl_complete-bluegreen LICENSE; \
 		rm -rf dist/$$name; \
 	done
 	@cd dist && sha256sum *.bin *.tar.gz > checksums.txt && cat checksums.txt
@@ -55,6 +62,7 @@ gateway-deps:
 # gosec and errorlint, with the test bed's build tag (.golangci.yml).
 lint:
 	$(GO) tool golangci-lint run ./...
+	$(GO) tool golangci-lint run --build-tags testbed,lean ./cmd/... ./internal/cli/...
 
 # The API's deep-copy functions and CRDs, from api/ (controller-gen, a tool
 # of the module), the CRDs copied into the Helm chart. generate-check fails

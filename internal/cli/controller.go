@@ -1,3 +1,5 @@
+//go:build !lean
+
 package cli
 
 import (
@@ -41,7 +43,7 @@ func newControllerCmd(g *Global) *cobra.Command {
 	var o controllerFlags
 	cmd := &cobra.Command{
 		Use:   "controller",
-		Short: "Carry out BlueGreenReleases: change an image in the object, the controller releases it",
+		Short: controllerShort,
 		Long: `controller reconciles BlueGreenRelease objects (bluegreen.dev/v1alpha1) with the
 same plan, steps, Lease and run records as the commands: a release the
 controller runs shows in bluegreen status, and bluegreen promote, rollback and

@@ -1,3 +1,5 @@
+//go:build !lean
+
 package cli
 
 import (
@@ -18,7 +20,7 @@ import (
 func newMigrateCmd(g *Global) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "migrate",
-		Short: "Move workloads from cluster A to cluster B: warm standby, EBS volume hand-off, weighted DNS",
+		Short: migrateShort,
 		Long: `migrate runs a cluster-scope blue-green from a spec file: preflight (the runbook's
 worksheet), a scan for APIs removed in B's Kubernetes version, a warm standby of
 the stateless workloads in B, the hand-off of each StatefulSet's EBS volumes
@@ -290,4 +292,30 @@ func (s *migrateSession) finishMigration(r *journal.Run, file string, err error)
 		s.g.printf("Migration run %s %s.\n", r.ID, r.State)
 	}
 	return err
+}
+
+func newMigrateUnlockCmd(g *Global) *cobra.Command {
+	var f migrateFlags
+	var yes bool
+	cmd := &cobra.Command{
+		Use:     "unlock -f SPEC",
+		Short:   "Break the migration's Lease in cluster A by force (see `bluegreen unlock`)",
+		Example: `  bluegreen migrate unlock -f migration.yaml --yes`,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			m, err := f.spec()
+			if err != nil {
+				return err
+			}
+			src, _, err := g.connectCluster(ctx, "source", m.Source, m.Handoff.Parallelism)
+			if err != nil {
+				return err
+			}
+			return g.unlock(ctx, src.Lease, run.MigrationKey(m.Name), yes)
+		},
+	}
+	f.bindSpec(cmd)
+	cmd.Flags().BoolVar(&yes, "yes", false, "break the Lease even when its holder looks alive")
+	return cmd
 }

@@ -1,8 +1,6 @@
 package cli
 
 import (
-	_ "github.com/bluegreen/bluegreen/internal/traffic/all" // every router registers itself
-
 	"context"
 	"errors"
 	"fmt"
@@ -73,11 +71,17 @@ type Global struct {
 	notifyTargets []notifyTarget
 	// progress throttles the live view's progress lines.
 	progress progressLines
+	// argv is the command line, program name first; the lean build hands
+	// it to the companion as it is.
+	argv []string
 }
 
 // Execute runs the command line and returns the process exit code.
 func Execute(ctx context.Context, args []string, in io.Reader, out, errOut io.Writer) int {
-	g := &Global{in: in, out: out, err: errOut, clock: clock.Real{}, fence: &kube.Fence{}}
+	g := &Global{in: in, out: out, err: errOut, clock: clock.Real{}, fence: &kube.Fence{}, argv: args}
+	if !leanBuild {
+		warnCaller(errOut)
+	}
 	root := newRoot(g, filepath.Base(args[0]))
 	root.SetArgs(args[1:])
 	root.SetIn(in)
@@ -183,9 +187,10 @@ func newRoot(g *Global, name string) *cobra.Command {
 		"how long a run's Lease stays valid unrenewed; renewed every sixth of it, the run stops acting after failing to renew for half of it (env BLUEGREEN_LEASE_DURATION)")
 	root.AddCommand(
 		newStatusCmd(g), newInitCmd(g), newDeployCmd(g), newPlanCmd(g), newPromoteCmd(g),
-		newRollbackCmd(g), newAbortCmd(g), newResumeCmd(g), newUnlockCmd(g), newMigrateCmd(g), newNamespaceCmd(g), newVersionCmd(g),
-		newListCmd(g), newControllerCmd(g), newDashboardCmd(g),
+		newRollbackCmd(g), newAbortCmd(g), newResumeCmd(g), newUnlockCmd(g), newNamespaceCmd(g), newVersionCmd(g),
+		newListCmd(g), newDashboardCmd(g),
 	)
+	root.AddCommand(clusterCommands(g)...)
 	// Usage errors exit 2, like bad input: an unknown flag, a bad flag
 	// value, a missing or extra argument.
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {

@@ -34,32 +34,6 @@ failed in its run record. A Lease that looks alive is broken only with --yes.`,
 	return cmd
 }
 
-func newMigrateUnlockCmd(g *Global) *cobra.Command {
-	var f migrateFlags
-	var yes bool
-	cmd := &cobra.Command{
-		Use:     "unlock -f SPEC",
-		Short:   "Break the migration's Lease in cluster A by force (see `bluegreen unlock`)",
-		Example: `  bluegreen migrate unlock -f migration.yaml --yes`,
-		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			m, err := f.spec()
-			if err != nil {
-				return err
-			}
-			src, _, err := g.connectCluster(ctx, "source", m.Source, m.Handoff.Parallelism)
-			if err != nil {
-				return err
-			}
-			return g.unlock(ctx, src.Lease, run.MigrationKey(m.Name), yes)
-		},
-	}
-	f.bindSpec(cmd)
-	cmd.Flags().BoolVar(&yes, "yes", false, "break the Lease even when its holder looks alive")
-	return cmd
-}
-
 func (g *Global) unlock(ctx context.Context, c kubernetes.Interface, k run.Key, yes bool) error {
 	holder, err := run.Unlock(ctx, g.clock, c, k, yes)
 	if err != nil {

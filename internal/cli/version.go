@@ -27,11 +27,17 @@ type BuildInfo struct {
 	Modified bool   `json:"modified,omitempty"`
 	Go       string `json:"go"`
 	Platform string `json:"platform"`
+	// Build is "lean" for the build that runs bluegreen-full for migrate
+	// and controller, "complete" for one that has every command.
+	Build string `json:"build"`
 }
 
 // buildInfo combines the ldflags with what the toolchain recorded.
 func buildInfo() BuildInfo {
-	b := BuildInfo{Version: Version, Commit: Commit, Date: Date, Go: runtime.Version(), Platform: runtime.GOOS + "/" + runtime.GOARCH}
+	b := BuildInfo{Version: Version, Commit: Commit, Date: Date, Go: runtime.Version(), Platform: runtime.GOOS + "/" + runtime.GOARCH, Build: "complete"}
+	if leanBuild {
+		b.Build = "lean"
+	}
 	info, ok := debug.ReadBuildInfo()
 	if !ok {
 		if b.Version == "" {
@@ -88,7 +94,11 @@ func newVersionCmd(g *Global) *cobra.Command {
 				}
 				line += ")"
 			}
-			_, err := fmt.Fprintf(g.out, "%s %s %s\n", line, b.Go, b.Platform)
+			line += " " + b.Go + " " + b.Platform
+			if leanBuild {
+				line += " lean"
+			}
+			_, err := fmt.Fprintln(g.out, line)
 			return err
 		},
 	}

@@ -49,12 +49,18 @@ func goBuild(dir string, args ...string) ([]byte, error) {
 	return cmd.CombinedOutput()
 }
 
-// buildCLI builds the bluegreen binary into a temporary folder.
+// buildCLI builds the release's two programs into a temporary folder and
+// returns the path of bluegreen, the lean build people type (it runs
+// bluegreen-full, beside it, for migrate).
 func buildCLI(b *testing.B) string {
 	b.Helper()
-	bin := filepath.Join(b.TempDir(), "bluegreen")
-	if out, err := goBuild("", "-o", bin, "github.com/bluegreen/bluegreen/cmd/bluegreen"); err != nil {
+	dir := b.TempDir()
+	bin := filepath.Join(dir, "bluegreen")
+	if out, err := goBuild("", "-tags", "lean", "-o", bin, "github.com/bluegreen/bluegreen/cmd/bluegreen"); err != nil {
 		b.Fatalf("build bluegreen: %v\n%s", err, out)
+	}
+	if out, err := goBuild("", "-o", filepath.Join(dir, "bluegreen-full"), "github.com/bluegreen/bluegreen/cmd/bluegreen"); err != nil {
+		b.Fatalf("build bluegreen-full: %v\n%s", err, out)
 	}
 	return bin
 }
@@ -116,8 +122,10 @@ func buildCLIAt(b *testing.B, ref string) string {
 	}
 	git("worktree", "add", "--detach", dir, ref)
 	b.Cleanup(func() { _ = exec.Command("git", "worktree", "remove", "--force", dir).Run() })
+	// As its release built the program people type: lean where the ref
+	// has that build (a ref before it ignores the tag).
 	bin := filepath.Join(b.TempDir(), "bluegreen-baseline")
-	if out, err := goBuild(dir, "-o", bin, "./cmd/bluegreen"); err != nil {
+	if out, err := goBuild(dir, "-tags", "lean", "-o", bin, "./cmd/bluegreen"); err != nil {
 		b.Fatalf("build bluegreen at %s: %v\n%s", ref, err, out)
 	}
 	return bin

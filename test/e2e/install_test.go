@@ -36,13 +36,16 @@ func TestGoInstallPrintsVersionAndCommit(t *testing.T) {
 		t.Fatalf("bluegreen version: %v", err)
 	}
 	var v struct {
-		Version, Commit string
+		Version, Commit, Build string
 	}
 	if err := json.Unmarshal(out, &v); err != nil {
 		t.Fatalf("bluegreen version -o json: %v\n%s", err, out)
 	}
 	if v.Commit != commit || !strings.HasPrefix(v.Version, "v") || !strings.Contains(v.Version, commit[:12]) {
 		t.Fatalf("version %q commit %q; want a module version naming %s, and that commit", v.Version, v.Commit, commit[:12])
+	}
+	if v.Build != "complete" { // go install builds every command into one program
+		t.Fatalf("build %q, want complete", v.Build)
 	}
 	text, err := exec.Command(filepath.Join(bin, "bluegreen"), "version").Output()
 	if err != nil || !strings.HasPrefix(string(text), "bluegreen "+v.Version+" (commit "+commit[:12]) {

@@ -30,12 +30,17 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
+	// The two programs of a release, side by side: every test runs the
+	// lean bluegreen, so migrate and controller also go through its hand
+	// over to bluegreen-full.
 	cliBin = filepath.Join(dir, "bluegreen")
-	build := exec.Command("go", "build", "-o", cliBin, "github.com/bluegreen/bluegreen/cmd/bluegreen")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "build bluegreen:", err)
-		return 1
+	for _, b := range [][]string{{"-tags", "lean", "-o", cliBin}, {"-o", filepath.Join(dir, "bluegreen-full")}} {
+		build := exec.Command("go", append(append([]string{"build"}, b...), "github.com/bluegreen/bluegreen/cmd/bluegreen")...)
+		build.Stdout, build.Stderr = os.Stderr, os.Stderr
+		if err := build.Run(); err != nil {
+			fmt.Fprintln(os.Stderr, "build bluegreen:", err)
+			return 1
+		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
