@@ -65,12 +65,13 @@ func (b BuildInfo) ident() string {
 
 // warnCaller warns on w when a lean bluegreen of another build ran this
 // one: its migrate or controller may not be the one its other commands
-// expect.
+// expect. The variable goes no further (checks and hooks the command runs).
 func warnCaller(w io.Writer) {
 	caller := os.Getenv(callerEnv)
 	if caller == "" {
 		return
 	}
+	_ = os.Unsetenv(callerEnv)
 	if own := buildInfo().ident(); caller != own {
 		fmt.Fprintf(w, "Warning: %s is %s but the bluegreen that ran it is %s; install both from the same release.\n", CompanionName, own, caller)
 	}

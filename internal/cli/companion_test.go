@@ -82,5 +82,8 @@ func TestWarnCallerOfAnotherBuild(t *testing.T) {
 		if tt.wantWarn && !strings.Contains(out.String(), tt.caller) {
 			t.Errorf("caller %q: warning %q does not name the caller's build", tt.caller, out.String())
 		}
+		if v, ok := os.LookupEnv(callerEnv); ok && tt.caller != "" {
+			t.Errorf("caller %q: %s=%q left for the command's children", tt.caller, callerEnv, v)
+		}
 	}
 }
