@@ -198,7 +198,7 @@ func (r *report) print(w io.Writer, machine string) {
 		pi, ri := promote.intervals(), rollback.intervals()
 		if pi != nil && ri != nil {
 			ps, rs := promote.slowest(), rollback.slowest()
-			fmt.Fprint(w, "\nWhere the time goes: the median of each run's gap between consecutive phases, and the gaps of the\nslowest run (the p99 with 30 runs), in ms.\n\n")
+			fmt.Fprintf(w, "\nWhere the time goes: the median of each run's gap between consecutive phases, and the gaps of the\nslowest run (of %d), in ms.\n\n", len(promote.moved))
 			fmt.Fprintln(w, "| phase | promote median | promote slowest | rollback median | rollback slowest |")
 			fmt.Fprintln(w, "|---|--:|--:|--:|--:|")
 			for i, name := range intervalNames {
