@@ -1,8 +1,13 @@
 package main
 
 import (
+	"bytes"
+	"fmt"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -57,4 +62,45 @@ func deps(t *testing.T, flags ...string) []string {
 		t.Fatalf("go list -deps %v: %v", flags, err)
 	}
 	return strings.Fields(string(out))
+}
+
+// bluegreen's own packages do no work at initialization that a command may
+// not need (compiling regular expressions, building tables): it runs before
+// every command. They may register themselves and make small maps; 16 KiB
+// allocated in all is far above that and far below one regular expression
+// of the kind that checks a URL (a package-level one took 38 KiB).
+func TestOwnPackagesInitializeLightly(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "bluegreen")
+	if out, err := exec.Command("go", "build", "-tags", "lean", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	cmd := exec.Command(bin, "version")
+	cmd.Env = append(os.Environ(), "GODEBUG=inittrace=1")
+	var trace bytes.Buffer
+	cmd.Stderr = &trace
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("bluegreen version: %v\n%s", err, trace.String())
+	}
+	// init github.com/bluegreen/bluegreen/internal/plan @10 ms, 0.013 ms clock, 4576 bytes, 51 allocs
+	total, seen := 0, 0
+	var each []string
+	for line := range strings.Lines(trace.String()) {
+		f := strings.Fields(line)
+		if len(f) < 9 || f[0] != "init" || !strings.HasPrefix(f[1], "github.com/bluegreen/bluegreen/") {
+			continue
+		}
+		n, err := strconv.Atoi(f[7])
+		if err != nil || f[8] != "bytes," {
+			t.Fatalf("cannot read the init trace line %q", line)
+		}
+		total += n
+		seen++
+		each = append(each, fmt.Sprintf("%s %d B", strings.TrimPrefix(f[1], "github.com/bluegreen/bluegreen/"), n))
+	}
+	if seen == 0 {
+		t.Fatalf("no init trace of bluegreen's packages in:\n%s", trace.String())
+	}
+	if total > 16<<10 {
+		t.Errorf("bluegreen's packages allocate %d bytes initializing (%s); make package-level work lazy (sync.OnceValue)", total, strings.Join(each, ", "))
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -46,14 +47,14 @@ type HTTPConfig struct {
 	Redirects string `json:"redirects,omitempty" yaml:"redirects,omitempty"`
 }
 
-var methodRE = regexp.MustCompile(`^[A-Za-z]+$`)
+var methodRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z]+$`) })
 
 // Validate reports the first invalid field and how to fix it.
 func (c HTTPConfig) Validate() error {
 	if err := validateURL(c.URL, true, redact.URL); err != nil {
 		return err
 	}
-	if c.Method != "" && !methodRE.MatchString(c.Method) {
+	if c.Method != "" && !methodRE().MatchString(c.Method) {
 		return fmt.Errorf("method %q: want an HTTP method such as GET or HEAD", c.Method)
 	}
 	if c.ExpectStatus != 0 && (c.ExpectStatus < 100 || c.ExpectStatus > 599) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"github.com/distribution/reference"
 	"regexp"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/eks"
@@ -39,11 +40,11 @@ func (v driverVersion) String() string {
 }
 
 // eksBuild matches the EKS packaging suffix of an add-on version.
-var eksBuild = regexp.MustCompile(`-eksbuild\.\d+$`)
+var eksBuild = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`-eksbuild\.\d+$`) })
 
 // driver returns the driver's own version, without the EKS build suffix:
 // add-on v1.35.0-eksbuild.1 packages driver image v1.35.0.
-func (v driverVersion) driver() string { return eksBuild.ReplaceAllString(v.version, "") }
+func (v driverVersion) driver() string { return eksBuild().ReplaceAllString(v.version, "") }
 
 // checkEBSCSIVersion: a handed-off volume must mount in B exactly as in A
 // (same volume handle and fsType handling), so both clusters run the same

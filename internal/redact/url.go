@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // Mask is the replacement text for every hidden value.
@@ -156,12 +157,14 @@ func tokenLike(s string) bool {
 
 // urlInText matches URLs embedded in free text. Quotes, whitespace and angle
 // brackets end a URL; trailing punctuation is trimmed by Text.
-var urlInText = regexp.MustCompile("(?i)\\b[a-z][a-z0-9+.-]*://[^\\s\"'<>`]+")
+var urlInText = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile("(?i)\\b[a-z][a-z0-9+.-]*://[^\\s\"'<>`]+") })
 
 // secretParam matches a query parameter with a secret-looking name after
 // "?" or "&" anywhere in text: a relative URL (/healthz?token=…) or a
 // scheme-less one has no "://" for urlInText to find.
-var secretParam = regexp.MustCompile("(?i)([?&](?:access_token|id_token|refresh_token|token|apikey|api_key|api-key|key|secret|client_secret|password|passwd|pwd|auth|sig|signature|x-amz-signature|x-amz-credential|x-amz-security-token|x-goog-signature|x-goog-credential)=)[^&\\s\"'<>`#]+")
+var secretParam = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile("(?i)([?&](?:access_token|id_token|refresh_token|token|apikey|api_key|api-key|key|secret|client_secret|password|passwd|pwd|auth|sig|signature|x-amz-signature|x-amz-credential|x-amz-security-token|x-goog-signature|x-goog-credential)=)[^&\\s\"'<>`#]+")
+})
 
 // Text returns s with every URL embedded in it passed through URL, and the
 // value of every secret-looking query parameter (token, key, sig,
@@ -169,7 +172,7 @@ var secretParam = regexp.MustCompile("(?i)([?&](?:access_token|id_token|refresh_
 // half of what Secrets.String does; use it when no secret values are known.
 func Text(s string) string {
 	if strings.Contains(s, "://") {
-		s = urlInText.ReplaceAllStringFunc(s, func(m string) string {
+		s = urlInText().ReplaceAllStringFunc(s, func(m string) string {
 			trimmed := strings.TrimRight(m, ".,;:!?)]}")
 			return URL(trimmed) + m[len(trimmed):]
 		})
@@ -177,7 +180,7 @@ func Text(s string) string {
 	if !strings.Contains(s, "=") {
 		return s
 	}
-	return secretParam.ReplaceAllString(s, "${1}"+Mask)
+	return secretParam().ReplaceAllString(s, "${1}"+Mask)
 }
 
 // URLError returns err with the URL inside a top-level *url.Error (what

@@ -3,6 +3,7 @@ package spec
 import (
 	"regexp"
 	"strings"
+	"sync"
 
 	"sigs.k8s.io/yaml"
 )
@@ -33,8 +34,10 @@ type decodeError struct {
 func (e *decodeError) Error() string { return e.msg }
 func (e *decodeError) Unwrap() error { return e.err }
 
-var dnsName = regexp.MustCompile(`^([a-zA-Z0-9_]([a-zA-Z0-9-]*[a-zA-Z0-9])?\.)+[a-zA-Z]{2,}\.?$`)
+var dnsName = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^([a-zA-Z0-9_]([a-zA-Z0-9-]*[a-zA-Z0-9])?\.)+[a-zA-Z]{2,}\.?$`)
+})
 
 // IsDNSName reports whether s is a fully qualified DNS name such as
 // "app.example.com" (a trailing dot is allowed).
-func IsDNSName(s string) bool { return dnsName.MatchString(s) }
+func IsDNSName(s string) bool { return dnsName().MatchString(s) }

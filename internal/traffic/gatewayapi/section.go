@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"k8s.io/apimachinery/pkg/util/validation"
@@ -97,7 +98,9 @@ const (
 )
 
 // pathChars is what the HTTPRoute CRD allows in a path match.
-var pathChars = regexp.MustCompile(`^(?:[-A-Za-z0-9/._~!$&'()*+,;=:@]|[%][0-9a-fA-F]{2})+$`)
+var pathChars = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^(?:[-A-Za-z0-9/._~!$&'()*+,;=:@]|[%][0-9a-fA-F]{2})+$`)
+})
 
 // parseSection reads a "gateway" section strictly: an unknown field is an
 // error and every field is validated, naming it and the fix.
@@ -272,7 +275,7 @@ func validPath(p string) error {
 		return fmt.Errorf("%q: want a path starting with '/', e.g. /%s", p, p)
 	case len(p) > maxPathLength:
 		return fmt.Errorf("%d characters: want at most %d", len(p), maxPathLength)
-	case !pathChars.MatchString(p):
+	case !pathChars().MatchString(p):
 		return fmt.Errorf("%q: want only letters, digits, -._~!$&'()*+,;=:@/ and %%XX escapes", p)
 	}
 	for _, bad := range []string{"//", "/./", "/../", "%2f", "%2F", "#"} {
