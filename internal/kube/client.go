@@ -112,6 +112,7 @@ func Connect(o ClientOptions) (*Clients, error) {
 	if cfg.Timeout == 0 {
 		cfg.Timeout = 30 * time.Second // unless --request-timeout says otherwise
 	}
+	cfg.Wrap(newFirstConn().Wrap)
 	lease, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("kubernetes client for context %q: %w", ctxName, err)
