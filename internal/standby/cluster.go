@@ -30,6 +30,12 @@ type Cluster struct {
 	// kind is not found (restmapper.DeferredDiscoveryRESTMapper does), so
 	// that CRDs created after it was built are found.
 	Mapper meta.RESTMapper
+	// Survey lists every kind a namespace may hold (Others), deprecated
+	// ones included, with the API server's warnings dropped: they are
+	// about the API listed ("v1 Endpoints is deprecated"), not about any
+	// object, and client-go would log them in the middle of a run's
+	// output. Nil: Dynamic.
+	Survey dynamic.Interface
 }
 
 // NewCluster returns a Cluster for cfg, with a mapper backed by cached
@@ -44,7 +50,13 @@ func NewCluster(cfg *rest.Config) (*Cluster, error) {
 		return nil, fmt.Errorf("discovery client for %s: %w", cfg.Host, err)
 	}
 	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc))
-	return &Cluster{Dynamic: dyn, Mapper: mapper}, nil
+	quiet := rest.CopyConfig(cfg)
+	quiet.WarningHandler = rest.NoWarnings{}
+	survey, err := dynamic.NewForConfig(quiet)
+	if err != nil {
+		return nil, fmt.Errorf("dynamic client for %s: %w", cfg.Host, err)
+	}
+	return &Cluster{Dynamic: dyn, Mapper: mapper, Survey: survey}, nil
 }
 
 // ObjectRef names an object in a cluster.

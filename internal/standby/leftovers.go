@@ -29,6 +29,10 @@ func Others(ctx context.Context, disc discovery.DiscoveryInterface, c *Cluster, 
 	if err != nil {
 		return nil, fmt.Errorf("discover the kinds namespace %s may hold: %w", ns, err)
 	}
+	survey := c.Survey
+	if survey == nil {
+		survey = c.Dynamic
+	}
 	var out []ObjectRef
 	for _, l := range lists {
 		for _, r := range l.APIResources {
@@ -40,7 +44,7 @@ func Others(ctx context.Context, disc discovery.DiscoveryInterface, c *Cluster, 
 				return nil, fmt.Errorf("discovery group version %q: %w", l.GroupVersion, err)
 			}
 			gvr := gv.WithResource(r.Name)
-			err = listAll(ctx, c.Dynamic.Resource(gvr).Namespace(ns), "", "", func(obj *unstructured.Unstructured) {
+			err = listAll(ctx, survey.Resource(gvr).Namespace(ns), "", "", func(obj *unstructured.Unstructured) {
 				ref := refOf(obj)
 				if !accountedFor(obj, ref, ours) {
 					out = append(out, ref)
