@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 )
 
@@ -53,6 +54,15 @@ func findCompanion(self string, lookPath func(string) (string, error)) (string, 
 	return "", fmt.Errorf("%s not found %s: this bluegreen is the lean build, which runs %s for migrate and controller. "+
 		"Install both programs from the same release archive, side by side (or `go install github.com/bluegreen/bluegreen/cmd/bluegreen`, "+
 		"which builds one complete bluegreen)", CompanionName, where, CompanionName)
+}
+
+// companionPath finds the companion beside this program, else on PATH.
+func companionPath() (string, error) {
+	self, err := os.Executable()
+	if err != nil {
+		self = ""
+	}
+	return findCompanion(self, exec.LookPath)
 }
 
 // ident names a build for the companion's version check.

@@ -5,7 +5,6 @@ package cli
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -61,13 +60,4 @@ func (g *Global) execCompanion(name string) error {
 		return fmt.Errorf("run %s for bluegreen %s: %w", path, name, err)
 	}
 	return nil
-}
-
-// companionPath finds the companion beside this program, else on PATH.
-func companionPath() (string, error) {
-	self, err := os.Executable()
-	if err != nil {
-		self = ""
-	}
-	return findCompanion(self, exec.LookPath)
 }

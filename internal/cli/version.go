@@ -30,6 +30,9 @@ type BuildInfo struct {
 	// Build is "lean" for the build that runs bluegreen-full for migrate
 	// and controller, "complete" for one that has every command.
 	Build string `json:"build"`
+	// Companion is the path of the bluegreen-full a lean build would run,
+	// empty when there is none (or the build is complete).
+	Companion string `json:"companion,omitempty"`
 }
 
 // buildInfo combines the ldflags with what the toolchain recorded.
@@ -76,6 +79,9 @@ func newVersionCmd(g *Global) *cobra.Command {
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			b := buildInfo()
+			if leanBuild {
+				b.Companion, _ = companionPath()
+			}
 			if g.structured() {
 				return g.emit("BuildInfo", "bluegreen", b)
 			}
@@ -98,7 +104,16 @@ func newVersionCmd(g *Global) *cobra.Command {
 			if leanBuild {
 				line += " lean"
 			}
-			_, err := fmt.Fprintln(g.out, line)
+			if _, err := fmt.Fprintln(g.out, line); err != nil || !leanBuild {
+				return err
+			}
+			// Whether migrate and controller will run, at a glance after
+			// an install.
+			companion := CompanionName + ": " + b.Companion
+			if b.Companion == "" {
+				companion = CompanionName + " not found beside bluegreen or on PATH: migrate and controller cannot run"
+			}
+			_, err := fmt.Fprintln(g.out, companion)
 			return err
 		},
 	}

@@ -63,8 +63,13 @@ func TestLeanBluegreenHandsClusterCommandsToTheCompanion(t *testing.T) {
 			t.Errorf("bluegreen %v without bluegreen-full: exit %d\n%s", args, code, errOut)
 		}
 	}
-	// and every other command works without it.
-	if out, errOut, code := run(alone, []string{path}, "version"); code != 0 || !strings.HasSuffix(strings.TrimSpace(out), " lean") {
+	// and every other command works without it; version says it is missing.
+	if out, errOut, code := run(alone, []string{path}, "version"); code != 0 || !strings.Contains(out, " lean\n") ||
+		!strings.Contains(out, "bluegreen-full not found beside bluegreen or on PATH") {
+		t.Errorf("lean bluegreen version, alone: exit %d\n%s%s", code, out, errOut)
+	}
+	// With the companion beside it, version names it.
+	if out, errOut, code := run(cliBin, nil, "version"); code != 0 || !strings.Contains(out, "bluegreen-full: "+filepath.Join(filepath.Dir(cliBin), "bluegreen-full")) {
 		t.Errorf("lean bluegreen version: exit %d\n%s%s", code, out, errOut)
 	}
 }
