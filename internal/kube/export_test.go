@@ -1,6 +1,9 @@
 package kube
 
-import "time"
+import (
+	"net/http"
+	"time"
+)
 
 // SetIdleCheck sets how often a watched wait looks again when nothing
 // changed, and returns the func that restores it.
@@ -9,3 +12,7 @@ func SetIdleCheck(d time.Duration) func() {
 	idleCheck = d
 	return func() { idleCheck = old }
 }
+
+// FirstConn is the transport wrapper that makes requests sent before the
+// first connection share it (a new one for each call).
+func FirstConn() func(http.RoundTripper) http.RoundTripper { return newFirstConn().Wrap }

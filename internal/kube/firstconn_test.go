@@ -1,4 +1,4 @@
-package kube
+package kube_test
 
 import (
 	"context"
@@ -8,17 +8,22 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+
+	"github.com/bluegreen/bluegreen/internal/kube"
 )
 
 // Requests sent side by side before the first connection exists go out on
-// one connection, over HTTP/2 through client-go's transport as the
-// commands build it; without the gate Go dials one per request.
+// one connection, over HTTP/2 through the clients kube.Connect builds;
+// without the gate Go dials one per request.
 func TestFirstRequestsShareOneConnection(t *testing.T) {
 	for _, tt := range []struct {
 		name  string
@@ -41,15 +46,18 @@ func TestFirstRequestsShareOneConnection(t *testing.T) {
 			srv.EnableHTTP2 = true
 			srv.StartTLS()
 			t.Cleanup(srv.Close)
-			cfg := &rest.Config{Host: srv.URL, TLSClientConfig: rest.TLSClientConfig{
-				CAData: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}),
-			}}
+			ca := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
+			cfg := &rest.Config{Host: srv.URL, TLSClientConfig: rest.TLSClientConfig{CAData: ca}}
+			if tt.gated {
+				c, err := kube.Connect(kube.ClientOptions{Kubeconfig: kubeconfigFor(t, srv.URL, ca)})
+				if err != nil {
+					t.Fatal(err)
+				}
+				cfg = rest.CopyConfig(c.Config)
+			}
 			// A proxy func of its own keeps client-go from handing out a
 			// transport it cached, connections and all.
 			cfg.Proxy = func(*http.Request) (*url.URL, error) { return nil, nil }
-			if tt.gated {
-				cfg.Wrap(newFirstConn().Wrap)
-			}
 			client, err := rest.HTTPClientFor(cfg)
 			if err != nil {
 				t.Fatal(err)
@@ -96,7 +104,7 @@ func TestFirstConnDoesNotHoldOthersForever(t *testing.T) {
 		}
 		addr := l.Addr().String()
 		_ = l.Close() // nothing listens: every dial is refused
-		client := &http.Client{Transport: newFirstConn().Wrap(&http.Transport{})}
+		client := &http.Client{Transport: kube.FirstConn()(&http.Transport{})}
 		var wg sync.WaitGroup
 		var failed atomic.Int32
 		for range 4 {
@@ -148,7 +156,7 @@ func TestFirstConnDoesNotHoldOthersForever(t *testing.T) {
 			once.Do(func() { close(reached) })
 			return http.DefaultTransport.RoundTrip(r)
 		})
-		client := &http.Client{Transport: newFirstConn().Wrap(next)}
+		client := &http.Client{Transport: kube.FirstConn()(next)}
 		url := "https://" + l.Addr().String() + "/"
 		first, cancelFirst := context.WithCancel(context.Background())
 		t.Cleanup(cancelFirst)
@@ -172,6 +180,17 @@ func TestFirstConnDoesNotHoldOthersForever(t *testing.T) {
 	})
 }
 
-type roundTripFunc func(*http.Request) (*http.Response, error)
-
-func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+// kubeconfigFor writes a kubeconfig for the server at url with CA ca.
+func kubeconfigFor(t *testing.T, url string, ca []byte) string {
+	t.Helper()
+	conf := clientcmdapi.NewConfig()
+	conf.Clusters["test"] = &clientcmdapi.Cluster{Server: url, CertificateAuthorityData: ca}
+	conf.AuthInfos["test"] = &clientcmdapi.AuthInfo{}
+	conf.Contexts["test"] = &clientcmdapi.Context{Cluster: "test", AuthInfo: "test"}
+	conf.CurrentContext = "test"
+	path := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := clientcmd.WriteToFile(*conf, path); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}

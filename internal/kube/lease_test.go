@@ -259,10 +259,6 @@ func renewSkewed(t *testing.T, client kubernetes.Interface, name string, skew ti
 	}
 }
 
-type roundTripFunc func(*http.Request) (*http.Response, error)
-
-func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
-
 func fencedClient(t *testing.T, cfg *rest.Config, f *kube.Fence) kubernetes.Interface {
 	t.Helper()
 	cfg = rest.CopyConfig(cfg)
