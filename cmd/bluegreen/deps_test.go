@@ -42,6 +42,8 @@ func TestLeanBuildLinksNoClusterScopeOrController(t *testing.T) {
 		"github.com/aws/aws-sdk-go-v2/service/ec2",
 		"github.com/aws/aws-sdk-go-v2/service/route53",
 		"github.com/aws/aws-sdk-go-v2/service/eks",
+		"github.com/aws/aws-sdk-go-v2/service/iam",
+		"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2",
 		"sigs.k8s.io/controller-runtime",
 		"github.com/prometheus/client_golang/prometheus",
 	} {

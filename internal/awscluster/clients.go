@@ -66,7 +66,6 @@ type Clients struct {
 	EKS     EKS
 	IAM     IAM
 	ELBv2   ELBv2
-	SNS     bgaws.SNS
 
 	limits limiters
 }
@@ -97,6 +96,5 @@ func FromConfig(cfg sdkaws.Config) *Clients {
 		EKS:   eks.NewFromConfig(cfg),
 		IAM:   iam.NewFromConfig(cfg),
 		ELBv2: elbv2.NewFromConfig(cfg),
-		SNS:   bgaws.NewSNS(cfg),
 	}
 }

@@ -34,9 +34,7 @@ type Filter struct {
 }
 
 // Matches reports whether f selects r.
-func (f Filter) Matches(r *Run) bool { return f.match(r) }
-
-func (f Filter) match(r *Run) bool {
+func (f Filter) Matches(r *Run) bool {
 	return (f.Scope == "" || f.Scope == r.Scope) &&
 		(f.Context == "" || f.Context == r.Context) &&
 		(f.Namespace == "" || f.Namespace == r.Namespace) &&
@@ -163,7 +161,7 @@ func (b *Bolt) List(ctx context.Context, f Filter) ([]*Run, error) {
 				bad.Records = append(bad.Records, BadRecord{ID: string(k), Err: err})
 				continue
 			}
-			if !f.match(r) {
+			if !f.Matches(r) {
 				continue
 			}
 			runs = append(runs, r)

@@ -315,14 +315,12 @@ func (s *Store) Get(ctx context.Context, id string) (*journal.Run, error) {
 	}
 	// A record of another cluster (a namespace restored from a backup of
 	// it) is not this cluster's, as List does not show it.
-	if s.clusterID != nil {
-		cluster, err := s.clusterID()
-		if err != nil {
-			return nil, err
-		}
-		if got := u.GetLabels()[LabelCluster]; got != cluster {
-			return nil, fmt.Errorf("run %s in namespace %s was journaled in cluster %s, not this one (%s): %w", id, s.namespace, got, cluster, journal.ErrNotFound)
-		}
+	cluster, err := s.clusterID()
+	if err != nil {
+		return nil, err
+	}
+	if got := u.GetLabels()[LabelCluster]; got != cluster {
+		return nil, fmt.Errorf("run %s in namespace %s was journaled in cluster %s, not this one (%s): %w", id, s.namespace, got, cluster, journal.ErrNotFound)
 	}
 	r, err := s.decode(ctx, u)
 	if err != nil {

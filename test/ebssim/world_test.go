@@ -246,13 +246,14 @@ func (c *cluster) schedulingState(name string) string {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	var b strings.Builder
-	if name == "" {
-		// only the claims and volumes
-	} else if p, err := c.Client.CoreV1().Pods(ns).Get(ctx, name, metav1.GetOptions{}); err != nil {
-		fmt.Fprintf(&b, "pod: %v; ", err)
-	} else {
-		for _, cond := range p.Status.Conditions {
-			fmt.Fprintf(&b, "pod %s=%s (%s: %s); ", cond.Type, cond.Status, cond.Reason, cond.Message)
+	if name != "" {
+		p, err := c.Client.CoreV1().Pods(ns).Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			fmt.Fprintf(&b, "pod: %v; ", err)
+		} else {
+			for _, cond := range p.Status.Conditions {
+				fmt.Fprintf(&b, "pod %s=%s (%s: %s); ", cond.Type, cond.Status, cond.Reason, cond.Message)
+			}
 		}
 	}
 	if claims, err := c.Client.CoreV1().PersistentVolumeClaims(ns).List(ctx, metav1.ListOptions{}); err == nil {
